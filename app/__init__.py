@@ -1,0 +1,1 @@
+"""backprop-live: watch a neural network learn, live."""
