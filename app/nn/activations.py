@@ -1,0 +1,89 @@
+"""Activation functions, each paired with its derivative.
+
+The derivative is written in terms of both the net input and the activation, because for
+sigmoid and tanh it is cheapest from the activation the forward pass already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+# Arrays of any float dtype (float64 by default, float32 as an option); integer index arrays too.
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """f(net) and f'(net) for one layer, applied elementwise to a whole batch at once."""
+
+    name: str
+    function: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array]  # (net, activation) -> f'(net)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name})"
+
+
+def _sigmoid(net: Array) -> Array:
+    # 1/(1+e^-x) overflows in exp for large negative x; the tanh form is exact and never does.
+    out = np.tanh(net * 0.5)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _sigmoid_derivative(net: Array, activation: Array) -> Array:
+    return activation * (1.0 - activation)
+
+
+def _tanh_derivative(net: Array, activation: Array) -> Array:
+    return 1.0 - activation * activation
+
+
+def _relu(net: Array) -> Array:
+    return np.maximum(net, 0.0)
+
+
+def _relu_derivative(net: Array, activation: Array) -> Array:
+    # f'(0) is taken as 0, the usual subgradient choice.
+    return (net > 0.0).astype(net.dtype)
+
+
+def _identity(net: Array) -> Array:
+    return net
+
+
+def _ones(net: Array, activation: Array) -> Array:
+    return np.ones_like(net)
+
+
+def _softmax(net: Array) -> Array:
+    # Subtracting the row maximum keeps exp from overflowing without changing the result.
+    shifted: Array = np.exp(net - net.max(axis=1, keepdims=True))
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+SIGMOID = Activation("sigmoid", _sigmoid, _sigmoid_derivative)
+TANH = Activation("tanh", np.tanh, _tanh_derivative)
+RELU = Activation("relu", _relu, _relu_derivative)
+LINEAR = Activation("linear", _identity, _ones)
+# Softmax is only ever an output layer paired with cross-entropy, whose delta (ŷ - y) does not
+# use this derivative; the diagonal of the Jacobian, a(1 - a), is what a viewer is shown as f'.
+SOFTMAX = Activation("softmax", _softmax, _sigmoid_derivative)
+
+HIDDEN_ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (SIGMOID, TANH, RELU, LINEAR)}
+
+
+def activation_named(name: str) -> Activation:
+    """The activation called `name`; raises ValueError listing the known names otherwise."""
+    try:
+        return HIDDEN_ACTIVATIONS[name]
+    except KeyError:
+        known = ", ".join(sorted(HIDDEN_ACTIVATIONS))
+        raise ValueError(f"unknown activation {name!r}; known: {known}") from None

@@ -1,0 +1,194 @@
+"""A fully-connected network as whole-layer matrices, with forward, backward and update.
+
+Conventions (DESIGN.md): `layers` lists neuron counts, input first. `weights[l]` is a
+fan_in × fan_out matrix joining layer l to layer l+1 and `biases[l]` belongs to layer l+1.
+For a batch X with one sample per row:
+
+    a⁽⁰⁾ = X,   net⁽ˡ⁺¹⁾ = a⁽ˡ⁾ · W⁽ˡ⁾ + b⁽ˡ⁾,   a⁽ˡ⁺¹⁾ = f(net⁽ˡ⁺¹⁾)
+
+and backwards, with δ⁽ˡ⁺¹⁾ = ∂L/∂net⁽ˡ⁺¹⁾ (one row per sample):
+
+    δ⁽ᴸ⁾ from the loss,   δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ · W⁽ˡ⁾ᵀ) ⊙ f'(net⁽ˡ⁾),
+    ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁾ᵀ · δ⁽ˡ⁺¹⁾,   ∂L/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁺¹⁾ₙ.
+
+The variant `no_activation_derivative` drops the f'(net) factor from every layer's delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.nn.activations import RELU, Activation, Array, activation_named
+from app.nn.losses import Loss, loss_named
+
+VARIANTS = ("standard", "no_activation_derivative")
+DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    """Every intermediate of one forward pass over a batch of N samples.
+
+    nets[l]:        N × layers[l+1], the net input of layer l+1.
+    activations[l]: N × layers[l], with activations[0] the input batch itself.
+    """
+
+    nets: list[Array]
+    activations: list[Array]
+
+    @property
+    def output(self) -> Array:
+        return self.activations[-1]
+
+
+@dataclass(frozen=True)
+class BackwardPass:
+    """Every intermediate of one backward pass.
+
+    deltas[l]:           N × layers[l+1], ∂L/∂net of layer l+1 for each sample.
+    weight_gradients[l]: layers[l] × layers[l+1], ∂L/∂W⁽ˡ⁾.
+    bias_gradients[l]:   layers[l+1], ∂L/∂b⁽ˡ⁾ = the deltas summed over the batch (computed
+                         even when the network has no biases: it is the summed delta shown).
+    """
+
+    deltas: list[Array]
+    weight_gradients: list[Array]
+    bias_gradients: list[Array]
+
+
+def initial_weights(
+    layers: Sequence[int], activations: Sequence[Activation], rng: np.random.Generator
+) -> list[Array]:
+    """Seeded starting weights, scaled so signals neither vanish nor explode at the start.
+
+    relu layers use He initialisation, N(0, 2/fan_in); sigmoid, tanh and linear layers use
+    Glorot (Xavier) uniform, U(±√(6/(fan_in + fan_out))). Biases start at zero.
+    """
+    weights = []
+    for fan_in, fan_out, activation in zip(layers[:-1], layers[1:], activations, strict=True):
+        if activation is RELU:
+            weights.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)))
+        else:
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)))
+    return weights
+
+
+class Network:
+    """Weights, biases and the rules that relate them to a loss."""
+
+    def __init__(
+        self,
+        weights: list[Array],
+        biases: list[Array],
+        activations: Sequence[Activation],
+        loss: Loss,
+        *,
+        use_bias: bool = True,
+        variant: str = "standard",
+    ) -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+        self.weights = weights
+        self.biases = biases
+        self.loss = loss
+        self.use_bias = use_bias
+        self.variant = variant
+        self.layers = (weights[0].shape[0], *(w.shape[1] for w in weights))
+        listed = list(activations)
+        # The loss may replace the output activation (cross-entropy applies sigmoid or softmax).
+        self.activations = (*listed[:-1], loss.output_activation(listed[-1], self.layers[-1]))
+
+    @classmethod
+    def create(
+        cls,
+        layers: Sequence[int],
+        activations: str | Sequence[str],
+        *,
+        loss: str = "mse",
+        use_bias: bool = True,
+        variant: str = "standard",
+        seed: int = 0,
+        dtype: str = "float64",
+    ) -> Network:
+        """A freshly initialised network; `activations` is one name or one per non-input layer."""
+        if len(layers) < 2 or min(layers) < 1:
+            raise ValueError(f"layers must be at least two positive sizes, got {list(layers)}")
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
+        names = [activations] * (len(layers) - 1) if isinstance(activations, str) else activations
+        if len(names) != len(layers) - 1:
+            raise ValueError(f"need {len(layers) - 1} activations (one per non-input layer)")
+        chosen = [activation_named(name) for name in names]
+        rng = np.random.default_rng(seed)
+        weights = [w.astype(dtype) for w in initial_weights(layers, chosen, rng)]
+        biases = [np.zeros(n, dtype=dtype) for n in layers[1:]]
+        return cls(weights, biases, chosen, loss_named(loss), use_bias=use_bias, variant=variant)
+
+    @property
+    def parameter_count(self) -> int:
+        biases = sum(b.size for b in self.biases) if self.use_bias else 0
+        return sum(w.size for w in self.weights) + biases
+
+    def forward(self, x: Array) -> ForwardPass:
+        """Run the batch x (N × layers[0]) through every layer, keeping each net and activation."""
+        nets: list[Array] = []
+        activations = [x]
+        layers = zip(self.weights, self.biases, self.activations, strict=True)
+        for weight, bias, activation in layers:
+            net = activations[-1] @ weight
+            if self.use_bias:
+                net += bias
+            nets.append(net)
+            activations.append(activation.function(net))
+        return ForwardPass(nets, activations)
+
+    def loss_value(self, forward: ForwardPass, target: Array) -> float:
+        return self.loss.value(forward.nets[-1], forward.output, target)
+
+    def backward(self, forward: ForwardPass, target: Array) -> BackwardPass:
+        """Carry the error back from the output, layer by layer (the chain rule)."""
+        use_derivative = self.variant == "standard"
+        delta = self.loss.output_delta(
+            forward.nets[-1], forward.output, target, self.activations[-1], use_derivative
+        )
+        deltas = [delta]
+        weight_gradients = []
+        bias_gradients = []
+        for layer in range(len(self.weights) - 1, -1, -1):
+            weight_gradients.append(forward.activations[layer].T @ delta)
+            bias_gradients.append(delta.sum(axis=0))
+            if layer == 0:
+                break
+            delta = delta @ self.weights[layer].T
+            if use_derivative:
+                net, activation = forward.nets[layer - 1], forward.activations[layer]
+                delta *= self.activations[layer - 1].derivative(net, activation)
+            deltas.append(delta)
+        return BackwardPass(deltas[::-1], weight_gradients[::-1], bias_gradients[::-1])
+
+    def update(self, weight_steps: list[Array], bias_steps: list[Array], rate: float) -> None:
+        """W ← W − α·ΔW and b ← b − α·Δb in place, where Δ is a gradient (or a velocity)."""
+        for weight, step in zip(self.weights, weight_steps, strict=True):
+            weight -= rate * step
+        if self.use_bias:
+            for bias, step in zip(self.biases, bias_steps, strict=True):
+                bias -= rate * step
+
+    def copy(self) -> Network:
+        return Network(
+            [w.copy() for w in self.weights],
+            [b.copy() for b in self.biases],
+            self.activations,
+            self.loss,
+            use_bias=self.use_bias,
+            variant=self.variant,
+        )
+
+    def __repr__(self) -> str:
+        shape = "-".join(map(str, self.layers))
+        names = ",".join(a.name for a in self.activations)
+        return f"Network({shape}, {names}, loss={self.loss.name}, bias={self.use_bias})"

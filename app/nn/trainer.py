@@ -1,0 +1,226 @@
+"""Training: a network, its data and the rule that picks each update's batch.
+
+Everything here is deterministic: the same config and seed give bit-identical weights step for
+step on the same machine, which is what lets the server replay any past step exactly from the
+nearest earlier snapshot. A mini-batch's samples depend only on (seed, epoch, position), not
+on a generator's running state, so a snapshot needs only the step, weights and velocities.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.nn.activations import Array
+from app.nn.datasets import Dataset
+from app.nn.network import BackwardPass, ForwardPass, Network
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """What fixes a training run, apart from its data."""
+
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]  # one per non-input layer
+    bias: bool = True
+    loss: str = "mse"
+    learning_rate: float = 0.5
+    batch_size: int | None = None  # None: the whole training set (plain gradient descent)
+    variant: str = "standard"
+    momentum: float = 0.0
+    seed: int = 0
+    dtype: str = "float64"
+
+
+class Diverged(Exception):
+    """Training met a non-finite loss or weight; `step` is where, `reason` says what."""
+
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(f"diverged at step {step}: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """One update: the step it produced, and the forward and backward pass behind it."""
+
+    step: int  # updates made so far, this one included
+    batch_loss: float  # loss of the batch under the weights before the update
+    batch_indices: Array | None  # rows of the training set used; None for the whole set
+    forward: ForwardPass
+    backward: BackwardPass
+
+
+@dataclass
+class TrainerState:
+    """Everything needed to continue training exactly: a snapshot."""
+
+    step: int
+    learning_rate: float
+    weights: list[Array]
+    biases: list[Array]
+    weight_velocity: list[Array] = field(default_factory=list)
+    bias_velocity: list[Array] = field(default_factory=list)
+
+    def to_bytes(self) -> bytes:
+        arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(self.weights)}
+        arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
+        arrays |= {f"vw{i}": v for i, v in enumerate(self.weight_velocity)}
+        arrays |= {f"vb{i}": v for i, v in enumerate(self.bias_velocity)}
+        buffer = io.BytesIO()
+        arrays |= {"step": self.step, "learning_rate": self.learning_rate}
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> TrainerState:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as saved:
+
+            def series(prefix: str) -> list[Array]:
+                count = sum(1 for name in saved.files if name.rstrip("0123456789") == prefix)
+                return [saved[f"{prefix}{i}"] for i in range(count)]
+
+            return cls(
+                step=int(saved["step"]),
+                learning_rate=float(saved["learning_rate"]),
+                weights=series("w"),
+                biases=series("b"),
+                weight_velocity=series("vw"),
+                bias_velocity=series("vb"),
+            )
+
+
+class Trainer:
+    """Makes updates one at a time and reports the loss of the weights after each."""
+
+    def __init__(self, config: TrainingConfig, data: Dataset) -> None:
+        self.config = config
+        self.data = data.as_dtype(config.dtype)
+        self.network = Network.create(
+            config.layers,
+            config.activations,
+            loss=config.loss,
+            use_bias=config.bias,
+            variant=config.variant,
+            seed=config.seed,
+            dtype=config.dtype,
+        )
+        self.step = 0
+        self.learning_rate = config.learning_rate
+        self._weight_velocity: list[Array] = []
+        self._bias_velocity: list[Array] = []
+        # The forward pass of the whole training set under the current weights: the loss at
+        # this step, and (in full-batch mode) the first half of the next update.
+        self._current: ForwardPass | None = None
+        self._epoch_order: tuple[int, Array] | None = None
+
+    def train_loss(self) -> float:
+        """The loss over the whole training set of the weights after `step` updates."""
+        if self._current is None:
+            self._current = self.network.forward(self.data.x_train)
+        return self.network.loss_value(self._current, self.data.y_train)
+
+    def test_loss(self) -> float | None:
+        if len(self.data.x_test) == 0:
+            return None
+        return self.network.loss_value(self.network.forward(self.data.x_test), self.data.y_test)
+
+    def update(self) -> UpdateResult:
+        """One update: forward, loss, backward, W ← W − α·∂L/∂W. Raises Diverged."""
+        indices = self._batch_indices()
+        if indices is None:
+            x, y = self.data.x_train, self.data.y_train
+            forward = self._current if self._current is not None else self.network.forward(x)
+        else:
+            x, y = self.data.x_train[indices], self.data.y_train[indices]
+            forward = self.network.forward(x)
+        batch_loss = self.network.loss_value(forward, y)
+        if not math.isfinite(batch_loss):
+            raise Diverged(self.step, f"the loss became {batch_loss} before update {self.step + 1}")
+        backward = self.network.backward(forward, y)
+        self._apply(backward)
+        self.step += 1
+        self._current = None
+        self._check_weights()
+        return UpdateResult(self.step, batch_loss, indices, forward, backward)
+
+    def _apply(self, backward: BackwardPass) -> None:
+        weight_steps, bias_steps = backward.weight_gradients, backward.bias_gradients
+        momentum = self.config.momentum
+        if momentum:
+            # v ← μ·v + ∂L/∂W, then W ← W − α·v (with μ = 0 this is plain gradient descent).
+            if not self._weight_velocity:
+                self._weight_velocity = [np.zeros_like(g) for g in weight_steps]
+                self._bias_velocity = [np.zeros_like(g) for g in bias_steps]
+            for velocity, gradient in zip(
+                self._weight_velocity + self._bias_velocity,
+                weight_steps + bias_steps,
+                strict=True,
+            ):
+                velocity *= momentum
+                velocity += gradient
+            weight_steps, bias_steps = self._weight_velocity, self._bias_velocity
+        self.network.update(weight_steps, bias_steps, self.learning_rate)
+
+    def _check_weights(self) -> None:
+        # One sum per layer: inf and nan both survive a sum, so this catches any bad entry.
+        total = sum(float(w.sum()) for w in self.network.weights)
+        total += sum(float(b.sum()) for b in self.network.biases)
+        if not math.isfinite(total):
+            raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
+
+    def _batch_indices(self) -> Array | None:
+        """The training rows of the next update; None means all of them."""
+        size = self.config.batch_size
+        count = len(self.data.x_train)
+        if size is None or size >= count:
+            return None
+        per_epoch = math.ceil(count / size)
+        epoch, position = divmod(self.step, per_epoch)
+        if self._epoch_order is None or self._epoch_order[0] != epoch:
+            # Seeded by (seed, epoch) alone, so any step's batch can be found without history.
+            order = np.random.default_rng([self.config.seed, epoch]).permutation(count)
+            self._epoch_order = (epoch, order)
+        return self._epoch_order[1][position * size : (position + 1) * size]
+
+    def state(self) -> TrainerState:
+        """A copy of everything needed to continue exactly from this step."""
+        return TrainerState(
+            step=self.step,
+            learning_rate=self.learning_rate,
+            weights=[w.copy() for w in self.network.weights],
+            biases=[b.copy() for b in self.network.biases],
+            weight_velocity=[v.copy() for v in self._weight_velocity],
+            bias_velocity=[v.copy() for v in self._bias_velocity],
+        )
+
+    def restore(self, state: TrainerState) -> None:
+        """Continue from a snapshot made by `state()` of a trainer with the same config."""
+        dtype = self.config.dtype
+        self.network.weights = [np.array(w, dtype=dtype) for w in state.weights]
+        self.network.biases = [np.array(b, dtype=dtype) for b in state.biases]
+        self._weight_velocity = [np.array(v, dtype=dtype) for v in state.weight_velocity]
+        self._bias_velocity = [np.array(v, dtype=dtype) for v in state.bias_velocity]
+        self.step = state.step
+        self.learning_rate = state.learning_rate
+        self._current = None
+
+    def accuracy(self, x: Array, y: Array) -> float:
+        """Share of samples classified right: output > ½ for one output, else the argmax."""
+        output = self.network.forward(x).output
+        if output.shape[1] == 1:
+            return float(np.mean((output > 0.5) == (y > 0.5)))
+        return float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
+
+
+def as_activation_list(activation: str | Sequence[str], layers: Sequence[int]) -> tuple[str, ...]:
+    """One activation name per non-input layer, from one name or a list."""
+    if isinstance(activation, str):
+        return (activation,) * (len(layers) - 1)
+    return tuple(activation)
