@@ -1,0 +1,1 @@
+"""The server-rendered pages: Jinja2 templates plus the static ES modules and CSS they load."""
