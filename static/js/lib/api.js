@@ -1,0 +1,46 @@
+// Thin REST client: JSON in, JSON out; an error answer becomes an ApiError carrying FastAPI's detail.
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail;
+  }
+
+  // 422 detail is a list of {loc, msg}; turn it into [{path: "dataset.samples", msg}].
+  fieldErrors() {
+    if (!Array.isArray(this.detail)) return [];
+    return this.detail.map((item) => ({
+      path: (item.loc || []).filter((part) => part !== "body").join("."),
+      msg: item.msg || String(item),
+    }));
+  }
+
+  describe() {
+    if (typeof this.detail === "string") return this.detail;
+    if (Array.isArray(this.detail)) return this.fieldErrors().map((e) => `${e.path}: ${e.msg}`).join("; ");
+    return this.message;
+  }
+}
+
+export async function api(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data && data.detail !== undefined ? data.detail : response.statusText);
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);
+export const patch = (path, body) => api("PATCH", path, body);
+export const del = (path) => api("DELETE", path);

@@ -1,0 +1,27 @@
+// One diverging scale for the whole product: blue for positive, orange for negative, white at zero.
+// Blue/orange stays distinct for every common form of colour blindness (unlike red/green).
+export const POS = [29, 111, 214];
+export const NEG = [232, 115, 12];
+const WHITE = [255, 255, 255];
+
+// t in [-1, 1] -> rgb string.
+export function diverging(t, alpha = 1) {
+  const clamped = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
+  const end = clamped >= 0 ? POS : NEG;
+  const k = Math.abs(clamped);
+  const c = WHITE.map((w, i) => Math.round(w + (end[i] - w) * k));
+  return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+}
+
+// Same scale as [r, g, b] for writing pixels straight into ImageData.
+export function divergingRGB(t) {
+  const clamped = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
+  const end = clamped >= 0 ? POS : NEG;
+  const k = Math.abs(clamped);
+  return [WHITE[0] + (end[0] - WHITE[0]) * k, WHITE[1] + (end[1] - WHITE[1]) * k, WHITE[2] + (end[2] - WHITE[2]) * k];
+}
+
+export function signColor(value, alpha = 1) {
+  const c = value >= 0 ? POS : NEG;
+  return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+}

@@ -1,0 +1,170 @@
+// The run page: wires the REST answers and the stream's frames into the views. Views never talk to
+// each other; this module decides who gets what.
+import { ApiError, get } from "../lib/api.js";
+import { layerActivations } from "../lib/forward.js";
+import { fmt, fmtExact, fmtInt } from "../lib/format.js";
+import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
+import { RunStream } from "../lib/stream.js";
+import { BehindTheScenes } from "../views/behind_scenes.js";
+import { Controls } from "../views/controls.js";
+import { DataView } from "../views/data_view.js";
+import { HistoryScrubber } from "../views/history_scrubber.js";
+import { LossChart } from "../views/loss_chart.js";
+import { NetworkView } from "../views/network_view.js";
+
+// Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
+const BINARY_ABOVE = 20_000;
+
+class RunPage {
+  constructor(root) {
+    this.root = root;
+    this.runId = root.dataset.runId;
+    this.$ = (id) => root.querySelector(`#${id}`);
+    this.step = -1;
+    this.live = null; // newest {weights, biases, deltas, gradients} from the stream
+    this.scrubbing = false;
+    this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
+    this.loss = new LossChart(this.$("loss-canvas"));
+    this.data = new DataView(this.$("data-canvas"), this.$("data-note"));
+    this.controls = new Controls(root, this.runId, { onRun: (run) => this.applyRun(run) });
+    this.history = new HistoryScrubber(root, this.runId, {
+      onSnapshot: (snap) => this.showSnapshot(snap),
+      onLive: () => this.backToLive(),
+    });
+    this.bts = new BehindTheScenes(root, this.runId, {
+      network: this.network,
+      onRun: (run) => this.applyRun(run),
+      isRunning: () => this.run && this.run.status === "running",
+    });
+    this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
+    this.$("sample-select").addEventListener("change", (e) => this.network.setSample(e.target.value === "mean" ? "mean" : Number(e.target.value)));
+  }
+
+  async start() {
+    try {
+      this.run = await get(`/api/runs/${this.runId}`);
+    } catch (err) {
+      this.notice(err instanceof ApiError && err.status === 404 ? `There is no run ${this.runId}. It may have been deleted.` : `Could not load the run: ${err.message}`);
+      this.$("run-status").textContent = "missing";
+      return;
+    }
+    this.configure(this.run.config);
+    this.applyRun(this.run);
+    this.loadDataset();
+    const weights = this.layers.slice(1).reduce((n, c, l) => n + c * this.layers[l], 0);
+    this.stream = new RunStream(this.runId, {
+      encoding: weights > BINARY_ABOVE ? "binary" : "json",
+      onFrame: (frame) => this.onFrame(frame),
+      onConnection: (state) => this.connection(state),
+    });
+    this.stream.open();
+  }
+
+  configure(config) {
+    this.layers = config.layers;
+    this.activations = layerActivations(config);
+    this.network.setModel(this.layers, this.activations);
+    this.data.setModel(this.layers, this.activations);
+    const ds = config.dataset || {};
+    const batch = config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
+    let summary = `${this.layers.join("-")} · ${this.activations.join(", ")} · ${config.loss} · ${batch} · ${config.variant} · ${ds.kind || "?"} data`;
+    if (config.loss === "cross_entropy") summary += ` · with cross-entropy the output layer applies ${this.layers.at(-1) === 1 ? "sigmoid" : "softmax"}`;
+    this.$("run-summary").textContent = summary;
+  }
+
+  async loadDataset() {
+    try {
+      const data = await get(`/api/runs/${this.runId}/dataset`);
+      this.data.setData(data);
+      this.network.setSamples(data.x_train);
+      const select = this.$("sample-select");
+      const shown = Math.min(data.x_train.length, 200);
+      for (let k = 0; k < shown; k++) select.add(new Option(`sample ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)));
+      this.bts.setSampleCount(data.x_train.length);
+    } catch (err) {
+      this.$("data-note").textContent = `Could not load the data set: ${err.message}`;
+    }
+  }
+
+  onFrame(frame) {
+    if (frame.type === "state") return this.onState(frame);
+    if (frame.type === "update") return this.onUpdate(frame);
+    if (frame.type === "status") return this.applyRun({ status: frame.status, message: frame.message });
+  }
+
+  onState(frame) {
+    this.step = -1;
+    this.applyRun(frame.run);
+    this.loss.reset(frame.history);
+    this.setLive({ weights: matricesFrom(frame.weights), biases: vectorsFrom(frame.biases), learningRate: frame.run.learning_rate });
+  }
+
+  onUpdate(frame) {
+    this.showStep(frame.step, frame.loss, frame.test_loss);
+    this.loss.update(frame);
+    this.setLive({
+      weights: matricesFrom(frame.weights),
+      biases: vectorsFrom(frame.biases),
+      deltas: vectorsFrom(frame.deltas),
+      gradients: matricesFrom(frame.gradients),
+      learningRate: this.run.learning_rate,
+    });
+  }
+
+  setLive(state) {
+    this.live = state;
+    if (this.scrubbing) return;
+    this.network.update(state);
+    this.data.update(state);
+  }
+
+  showSnapshot(snap) {
+    this.scrubbing = true;
+    this.network.update({ ...snap, learningRate: this.run.learning_rate });
+    this.data.update(snap);
+  }
+
+  backToLive() {
+    this.scrubbing = false;
+    if (this.live) this.setLive(this.live);
+  }
+
+  applyRun(run) {
+    this.run = { ...this.run, ...run };
+    const badge = this.$("run-status");
+    badge.textContent = this.run.status;
+    badge.dataset.status = this.run.status;
+    this.controls.update(run);
+    if (run.learning_rate !== undefined) this.network.learningRate = run.learning_rate;
+    if (run.loss !== undefined) this.showStep(run.step, run.loss, run.test_loss);
+    if (["diverged", "interrupted", "finished", "stopped"].includes(this.run.status) && this.run.message) this.notice(this.run.message);
+    else if (this.run.status === "diverged") this.notice("The run diverged: the numbers overflowed. Try a smaller learning rate.");
+  }
+
+  // Newest step wins: a REST answer and a stream frame can arrive in either order.
+  showStep(step, loss, testLoss) {
+    if (step === undefined || step < this.step) return;
+    this.step = step;
+    this.$("step-count").textContent = fmtInt(step);
+    const lossEl = this.$("loss-value");
+    lossEl.textContent = fmtExact(loss);
+    lossEl.dataset.value = loss === null ? "" : String(loss);
+    if (testLoss !== undefined) this.$("test-loss-value").textContent = fmtExact(testLoss);
+    this.history.update(step);
+  }
+
+  connection(state) {
+    const badge = this.$("conn-status");
+    badge.dataset.state = state;
+    badge.textContent = { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+  }
+
+  notice(text) {
+    const el = this.$("run-notice");
+    el.textContent = text;
+    el.hidden = !text;
+  }
+}
+
+const root = document.getElementById("run-root");
+if (root) new RunPage(root).start();

@@ -1,0 +1,99 @@
+// Play, pause, step, step ×10, stop, speed and live learning rate, plus the keyboard shortcuts
+// (space = play/pause, → = step). Buttons reflect the run's status from the stream, so every tab
+// shows the same state whichever tab pressed the button.
+import { ApiError, patch, post } from "../lib/api.js";
+
+const ACTIVE = new Set(["paused", "running"]);
+
+export class Controls {
+  constructor(root, runId, { onRun }) {
+    this.runId = runId;
+    this.onRun = onRun;
+    this.status = "paused";
+    this.busy = false;
+    this.el = (id) => root.querySelector(`#${id}`);
+    this.error = this.el("controls-error");
+    this.el("play-button").addEventListener("click", () => this.act("resume"));
+    this.el("pause-button").addEventListener("click", () => this.act("pause"));
+    this.el("step-button").addEventListener("click", () => this.step(1));
+    this.el("step10-button").addEventListener("click", () => this.step(10));
+    this.el("stop-button").addEventListener("click", () => this.act("stop"));
+    this.el("speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
+    this.el("lr").addEventListener("change", (e) => this.setLearningRate(e.target.value));
+    document.addEventListener("keydown", (e) => this.onKey(e));
+  }
+
+  // From the run object (REST) or a status frame.
+  update({ status, learning_rate: lr, speed }) {
+    if (status) this.status = status;
+    if (lr !== undefined && document.activeElement !== this.el("lr")) this.el("lr").value = String(lr);
+    if (speed !== undefined) {
+      const select = this.el("speed");
+      const value = speed === null ? "max" : String(speed);
+      if (![...select.options].some((o) => o.value === value)) select.add(new Option(`${value} updates/s`, value));
+      select.value = value;
+    }
+    this.render();
+  }
+
+  render() {
+    const open = ACTIVE.has(this.status);
+    const running = this.status === "running";
+    this.el("play-button").disabled = !open || running;
+    this.el("pause-button").disabled = !running;
+    this.el("step-button").disabled = !open || running || this.busy;
+    this.el("step10-button").disabled = !open || running || this.busy;
+    this.el("stop-button").disabled = !open;
+  }
+
+  async call(fn) {
+    this.error.textContent = "";
+    try {
+      const run = await fn();
+      if (run) this.onRun(run);
+      return run;
+    } catch (err) {
+      this.error.textContent = err instanceof ApiError ? err.describe() : String(err);
+      return null;
+    }
+  }
+
+  act(action) {
+    return this.call(() => post(`/api/runs/${this.runId}/${action}`));
+  }
+
+  async step(count) {
+    if (this.busy || this.status !== "paused") return;
+    this.busy = true;
+    this.render();
+    await this.call(() => post(`/api/runs/${this.runId}/step`, { count }));
+    this.busy = false;
+    this.render();
+  }
+
+  setSpeed(value) {
+    return this.call(() => patch(`/api/runs/${this.runId}`, { speed: value === "max" ? null : Number(value) }));
+  }
+
+  setLearningRate(value) {
+    const lr = Number(value);
+    if (!(value !== "" && Number.isFinite(lr) && lr >= 0)) {
+      this.error.textContent = "The learning rate must be a number ≥ 0.";
+      return null;
+    }
+    return this.call(() => patch(`/api/runs/${this.runId}`, { learning_rate: lr }));
+  }
+
+  onKey(event) {
+    const target = event.target;
+    const typing = target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === " " && !(target instanceof HTMLButtonElement)) {
+      event.preventDefault();
+      this.act(this.status === "running" ? "pause" : "resume");
+    } else if (event.key === "ArrowRight") {
+      event.preventDefault();
+      this.step(1);
+    }
+  }
+}

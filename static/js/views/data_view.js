@@ -1,0 +1,176 @@
+// The data and what the network makes of it. One input: targets as dots, the network's curve as a
+// line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
+// Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
+import { fitCanvas, GRID } from "../lib/canvas.js";
+import { plotFrame } from "../lib/plot.js";
+import { diverging, divergingRGB } from "../lib/colors.js";
+import { predict } from "../lib/forward.js";
+import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
+
+// Multiply-adds allowed for one heatmap or curve; the grid gets coarser for big nets.
+const PREDICT_BUDGET = 1_500_000;
+
+export class DataView {
+  constructor(canvas, note) {
+    this.canvas = canvas;
+    this.note = note;
+    this.data = null;
+    this.weights = null;
+    this.scheduler = new FrameScheduler(() => this.draw());
+    redrawOnResize(canvas, this.scheduler);
+  }
+
+  setModel(layers, activations) {
+    this.layers = layers;
+    this.activations = activations;
+  }
+
+  setData(data) {
+    this.data = data;
+    const ys = data.y_train.concat(data.y_test).map((y) => y[0]);
+    this.yMin = Math.min(...ys);
+    this.yMax = Math.max(...ys);
+    this.scheduler.request();
+  }
+
+  update(frame) {
+    if (frame.weights) this.weights = frame.weights;
+    if (frame.biases) this.biases = frame.biases;
+    this.scheduler.request();
+  }
+
+  out(x) {
+    return predict(this.weights, this.biases, this.activations, x)[0];
+  }
+
+  cost() {
+    return this.weights.reduce((n, W) => n + W.data.length, 0);
+  }
+
+  draw() {
+    const { ctx, width, height } = fitCanvas(this.canvas);
+    if (!this.data || !this.weights || !this.layers) return;
+    performance.mark("data-draw-start");
+    const inputs = this.layers[0];
+    if (inputs === 1) this.drawCurve(ctx, width, height);
+    else if (inputs === 2) this.drawHeatmap(ctx, width, height);
+    else this.drawParity(ctx, width, height);
+    performance.mark("data-draw-end");
+    performance.measure("data-draw", "data-draw-start", "data-draw-end");
+  }
+
+  // Targets in [yMin, yMax] -> [-1, 1] on the diverging scale (0/1 labels: orange/blue).
+  tone(y) {
+    const mid = (this.yMin + this.yMax) / 2;
+    const half = (this.yMax - this.yMin) / 2 || 1;
+    return (y - mid) / half;
+  }
+
+  drawHeatmap(ctx, width, height) {
+    const side = Math.min(width, height) - 8;
+    const left = (width - side) / 2;
+    const top = 4;
+    const cells = Math.max(8, Math.min(64, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const image = ctx.createImageData(cells, cells);
+    for (let r = 0; r < cells; r++) {
+      for (let c = 0; c < cells; c++) {
+        const x = [-1 + (2 * (c + 0.5)) / cells, 1 - (2 * (r + 0.5)) / cells];
+        const [red, green, blue] = divergingRGB(this.tone(this.out(x)) * 0.85);
+        const k = (r * cells + c) * 4;
+        image.data[k] = red;
+        image.data[k + 1] = green;
+        image.data[k + 2] = blue;
+        image.data[k + 3] = 255;
+      }
+    }
+    // Paint the small grid, then let the canvas scale it up smoothly.
+    const tmp = document.createElement("canvas");
+    tmp.width = cells;
+    tmp.height = cells;
+    tmp.getContext("2d").putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(tmp, left, top, side, side);
+    const toPx = (p) => [left + ((p[0] + 1) / 2) * side, top + ((1 - p[1]) / 2) * side];
+    this.drawPoints(ctx, this.data.x_train, this.data.y_train, toPx, false);
+    this.drawPoints(ctx, this.data.x_test, this.data.y_test, toPx, true);
+    ctx.strokeStyle = "#cbd5e1";
+    ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
+    this.setNote(`Background: the network's output over [−1, 1]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.`);
+  }
+
+  drawPoints(ctx, xs, ys, toPx, hollow) {
+    for (let n = 0; n < xs.length; n++) {
+      const [px, py] = toPx(xs[n]);
+      ctx.beginPath();
+      ctx.arc(px, py, 3.2, 0, Math.PI * 2);
+      const color = diverging(this.tone(ys[n][0]) >= 0 ? 1 : -1);
+      if (hollow) {
+        ctx.lineWidth = 1.6;
+        ctx.strokeStyle = color;
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = color;
+        ctx.fill();
+        ctx.lineWidth = 1;
+        ctx.strokeStyle = "#ffffff";
+        ctx.stroke();
+      }
+    }
+  }
+
+  drawCurve(ctx, width, height) {
+    const all = this.data.x_train.concat(this.data.x_test).map((x) => x[0]);
+    const xMin = Math.min(...all);
+    const xMax = Math.max(...all);
+    const points = Math.max(20, Math.min(300, Math.floor(PREDICT_BUDGET / this.cost())));
+    const curve = [];
+    for (let k = 0; k < points; k++) {
+      const x = xMin + ((xMax - xMin) * k) / (points - 1);
+      curve.push([x, this.out([x])]);
+    }
+    const ys = curve.map((p) => p[1]).filter(Number.isFinite).concat([this.yMin, this.yMax]);
+    const frame = plotFrame(ctx, width, height, [xMin, xMax], [Math.min(...ys), Math.max(...ys)]);
+    ctx.fillStyle = "rgba(100,116,139,.55)";
+    for (const [set, hollow] of [[this.data.x_train, false], [this.data.x_test, true]]) {
+      const targets = hollow ? this.data.y_test : this.data.y_train;
+      set.forEach((x, n) => {
+        ctx.beginPath();
+        ctx.arc(frame.px(x[0]), frame.py(targets[n][0]), 2.6, 0, Math.PI * 2);
+        if (hollow) {
+          ctx.strokeStyle = "#8b5cf6";
+          ctx.lineWidth = 1.2;
+          ctx.stroke();
+        } else ctx.fill();
+      });
+    }
+    ctx.strokeStyle = "#1d6fd6";
+    ctx.lineWidth = 2.2;
+    ctx.beginPath();
+    curve.forEach(([x, y], k) => (k ? ctx.lineTo(frame.px(x), frame.py(y)) : ctx.moveTo(frame.px(x), frame.py(y))));
+    ctx.stroke();
+    this.setNote("Grey dots: training targets; purple rings: test targets; blue line: the network's output.");
+  }
+
+  drawParity(ctx, width, height) {
+    const pairs = this.data.x_train.map((x, n) => [this.data.y_train[n][0], this.out(x)]);
+    const vals = pairs.flat().filter(Number.isFinite);
+    const range = [Math.min(...vals), Math.max(...vals)];
+    const frame = plotFrame(ctx, width, height, range, range);
+    ctx.strokeStyle = GRID;
+    ctx.beginPath();
+    ctx.moveTo(frame.px(range[0]), frame.py(range[0]));
+    ctx.lineTo(frame.px(range[1]), frame.py(range[1]));
+    ctx.stroke();
+    ctx.fillStyle = "rgba(29,111,214,.6)";
+    for (const [t, p] of pairs) {
+      ctx.beginPath();
+      ctx.arc(frame.px(t), frame.py(p), 2.5, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    this.setNote(`${this.layers[0]} inputs: each dot is a training sample, target (x) against the network's first output (y).`);
+  }
+
+  setNote(text) {
+    if (this.note && this.note.textContent !== text) this.note.textContent = text;
+  }
+}

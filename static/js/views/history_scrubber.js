@@ -1,0 +1,62 @@
+// Scrub back through the run: the slider picks a step, the network and data views show the weights
+// the server stored for it (GET weights?step=k). Live frames keep coming for the loss chart; the
+// network returns to live with "Back to live" or by dragging to the end.
+import { get } from "../lib/api.js";
+import { fmtInt } from "../lib/format.js";
+import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
+
+export class HistoryScrubber {
+  constructor(root, runId, { onSnapshot, onLive }) {
+    this.runId = runId;
+    this.slider = root.querySelector("#history-slider");
+    this.label = root.querySelector("#history-label");
+    this.liveButton = root.querySelector("#history-live");
+    this.onSnapshot = onSnapshot;
+    this.onLive = onLive;
+    this.live = true;
+    this.request = 0;
+    this.timer = null;
+    this.slider.addEventListener("input", () => this.onInput());
+    this.liveButton.addEventListener("click", () => this.goLive());
+  }
+
+  // Called with every new step so the slider's end follows the run.
+  update(step) {
+    const wasAtEnd = Number(this.slider.value) >= Number(this.slider.max);
+    this.slider.max = String(step);
+    if (this.live || wasAtEnd) this.slider.value = String(step);
+    this.slider.setAttribute("aria-valuetext", this.live ? `live, step ${step}` : `step ${this.slider.value}`);
+  }
+
+  onInput() {
+    const step = Number(this.slider.value);
+    if (step >= Number(this.slider.max)) return this.goLive();
+    this.live = false;
+    this.label.textContent = `step ${fmtInt(step)}`;
+    this.liveButton.hidden = false;
+    // Dragging fires many inputs; fetch only once the thumb rests ~80 ms.
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(step), 80);
+  }
+
+  async fetch(step) {
+    const ticket = ++this.request;
+    try {
+      const snap = await get(`/api/runs/${this.runId}/weights?step=${step}`);
+      if (ticket !== this.request || this.live) return;
+      this.label.textContent = snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
+      this.onSnapshot({ step: snap.step, weights: matricesFrom(snap.weights), biases: vectorsFrom(snap.biases), historical: true });
+    } catch (err) {
+      this.label.textContent = `step ${fmtInt(step)}: ${err.message}`;
+    }
+  }
+
+  goLive() {
+    this.live = true;
+    this.request++;
+    this.slider.value = this.slider.max;
+    this.label.textContent = "live";
+    this.liveButton.hidden = true;
+    this.onLive();
+  }
+}

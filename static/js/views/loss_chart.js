@@ -1,0 +1,152 @@
+// Train and test loss against step, every step kept; drawn one pixel column at a time (min..max)
+// so a million steps draw as fast as a thousand and spikes stay visible. Log scale by default.
+import { fitCanvas, niceTicks, FONT, MUTED, GRID, INK } from "../lib/canvas.js";
+import { fmt } from "../lib/format.js";
+import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
+import { Series } from "./series.js";
+
+const TEST_COLOR = "#8b5cf6";
+const PAD = { left: 56, right: 12, top: 10, bottom: 26 };
+
+export class LossChart {
+  constructor(canvas, { log = true } = {}) {
+    this.canvas = canvas;
+    this.train = new Series();
+    this.test = new Series();
+    this.log = log;
+    this.scheduler = new FrameScheduler(() => this.draw());
+    redrawOnResize(canvas, this.scheduler);
+  }
+
+  reset(history) {
+    this.train.clear();
+    this.test.clear();
+    if (history) {
+      history.steps.forEach((s, k) => {
+        this.train.push(s, history.loss[k]);
+        if (history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined) this.test.push(s, history.test_loss[k]);
+      });
+    }
+    this.scheduler.request();
+  }
+
+  // frame.losses: [[step, loss], ...] since the previous frame; frame.test_loss: at frame.step.
+  update(frame) {
+    for (const [step, loss] of frame.losses || []) this.train.push(step, loss);
+    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length)) this.train.push(frame.step, frame.loss);
+    if (frame.test_loss !== null && frame.test_loss !== undefined) this.test.push(frame.step, frame.test_loss);
+    this.scheduler.request();
+  }
+
+  setLog(log) {
+    this.log = log;
+    this.scheduler.request();
+  }
+
+  get pointCount() {
+    return this.train.length;
+  }
+
+  draw() {
+    const { ctx, width, height } = fitCanvas(this.canvas);
+    performance.mark("loss-draw-start");
+    this.canvas.dataset.points = String(this.train.length);
+    const plotW = Math.max(10, Math.floor(width - PAD.left - PAD.right));
+    const plotH = height - PAD.top - PAD.bottom;
+    if (!this.train.length) {
+      ctx.fillStyle = MUTED;
+      ctx.font = FONT;
+      ctx.fillText("The loss appears here once the run has a step.", PAD.left, PAD.top + 20);
+      return;
+    }
+    const x0 = this.train.steps[0];
+    const x1 = Math.max(this.train.lastStep(), this.test.lastStep(), x0 + 1);
+    const tf = this.log ? (v) => (v > 0 ? Math.log10(v) : NaN) : (v) => v;
+    const train = this.train.columns(x0, x1, plotW, tf);
+    const test = this.test.columns(x0, x1, plotW, tf);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const c of [train, test]) {
+      for (let p = 0; p < plotW; p++) {
+        if (c.mins[p] < lo) lo = c.mins[p];
+        if (c.maxs[p] > hi) hi = c.maxs[p];
+      }
+    }
+    if (!Number.isFinite(lo)) return;
+    if (hi - lo < 1e-12) {
+      lo -= this.log ? 0.5 : Math.abs(lo) * 0.1 + 1e-3;
+      hi += this.log ? 0.5 : Math.abs(hi) * 0.1 + 1e-3;
+    }
+    if (!this.log) lo = Math.min(lo, 0);
+    const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
+    this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
+    this.drawColumns(ctx, train, plotW, yOf, INK, 1.6);
+    this.drawColumns(ctx, test, plotW, yOf, TEST_COLOR, 1.4);
+    performance.mark("loss-draw-end");
+    performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
+  }
+
+  drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf }) {
+    ctx.font = FONT;
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = GRID;
+    ctx.fillStyle = MUTED;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    const yTicks = this.log ? niceTicks(Math.floor(lo), Math.ceil(hi), 4).filter((t) => t >= lo && t <= hi && Number.isInteger(t)) : niceTicks(lo, hi, 4);
+    if (this.log && yTicks.length < 2) yTicks.push(...niceTicks(lo, hi, 3).filter((t) => !yTicks.includes(t)));
+    for (const t of yTicks) {
+      const y = Math.round(yOf(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(PAD.left, y);
+      ctx.lineTo(PAD.left + plotW, y);
+      ctx.stroke();
+      ctx.fillText(this.log ? fmt(10 ** t, 2) : fmt(t, 3), PAD.left - 6, y);
+    }
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const t of niceTicks(x0, x1, 5)) {
+      if (!Number.isInteger(t)) continue;
+      const x = PAD.left + ((t - x0) / (x1 - x0)) * (plotW - 1);
+      ctx.fillText(t.toLocaleString("en-US"), x, PAD.top + plotH + 6);
+    }
+    ctx.strokeStyle = "#94a3b8";
+    ctx.beginPath();
+    ctx.moveTo(PAD.left + 0.5, PAD.top);
+    ctx.lineTo(PAD.left + 0.5, PAD.top + plotH + 0.5);
+    ctx.lineTo(PAD.left + plotW, PAD.top + plotH + 0.5);
+    ctx.stroke();
+    ctx.textAlign = "right";
+    ctx.fillText("step", PAD.left + plotW, PAD.top + plotH + 6 + 12);
+  }
+
+  // One vertical span per pixel column plus a line through the column midpoints.
+  drawColumns(ctx, { mins, maxs }, plotW, yOf, color, width) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    let started = false;
+    let count = 0;
+    for (let p = 0; p < plotW; p++) {
+      if (!Number.isFinite(mins[p])) continue;
+      const x = PAD.left + p + 0.5;
+      const a = yOf(maxs[p]);
+      const b = yOf(mins[p]);
+      if (!started) ctx.moveTo(x, a);
+      else ctx.lineTo(x, a);
+      if (b - a > 0.5) ctx.lineTo(x, b);
+      started = true;
+      count++;
+    }
+    ctx.stroke();
+    if (count === 1) {
+      // A single point (step 0) would be invisible as a line.
+      const p = mins.findIndex(Number.isFinite);
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      ctx.arc(PAD.left + p + 0.5, yOf(mins[p]), 3, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+}

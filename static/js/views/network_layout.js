@@ -1,0 +1,58 @@
+// Where neurons sit and which edges get drawn. Past EDGE_BUDGET weights only the strongest are
+// drawn: a picture of 100k hairlines is grey noise and costs ~100 ms; the strongest couple of
+// thousand show the structure and keep a frame well under 16 ms.
+export const EDGE_BUDGET = 2000;
+
+export function layoutNeurons(layers, width, height) {
+  const padX = Math.min(70, width * 0.09);
+  const padTop = 18;
+  const padBottom = 34; // room for the layer captions
+  const usable = height - padTop - padBottom;
+  const colGap = layers.length > 1 ? (width - 2 * padX) / (layers.length - 1) : 0;
+  const biggest = Math.max(...layers);
+  const radius = Math.max(1.5, Math.min(17, (usable / biggest) * 0.36, colGap * 0.16 || 17));
+  const columns = layers.map((count, l) => {
+    const x = layers.length > 1 ? padX + l * colGap : width / 2;
+    const gap = Math.min(usable / count, radius * 4.2);
+    const top = padTop + (usable - gap * (count - 1)) / 2;
+    const ys = new Float64Array(count);
+    for (let i = 0; i < count; i++) ys[i] = count === 1 ? padTop + usable / 2 : top + i * gap;
+    return { x, ys };
+  });
+  return { columns, radius, captionY: height - 12 };
+}
+
+// Largest |value| in a list of matrices (NaN ignored).
+export function maxAbs(matrices) {
+  let m = 0;
+  for (const M of matrices) {
+    const d = M.data;
+    for (let k = 0; k < d.length; k++) {
+      const a = Math.abs(d[k]);
+      if (a > m) m = a;
+    }
+  }
+  return m;
+}
+
+// |w| above which about `budget` edges remain: one pass into a histogram, no sort (O(n)).
+export function strengthThreshold(weights, budget, scale) {
+  let total = 0;
+  for (const W of weights) total += W.data.length;
+  if (total <= budget || scale === 0) return { threshold: 0, total, drawn: total };
+  const bins = new Uint32Array(1024);
+  for (const W of weights) {
+    const d = W.data;
+    for (let k = 0; k < d.length; k++) {
+      const b = Math.min(1023, Math.floor((Math.abs(d[k]) / scale) * 1024));
+      if (b >= 0) bins[b]++;
+    }
+  }
+  let kept = 0;
+  let bin = 1023;
+  for (; bin > 0; bin--) {
+    if (kept + bins[bin] > budget) break;
+    kept += bins[bin];
+  }
+  return { threshold: ((bin + 1) / 1024) * scale, total, drawn: kept };
+}

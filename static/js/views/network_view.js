@@ -1,0 +1,340 @@
+// The network, drawn on one canvas: edges by sign (blue +, orange −) and |w|, neurons filled by
+// activation (one sample or the mean over the data) with a ring for δ. Fed by update(frame);
+// draws at most once per animation frame.
+import { fitCanvas, FONT, MUTED, INK } from "../lib/canvas.js";
+import { diverging, signColor } from "../lib/colors.js";
+import { forwardMean, forwardSample } from "../lib/forward.js";
+import { fmtInt, fmt } from "../lib/format.js";
+import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
+import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThreshold } from "./network_layout.js";
+import { edgeText, neuronText } from "./network_tooltip.js";
+
+const WIDTH_BUCKETS = 8;
+// The mean colouring runs a forward pass per sample; cap the multiply-adds so big nets stay fast.
+const MEAN_BUDGET = 400_000;
+
+export class NetworkView {
+  constructor(canvas, tooltip, note) {
+    this.canvas = canvas;
+    this.tooltip = tooltip;
+    this.note = note;
+    this.layers = null;
+    this.weights = null;
+    this.biases = null;
+    this.deltas = null;
+    this.gradients = null;
+    this.learningRate = 0;
+    this.samples = [];
+    this.sample = "mean";
+    this.neurons = null; // {net, act, dact} for the chosen sample, recomputed when weights change
+    this.overlay = null;
+    this.historical = false;
+    this.hover = null;
+    this.drawnEdges = [];
+    this.scheduler = new FrameScheduler(() => this.draw());
+    redrawOnResize(canvas, this.scheduler);
+    canvas.addEventListener("mousemove", (e) => this.onPointer(e));
+    canvas.addEventListener("mouseleave", () => this.hideTooltip());
+  }
+
+  setModel(layers, activations) {
+    this.layers = layers;
+    this.activations = activations;
+    this.scheduler.request();
+  }
+
+  setSamples(xs) {
+    this.samples = xs;
+    this.invalidate();
+  }
+
+  setSample(choice) {
+    this.sample = choice;
+    this.invalidate();
+  }
+
+  // frame: {weights: Matrix[], biases: Float64Array[], deltas?, gradients?, learningRate?}
+  update(frame) {
+    if (frame.weights) this.weights = frame.weights;
+    if (frame.biases) this.biases = frame.biases;
+    this.deltas = frame.deltas || null;
+    this.gradients = frame.gradients || null;
+    if (frame.learningRate !== undefined) this.learningRate = frame.learningRate;
+    this.historical = Boolean(frame.historical);
+    this.invalidate();
+  }
+
+  // Behind the scenes takes over the colouring: {weights, act, net, dact, delta (per layer or null),
+  // activeLayer, edgeLayer, label}.
+  setOverlay(overlay) {
+    this.overlay = overlay;
+    this.scheduler.request();
+  }
+
+  invalidate() {
+    this.neurons = null;
+    this.scheduler.request();
+  }
+
+  sampleLabel() {
+    return this.sample === "mean" ? `mean over ${this.meanCount()} samples` : `sample ${this.sample}`;
+  }
+
+  meanCount() {
+    const perSample = this.weights ? this.weights.reduce((n, W) => n + W.data.length, 0) : 1;
+    return Math.max(1, Math.min(this.samples.length, Math.floor(MEAN_BUDGET / Math.max(1, perSample))));
+  }
+
+  computeNeurons() {
+    if (!this.weights || !this.samples.length) return null;
+    const acts = this.activations;
+    if (this.sample === "mean") return forwardMean(this.weights, this.biases, acts, this.samples.slice(0, this.meanCount()));
+    return forwardSample(this.weights, this.biases, acts, this.samples[this.sample] || this.samples[0]);
+  }
+
+  draw() {
+    const { ctx, width, height } = fitCanvas(this.canvas);
+    if (!this.layers || !this.weights) return;
+    performance.mark("network-draw-start");
+    const ov = this.overlay;
+    const weights = ov && ov.weights ? ov.weights : this.weights;
+    if (!ov && !this.neurons) this.neurons = this.computeNeurons();
+    const values = ov || (this.neurons && { act: this.neurons.act, net: [null, ...this.neurons.net], dact: [null, ...this.neurons.dact], delta: this.deltas ? [null, ...this.deltas] : null });
+    const layout = layoutNeurons(this.layers, width, height);
+    this.layout = layout;
+    this.drawEdges(ctx, layout, weights, ov);
+    this.drawNeurons(ctx, layout, values, ov);
+    this.drawCaptions(ctx, layout);
+    performance.mark("network-draw-end");
+    performance.measure("network-draw", "network-draw-start", "network-draw-end");
+    if (this.hover) this.showTooltip(this.hover);
+  }
+
+  drawEdges(ctx, layout, weights, ov) {
+    const scale = maxAbs(weights) || 1;
+    const { threshold, total, drawn } = strengthThreshold(weights, EDGE_BUDGET, scale);
+    this.setNote(total, drawn, threshold);
+    // Group edges into (sign × width bucket) paths: a few stroke() calls instead of one per edge.
+    const paths = [new Array(WIDTH_BUCKETS).fill(null).map(() => []), new Array(WIDTH_BUCKETS).fill(null).map(() => [])];
+    const hits = [];
+    weights.forEach((W, l) => {
+      const from = layout.columns[l];
+      const to = layout.columns[l + 1];
+      const dim = ov && ov.edgeLayer !== undefined && ov.edgeLayer !== null && ov.edgeLayer !== l;
+      for (let i = 0; i < W.rows; i++) {
+        for (let j = 0; j < W.cols; j++) {
+          const w = W.data[i * W.cols + j];
+          const a = Math.abs(w);
+          if (!(a >= threshold)) continue;
+          const bucket = Math.min(WIDTH_BUCKETS - 1, Math.floor((a / scale) * WIDTH_BUCKETS));
+          const seg = [from.x, from.ys[i], to.x, to.ys[j], dim];
+          paths[w >= 0 ? 0 : 1][bucket].push(seg);
+          hits.push({ l, i, j, x1: seg[0], y1: seg[1], x2: seg[2], y2: seg[3] });
+        }
+      }
+    });
+    const thin = drawn > 400;
+    for (let sign = 0; sign < 2; sign++) {
+      for (let b = 0; b < WIDTH_BUCKETS; b++) {
+        const segs = paths[sign][b];
+        if (!segs.length) continue;
+        const strength = (b + 0.5) / WIDTH_BUCKETS;
+        for (const dimmed of [false, true]) {
+          ctx.beginPath();
+          let any = false;
+          for (const s of segs) {
+            if (s[4] !== dimmed) continue;
+            ctx.moveTo(s[0], s[1]);
+            ctx.lineTo(s[2], s[3]);
+            any = true;
+          }
+          if (!any) continue;
+          ctx.lineWidth = thin ? 0.4 + strength * 1.6 : 0.6 + strength * 5;
+          ctx.strokeStyle = signColor(sign === 0 ? 1 : -1, (dimmed ? 0.12 : 0.25 + 0.65 * strength) * (thin ? 0.7 : 1));
+          ctx.stroke();
+        }
+      }
+    }
+    this.drawnEdges = hits;
+    this.exposeEdgeProbes(hits);
+  }
+
+  drawNeurons(ctx, layout, values, ov) {
+    const r = layout.radius;
+    const deltaScale = values && values.delta ? Math.max(1e-12, ...values.delta.filter(Boolean).map((d) => maxAbsVec(d))) : 1;
+    const showValues = ov && r >= 9;
+    this.layers.forEach((count, l) => {
+      const col = layout.columns[l];
+      const act = values && values.act ? values.act[l] : null;
+      const delta = values && values.delta ? values.delta[l] : null;
+      const actScale = act ? Math.max(1, maxAbsVec(act)) : 1;
+      const active = ov && ov.activeLayer === l;
+      for (let j = 0; j < count; j++) {
+        const y = col.ys[j];
+        ctx.beginPath();
+        ctx.arc(col.x, y, r, 0, Math.PI * 2);
+        ctx.fillStyle = act ? diverging(act[j] / actScale) : "#eef2f7";
+        ctx.fill();
+        if (r >= 3) {
+          ctx.lineWidth = active ? 2.5 : 1;
+          ctx.strokeStyle = active ? INK : "#94a3b8";
+          ctx.stroke();
+        }
+        if (delta && r >= 4 && Number.isFinite(delta[j])) {
+          const k = Math.abs(delta[j]) / deltaScale;
+          ctx.beginPath();
+          ctx.arc(col.x, y, r + 2 + k * 3, 0, Math.PI * 2);
+          ctx.lineWidth = 1 + k * 4;
+          ctx.strokeStyle = signColor(delta[j], 0.35 + 0.65 * k);
+          ctx.stroke();
+        }
+        if (showValues && (act || delta)) this.drawValue(ctx, col.x, y, r, ov, l, j, act, delta);
+      }
+    });
+  }
+
+  drawValue(ctx, x, y, r, ov, l, j, act, delta) {
+    const text = ov.show === "delta" && delta ? `δ ${fmt(delta[j], 3)}` : act ? fmt(act[j], 3) : "";
+    ctx.font = FONT;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = ov.activeLayer === l ? INK : MUTED;
+    ctx.fillText(text, x, y + r + 6);
+  }
+
+  drawCaptions(ctx, layout) {
+    ctx.font = FONT;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "alphabetic";
+    ctx.fillStyle = MUTED;
+    const last = this.layers.length - 1;
+    this.layers.forEach((count, l) => {
+      const kind = l === 0 ? "input" : l === last ? "output" : "hidden";
+      const fname = l === 0 ? "" : ` · ${this.activations[l - 1]}`;
+      ctx.fillText(`${kind} ${count}${fname}`, layout.columns[l].x, layout.captionY);
+    });
+  }
+
+  setNote(total, drawn, threshold) {
+    const text = drawn < total
+      ? `Large network: drawing the ${fmtInt(drawn)} strongest of ${fmtInt(total)} weights (|w| ≥ ${fmt(threshold, 3)}); hover works on the drawn edges.`
+      : "";
+    if (this.note && this.note.textContent !== text) this.note.textContent = text;
+  }
+
+  // A few edge positions for tests and keyboard-less probing: "l,i,j,x,y" in CSS pixels.
+  exposeEdgeProbes(hits) {
+    const probes = [];
+    const seen = new Set();
+    for (const h of hits) {
+      if (seen.has(h.l)) continue;
+      seen.add(h.l);
+      probes.push([h.l, h.i, h.j, (h.x1 * 0.7 + h.x2 * 0.3).toFixed(1), (h.y1 * 0.7 + h.y2 * 0.3).toFixed(1)].join(","));
+    }
+    this.canvas.dataset.edgeProbes = probes.join(";");
+  }
+
+  onPointer(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    this.hover = { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    this.showTooltip(this.hover);
+  }
+
+  showTooltip({ x, y }) {
+    const hit = this.hitNeuron(x, y) || this.hitEdge(x, y);
+    if (!hit) return this.hideTooltip(false);
+    this.tooltip.innerHTML = hit.kind === "edge" ? this.edgeHtml(hit) : this.neuronHtml(hit);
+    Object.assign(this.tooltip.dataset, { kind: hit.kind, l: hit.l, i: hit.i ?? "", j: hit.j, value: hit.value ?? "" });
+    this.tooltip.hidden = false;
+    const box = this.canvas.getBoundingClientRect();
+    const tw = this.tooltip.offsetWidth;
+    const th = this.tooltip.offsetHeight;
+    const left = x + 14 + tw > box.width ? Math.max(0, x - tw - 14) : x + 14;
+    const top = Math.min(Math.max(0, y + 14), Math.max(0, box.height - th));
+    this.tooltip.style.setProperty("left", `${left}px`);
+    this.tooltip.style.setProperty("top", `${top}px`);
+  }
+
+  hideTooltip(forget = true) {
+    if (forget) this.hover = null;
+    this.tooltip.hidden = true;
+  }
+
+  hitNeuron(x, y) {
+    if (!this.layout) return null;
+    const r = Math.max(this.layout.radius + 3, 6);
+    for (let l = 0; l < this.layout.columns.length; l++) {
+      const col = this.layout.columns[l];
+      if (Math.abs(x - col.x) > r) continue;
+      for (let j = 0; j < col.ys.length; j++) {
+        if (Math.hypot(x - col.x, y - col.ys[j]) <= r) return { kind: "neuron", l, j };
+      }
+    }
+    return null;
+  }
+
+  hitEdge(x, y) {
+    let best = null;
+    let bestDist = 6;
+    for (const e of this.drawnEdges) {
+      const d = segmentDistance(x, y, e.x1, e.y1, e.x2, e.y2);
+      if (d < bestDist) {
+        bestDist = d;
+        best = e;
+      }
+    }
+    if (!best) return null;
+    const weights = this.overlay && this.overlay.weights ? this.overlay.weights : this.weights;
+    return { kind: "edge", ...best, value: weights[best.l].get(best.i, best.j) };
+  }
+
+  edgeHtml(hit) {
+    const ov = this.overlay;
+    const act = ov ? ov.act && ov.act[hit.l] : this.neurons && this.neurons.act[hit.l];
+    const grads = ov ? ov.gradients : this.gradients;
+    const deltas = ov ? ov.batchDeltas : this.deltas;
+    return edgeText({
+      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      gradient: grads ? grads[hit.l].get(hit.i, hit.j) : null,
+      delta: deltas ? deltas[hit.l][hit.j] : null,
+      activation: act ? act[hit.i] : null,
+      lr: ov ? ov.learningRate : this.learningRate,
+      sampleLabel: ov ? ov.label : this.sampleLabel(),
+      historical: this.historical && !ov,
+    });
+  }
+
+  neuronHtml(hit) {
+    const ov = this.overlay;
+    const n = this.neurons;
+    const pick = (arr) => (arr && arr[hit.l] ? arr[hit.l][hit.j] : null);
+    const data = ov
+      ? { net: pick(ov.net), activation: pick(ov.act), dact: pick(ov.dact), delta: pick(ov.delta) }
+      : {
+          net: n && hit.l > 0 ? n.net[hit.l - 1][hit.j] : null,
+          activation: n ? n.act[hit.l][hit.j] : null,
+          dact: n && hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null,
+          delta: this.deltas && hit.l > 0 && !this.historical ? this.deltas[hit.l - 1][hit.j] : null,
+        };
+    return neuronText({
+      l: hit.l, j: hit.j, isInput: hit.l === 0, ...data,
+      fname: hit.l > 0 ? this.activations[hit.l - 1] : "",
+      sampleLabel: ov ? ov.label : this.sampleLabel(),
+    });
+  }
+}
+
+function maxAbsVec(v) {
+  let m = 0;
+  for (let k = 0; k < v.length; k++) if (Math.abs(v[k]) > m) m = Math.abs(v[k]);
+  return m;
+}
+
+function segmentDistance(px, py, x1, y1, x2, y2) {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const len2 = dx * dx + dy * dy || 1;
+  const t = Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2));
+  return Math.hypot(px - (x1 + t * dx), py - (y1 + t * dy));
+}
+

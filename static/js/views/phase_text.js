@@ -1,0 +1,106 @@
+// The words and tables for each phase of one update. Every value printed comes from the server's
+// /explain answer; the only arithmetic here is the chain-rule sum Σₖ wⱼₖ·δₖ, shown so a student
+// can check δ = (Σₖ wⱼₖ·δₖ)·f′(net) by hand.
+import { fmt } from "../lib/format.js";
+
+const MAX_ROWS = 16;
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const num = (v, attrs = "") => `<td class="${v < 0 ? "neg" : "pos"}" ${attrs}>${fmt(v, 5)}</td>`;
+const more = (n) => (n > MAX_ROWS ? `<p class="muted small">Showing the first ${MAX_ROWS} of ${n}.</p>` : "");
+
+function table(head, rows) {
+  return `<div class="table-scroll"><table class="num-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+export function phaseHtml(explain, phase, m) {
+  if (phase.kind === "forward") return forwardHtml(explain, phase.layer, m);
+  if (phase.kind === "loss") return lossHtml(explain, m);
+  if (phase.kind === "backward") return backwardHtml(explain, phase.layer, m);
+  return updateHtml(explain, m);
+}
+
+function fname(explain, l) {
+  const L = explain.weights.length;
+  return l === L ? explain.output_activation : explain.activations[l - 1];
+}
+
+function forwardHtml(explain, l, m) {
+  const W = m.weights[l - 1];
+  const a = m.activation[l - 1];
+  const b = m.biases[l - 1];
+  const f = fname(explain, l);
+  const expand = W.rows <= 4;
+  const rows = [];
+  for (let j = 0; j < Math.min(W.cols, MAX_ROWS); j++) {
+    const terms = [];
+    for (let i = 0; i < W.rows; i++) terms.push(`${fmt(a[i], 3)}×${fmt(W.get(i, j), 3)}`);
+    const sum = `${terms.join(" + ")} + ${fmt(b ? b[j] : 0, 3)}`;
+    rows.push(`<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`);
+  }
+  return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>
+    <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾ + b⁽${l - 1}⁾ &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)</p>
+    <p>Sample ${explain.sample}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
+    ${table(["neuron", ...(expand ? ["Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
+}
+
+function lossHtml(explain, m) {
+  const L = m.weights.length;
+  const yhat = m.activation[L];
+  const rows = yhat.slice(0, MAX_ROWS).map((v, k) => `<tr><td>${k}</td>${num(v)}${num(explain.y[k])}${num(v - explain.y[k])}</tr>`);
+  const formula = explain.loss_name === "mse"
+    ? "L = (1/N) Σₙ ½ ‖ŷₙ − yₙ‖²"
+    : yhat.length === 1 ? "L = −(1/N) Σₙ [yₙ log ŷₙ + (1 − yₙ) log(1 − ŷₙ)]" : "L = −(1/N) Σₙ Σₖ yₙₖ log ŷₙₖ";
+  return `<h3>Loss: how far the outputs are from the targets</h3>
+    <p class="formula">${formula}</p>
+    <p>Over the batch of N = ${explain.batch_size} samples the loss is <strong class="mono" data-testid="bts-loss">${fmt(explain.loss, 6)}</strong>.
+      For sample ${explain.sample}:</p>
+    ${table(["output", "ŷ", "y", "ŷ − y"], rows)}`;
+}
+
+function backwardHtml(explain, l, m) {
+  const L = m.weights.length;
+  const f = fname(explain, l);
+  const noDerivative = explain.variant === "no_activation_derivative";
+  const ce = explain.loss_name === "cross_entropy";
+  const rows = [];
+  const n = m.sampleDeltas[l - 1].length;
+  for (let j = 0; j < Math.min(n, MAX_ROWS); j++) {
+    let incoming;
+    if (l === L) incoming = m.activation[L][j] - explain.y[j];
+    else {
+      incoming = 0;
+      const W = m.weights[l];
+      for (let k = 0; k < W.cols; k++) incoming += W.get(j, k) * m.sampleDeltas[l][k];
+    }
+    rows.push(`<tr><td>${j}</td>${num(incoming)}${ce && l === L ? "<td>–</td>" : num(m.derivative[l - 1][j])}${num(m.sampleDeltas[l - 1][j])}${num(m.deltas[l - 1][j])}</tr>`);
+  }
+  const fprime = noDerivative ? "" : " · f′(net)";
+  let formula;
+  if (l === L) formula = ce ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)` : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
+  else formula = `δ⁽${l}⁾ⱼ = (Σₖ W⁽${l}⁾ⱼₖ · δ⁽${l + 1}⁾ₖ)${fprime}`;
+  const first = l === L ? "ŷ − y" : "Σₖ wⱼₖ·δₖ";
+  return `<h3>Backward, layer ${l}: the error flows back through the weights</h3>
+    <p class="formula">${formula}</p>
+    ${noDerivative ? "<p>Variant without f′(net): the factor f′(net) is left out on purpose.</p>" : ""}
+    <p>For sample ${explain.sample}; the last column sums δ over all ${explain.batch_size} samples of the batch, which is ∂L/∂b.</p>
+    ${table(["neuron", first, "f′(net)", "δ (this sample)", "Σₙ δ = ∂L/∂b"], rows)}${more(n)}`;
+}
+
+function updateHtml(explain, m) {
+  const lr = explain.learning_rate;
+  const parts = m.weights.map((W, l) => {
+    const rows = [];
+    const G = m.gradients[l];
+    const N = m.newWeights[l];
+    for (let k = 0; k < Math.min(W.data.length, MAX_ROWS); k++) {
+      const i = Math.floor(k / W.cols);
+      const j = k % W.cols;
+      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${num(-lr * G.data[k])}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
+    }
+    return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", "−α·∂L/∂w", "new w"], rows)}${more(W.data.length)}`;
+  });
+  return `<h3>Update: every weight moves against its derivative</h3>
+    <p class="formula">W ← W − α · ∂L/∂W &nbsp;&nbsp; b ← b − α · Σₙ δ &nbsp;&nbsp; (α = ${fmt(lr, 6)})</p>
+    <p>The network view now shows the new weights. Press <strong>Apply this update</strong> to make the server take this step.</p>
+    ${parts.join("")}`;
+}

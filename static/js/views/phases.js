@@ -1,0 +1,40 @@
+// One update as a list of phases: forward layer by layer, the loss, backward layer by layer, the
+// update. Each phase says what the network view lights up; phase_text.js writes its numbers.
+export function buildPhases(explain) {
+  const L = explain.weights.length;
+  const phases = [];
+  for (let l = 1; l <= L; l++) phases.push({ kind: "forward", layer: l, title: `Forward: layer ${l}` });
+  phases.push({ kind: "loss", layer: L, title: "Loss" });
+  for (let l = L; l >= 1; l--) phases.push({ kind: "backward", layer: l, title: `Backward: δ of layer ${l}` });
+  phases.push({ kind: "update", layer: null, title: "Update the weights" });
+  return phases;
+}
+
+// What the network view shows during a phase: only what has been computed so far.
+export function overlayFor(explain, phase, m) {
+  const L = m.weights.length;
+  const known = (l) => phase.kind !== "forward" || l <= phase.layer;
+  const act = m.activation.map((a, l) => (known(l) ? a : null));
+  const net = [null, ...m.net.map((v, k) => (known(k + 1) ? v : null))];
+  const dact = [null, ...m.derivative.map((v, k) => (known(k + 1) ? v : null))];
+  let delta = null;
+  if (phase.kind === "backward") delta = [null, ...m.sampleDeltas.map((d, k) => (k + 1 >= phase.layer ? d : null))];
+  if (phase.kind === "update") delta = [null, ...m.sampleDeltas];
+  const edgeLayer = {
+    forward: phase.layer - 1,
+    loss: -1,
+    backward: phase.layer < L ? phase.layer : -1,
+    update: null,
+  }[phase.kind];
+  return {
+    weights: phase.kind === "update" ? m.newWeights : m.weights,
+    act, net, dact, delta,
+    gradients: phase.kind === "backward" || phase.kind === "update" ? m.gradients : null,
+    batchDeltas: phase.kind === "backward" || phase.kind === "update" ? m.deltas : null,
+    activeLayer: phase.kind === "update" ? null : phase.layer,
+    edgeLayer,
+    show: phase.kind === "backward" ? "delta" : "act",
+    learningRate: explain.learning_rate,
+    label: `sample ${explain.sample}`,
+  };
+}
