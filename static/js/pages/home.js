@@ -1,0 +1,14 @@
+// Home: the runs list and the new-run form. The form opens with the article's example.
+import { RunForm } from "../views/run_form.js";
+import { RunsList } from "../views/runs_list.js";
+
+const list = new RunsList(document.getElementById("runs-body"), document.getElementById("runs-empty"), document.getElementById("runs-updated"));
+const form = new RunForm(document.getElementById("run-form"), {
+  presetButtons: [...document.querySelectorAll("[data-preset]")],
+  presetNote: document.getElementById("preset-note"),
+  onCreated: (run) => location.assign(`/runs/${encodeURIComponent(run.id)}`),
+});
+form.applyPreset("article");
+list.refresh();
+// Poll gently; a hidden tab does not poll at all.
+setInterval(() => document.visibilityState === "visible" && list.refresh(), 2000);

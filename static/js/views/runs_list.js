@@ -1,0 +1,92 @@
+// The runs table on the home page, refreshed by polling (the home page shows many runs at a
+// glance; a stream per run would be wasteful). Sparklines refetch only when a run's step moved.
+import { ApiError, del, get, post } from "../lib/api.js";
+import { fmt, fmtInt } from "../lib/format.js";
+import { drawSparkline } from "./sparkline.js";
+
+const ACTIVE = new Set(["paused", "running"]);
+const MAX_SPARKLINES = 30;
+
+export class RunsList {
+  constructor(body, empty, status) {
+    this.body = body;
+    this.empty = empty;
+    this.status = status;
+    this.histories = new Map(); // id -> {step, loss[]}
+  }
+
+  async refresh() {
+    let runs;
+    try {
+      runs = await get("/api/runs");
+    } catch (err) {
+      this.status.textContent = `Server unreachable (${err.message}); retrying…`;
+      return;
+    }
+    this.status.textContent = "";
+    runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    this.empty.hidden = runs.length > 0;
+    this.body.replaceChildren(...runs.map((run) => this.row(run)));
+    runs.slice(0, MAX_SPARKLINES).forEach((run) => this.sparkline(run));
+  }
+
+  row(run) {
+    const tr = document.createElement("tr");
+    tr.dataset.runId = run.id;
+    const layers = run.config && run.config.layers ? run.config.layers.join("-") : "";
+    const kind = run.config && run.config.dataset ? run.config.dataset.kind : "";
+    tr.innerHTML = `<td><a href="/runs/${encodeURIComponent(run.id)}">Run ${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></td>
+      <td><span class="badge" data-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>
+      <td class="num">${fmtInt(run.step)}</td><td class="num">${fmt(run.loss, 4)}</td>
+      <td><canvas aria-label="Loss curve of run ${escapeHtml(String(run.id))}"></canvas></td>
+      <td><div class="run-actions"></div></td>`;
+    const actions = tr.querySelector(".run-actions");
+    const open = document.createElement("a");
+    open.className = "btn btn-ghost btn-small";
+    open.href = `/runs/${encodeURIComponent(run.id)}`;
+    open.textContent = "Open";
+    open.setAttribute("aria-label", `Open run ${run.id}`);
+    actions.append(open);
+    if (ACTIVE.has(run.status)) actions.append(this.button("Stop", `Stop run ${run.id}`, () => post(`/api/runs/${run.id}/stop`)));
+    actions.append(this.button("Delete", `Delete run ${run.id}`, () => del(`/api/runs/${run.id}`), "btn-danger"));
+    return tr;
+  }
+
+  button(text, label, action, extra = "") {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `btn btn-ghost btn-small ${extra}`;
+    b.textContent = text;
+    b.setAttribute("aria-label", label);
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await action();
+      } catch (err) {
+        this.status.textContent = err instanceof ApiError ? err.describe() : String(err);
+      }
+      this.refresh();
+    });
+    return b;
+  }
+
+  async sparkline(run) {
+    const canvas = this.body.querySelector(`tr[data-run-id="${CSS.escape(String(run.id))}"] canvas`);
+    if (!canvas) return;
+    let cached = this.histories.get(run.id);
+    if (!cached || cached.step !== run.step) {
+      try {
+        const history = await get(`/api/runs/${run.id}/history`);
+        cached = { step: run.step, loss: history.loss };
+        this.histories.set(run.id, cached);
+      } catch {
+        return;
+      }
+    }
+    if (canvas.isConnected) drawSparkline(canvas, cached.loss);
+  }
+}
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
