@@ -1,0 +1,130 @@
+// Gradient descent on one variable. The server computes the trace (POST /api/descent); the page
+// walks it one step at a time, fetching more when it runs out.
+import { ApiError, post } from "../lib/api.js";
+import { compile } from "../lib/expr.js";
+import { fmt } from "../lib/format.js";
+import { DescentPlot } from "../views/descent_plot.js";
+import { StepChart } from "../views/step_chart.js";
+
+const CHUNK = 50;
+const PLAY_MS = 300;
+
+class DescentPage {
+  constructor() {
+    this.form = document.getElementById("descent-form");
+    this.$ = (id) => document.getElementById(id);
+    this.plot = new DescentPlot(this.$("d-curve"));
+    this.chart = new StepChart(this.$("d-chart"));
+    this.trace = [];
+    this.index = 0;
+    this.timer = null;
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.reset();
+    });
+    this.$("d-step").addEventListener("click", () => this.step());
+    this.$("d-play").addEventListener("click", () => this.play());
+    this.$("d-pause").addEventListener("click", () => this.pause());
+    ["d-expr", "d-x0", "d-lr"].forEach((id) => this.$(id).addEventListener("change", () => this.reset()));
+    document.addEventListener("keydown", (e) => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLButtonElement) return;
+      if (e.key === "ArrowRight") this.step();
+      else if (e.key === " ") {
+        e.preventDefault();
+        if (this.timer) this.pause();
+        else this.play();
+      }
+    });
+  }
+
+  params() {
+    return { expr: this.$("d-expr").value, x0: Number(this.$("d-x0").value), learning_rate: Number(this.$("d-lr").value) };
+  }
+
+  async fetchTrace(x0, steps) {
+    const p = this.params();
+    return (await post("/api/descent", { ...p, x0, steps })).trace;
+  }
+
+  async reset() {
+    this.pause();
+    this.clearErrors();
+    const p = this.params();
+    try {
+      this.trace = await this.fetchTrace(p.x0, CHUNK);
+    } catch (err) {
+      this.showError(err);
+      return;
+    }
+    let fn = null;
+    try {
+      fn = compile(p.expr);
+    } catch {
+      fn = null; // the curve is drawn only where the browser can evaluate f; the trail always shows
+    }
+    this.plot.reset(fn, this.trace);
+    this.index = 0;
+    this.render();
+  }
+
+  async step() {
+    if (!this.trace.length) return;
+    if (this.index + 1 >= this.trace.length) {
+      const last = this.trace.at(-1);
+      if (!Number.isFinite(last.x)) return this.pause();
+      try {
+        const more = await this.fetchTrace(last.x, CHUNK);
+        this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
+      } catch (err) {
+        this.showError(err);
+        return this.pause();
+      }
+    }
+    this.index++;
+    this.render();
+  }
+
+  play() {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.step(), PLAY_MS);
+    this.$("d-play").disabled = true;
+    this.$("d-pause").disabled = false;
+  }
+
+  pause() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.$("d-play").disabled = false;
+    this.$("d-pause").disabled = true;
+  }
+
+  render() {
+    const cur = this.trace[this.index];
+    const trail = this.trace.slice(0, this.index + 1);
+    this.$("d-step-count").textContent = String(cur.step);
+    this.$("d-x").textContent = fmt(cur.x, 6);
+    this.$("d-y").textContent = fmt(cur.y, 6);
+    this.$("d-slope").textContent = fmt(cur.slope, 6);
+    const lr = this.params().learning_rate;
+    this.$("d-explain").textContent = `Next step: x ← x − α·f′(x) = ${fmt(cur.x, 5)} − ${fmt(lr, 4)} × ${fmt(cur.slope, 5)} = ${fmt(cur.x - lr * cur.slope, 5)}`;
+    this.plot.update(trail);
+    this.chart.update(trail);
+  }
+
+  clearErrors() {
+    this.form.querySelectorAll("[data-error-for]").forEach((el) => (el.textContent = ""));
+    this.$("d-error").textContent = "";
+  }
+
+  showError(err) {
+    if (err instanceof ApiError && err.fieldErrors().length) {
+      for (const { path, msg } of err.fieldErrors()) {
+        const slot = this.form.querySelector(`[data-error-for="${CSS.escape(path.split(".")[0])}"]`);
+        if (slot) slot.textContent = msg;
+        else this.$("d-error").textContent = `${path}: ${msg}`;
+      }
+    } else this.$("d-error").textContent = err instanceof ApiError ? err.describe() : String(err);
+  }
+}
+
+new DescentPage().reset();
