@@ -1,0 +1,25 @@
+"""What the store keeps about a run, as the rest of the app sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run's row: its config and its latest status.
+
+    Losses are None when unknown or not finite (the store never hands out NaN or infinity).
+    """
+
+    id: str
+    config: dict[str, Any]
+    status: str
+    step: int
+    loss: float | None
+    test_loss: float | None
+    created_at: str  # ISO 8601, UTC
+    message: str | None
+    learning_rate: float
+    speed: float | None  # updates a second, when known

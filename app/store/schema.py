@@ -1,0 +1,147 @@
+"""Opening the database file: connections, pragmas, the versioned schema, and clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from app.store.errors import StoreError
+
+SCHEMA_VERSION = 1  # PRAGMA user_version; bump with a migration in `_migrate`
+BUSY_TIMEOUT_MS = 5_000
+
+# One statement a string: comments may hold any character, and no script parsing is needed.
+_SCHEMA = (
+    """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,            -- JSON
+    status TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    loss REAL,
+    test_loss REAL,
+    created_at TEXT NOT NULL,        -- ISO 8601 UTC
+    message TEXT,
+    learning_rate REAL NOT NULL,
+    speed REAL
+)
+""",
+    """
+CREATE TABLE loss_chunks (
+    id INTEGER PRIMARY KEY,          -- write order: a later chunk wins where chunks overlap
+    run_id TEXT NOT NULL,
+    first_step INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    last_step INTEGER NOT NULL,
+    losses BLOB NOT NULL,            -- float64 little-endian, steps first_step .. +count-1
+    test_steps BLOB NOT NULL,        -- int64 little-endian
+    test_losses BLOB NOT NULL        -- float64 little-endian, one per test step
+)
+""",
+    """
+CREATE INDEX loss_chunks_by_run ON loss_chunks (run_id, id)
+""",
+    """
+CREATE TABLE learning_rates (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,           -- the first update made with this rate
+    learning_rate REAL NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID
+""",
+    """
+CREATE TABLE snapshots (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    pinned INTEGER NOT NULL,         -- 1: taken at a pause, stop or interrupt; dropped last
+    size INTEGER NOT NULL,
+    blob BLOB NOT NULL,              -- last, so reading the other columns skips its pages
+    PRIMARY KEY (run_id, step)
+)
+""",
+)
+_TABLES = {"runs", "loss_chunks", "learning_rates", "snapshots"}
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """The one connection that writes: WAL, synchronous=NORMAL, schema created or checked."""
+    _make_parent(path)
+    # Opened here so that errors reach the caller of open(), then handed to the writer thread,
+    # which alone uses it from then on: never two threads at once.
+    conn = _connect(path, check_same_thread=False)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"cannot open database {path}: write-ahead logging unavailable")
+        # NORMAL in WAL mode: a process crash loses nothing committed; only an OS crash or
+        # power cut can lose the last transactions, and the file stays consistent either way.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("BEGIN IMMEDIATE")  # also proves the file is writable now, not at first flush
+        _migrate(conn, path)
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(describe(path, exc)) from None
+    except StoreError:
+        conn.close()
+        raise
+    return conn
+
+
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A read connection; it may be handed between threads, one thread at a time."""
+    conn = _connect(path, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
+    if path.is_dir():
+        raise StoreError(f"cannot open database {path}: is a directory")
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=check_same_thread, timeout=0
+        )
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except sqlite3.Error as exc:
+        raise StoreError(describe(path, exc)) from None
+    return conn
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise StoreError(
+            f"cannot open database {path}: cannot create {path.parent}: {reason}"
+        ) from None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"cannot open database {path}: schema version {version} is newer than this "
+            f"program's ({SCHEMA_VERSION}); upgrade backprop-live"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables - _TABLES:
+        raise StoreError(f"cannot open database {path}: not a backprop-live database")
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def describe(path: Path, exc: sqlite3.Error) -> str:
+    """One line saying why the file cannot be used."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        return f"cannot open database {path}: not a SQLite database ({text})"
+    if "readonly" in text or "read-only" in text:
+        return f"cannot open database {path}: read-only ({text})"
+    if "locked" in text or "busy" in text:
+        return f"cannot open database {path}: in use by another process ({text})"
+    return f"cannot open database {path}: {text}"

@@ -1,0 +1,303 @@
+"""RunStore: runs, loss history, learning-rate changes and weight snapshots in one SQLite file.
+
+Writes are queued and committed by one writer thread, one transaction per flush interval, so
+a training thread never waits for the disk and never convoys with the writer under the GIL.
+Reads use their own connections; WAL lets them run beside the writer and see committed data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.store.errors import StoreError
+from app.store.losses import Chunk, merge_history
+from app.store.models import StoredRun
+from app.store.ops import (
+    AddLearningRate,
+    AddLosses,
+    AddSnapshot,
+    Barrier,
+    CreateRun,
+    DeleteRun,
+    MarkInterrupted,
+    Op,
+    RunUpdate,
+    TruncateAfter,
+    Waiter,
+)
+from app.store.pending import Pending
+from app.store.pool import ReadPool
+from app.store.schema import describe, open_writer
+from app.store.writer import Writer, finite
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "the server stopped while this run was training"
+
+
+@dataclass
+class _Session:
+    """What exists between open() and close()."""
+
+    pending: Pending
+    thread: threading.Thread
+    reads: ReadPool
+
+
+class RunStore:
+    """The app's persistence. Call open() first and close() last."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        flush_interval: float = 0.2,
+        snapshot_budget_bytes: int = 64 * 2**20,
+    ) -> None:
+        self.path = Path(path)
+        self.flush_interval = flush_interval
+        self.snapshot_budget_bytes = snapshot_budget_bytes
+        self._session: _Session | None = None
+
+    def __repr__(self) -> str:
+        state = "open" if self._session else "closed"
+        return f"RunStore({str(self.path)!r}, {state})"
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create or open the file and start the writer; StoreError if the file is unusable."""
+        if self._session is not None:
+            raise StoreError(f"store {self.path} is already open")
+        conn = open_writer(self.path)
+        writer = Writer(conn, self.snapshot_budget_bytes)
+        pending = Pending()
+        thread = threading.Thread(
+            target=self._write_loop, args=(pending, writer, conn), name="store-writer", daemon=True
+        )
+        self._session = _Session(pending, thread, ReadPool(self.path))
+        thread.start()
+
+    def close(self) -> None:
+        """Commit everything queued, stop the writer and close every connection."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        session.pending.close()
+        session.thread.join()
+        session.reads.close()
+
+    def _write_loop(self, pending: Pending, writer: Writer, conn: sqlite3.Connection) -> None:
+        try:
+            closing = False
+            next_flush = time.monotonic() + self.flush_interval
+            while not closing:
+                batch, closing = pending.take(max(0.0, next_flush - time.monotonic()))
+                # Counted from the take, so a slow commit does not shorten the next batch.
+                next_flush = time.monotonic() + self.flush_interval
+                if batch.ops or batch.updates:
+                    writer.apply(batch)
+        finally:
+            conn.close()
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def create_run(self, run: StoredRun) -> None:
+        """Store a new run; committed when this returns."""
+        try:
+            config_json = json.dumps(run.config)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"run {run.id}: config cannot be stored as JSON: {exc}") from None
+        self._wait(lambda waiter: CreateRun(run, config_json, waiter))
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        step: int,
+        loss: float | None,
+        test_loss: float | None,
+        message: str | None,
+        learning_rate: float,
+        speed: float | None,
+    ) -> None:
+        """Queue the run's latest status; of several queued in one interval, the last wins."""
+        update = RunUpdate(status, step, loss, test_loss, message, learning_rate, speed)
+        self._live().pending.put_update(run_id, update)
+
+    def add_losses(
+        self,
+        run_id: str,
+        first_step: int,
+        losses: Sequence[float],
+        test_losses: Sequence[tuple[int, float]] = (),
+    ) -> None:
+        """Queue losses[i] as the train loss at step first_step + i, plus sparse test losses.
+
+        Losses that are not finite (or None) read back as None. Train losses starting at step s
+        replace whatever was stored from s on, so a run resumed from an earlier snapshot simply
+        writes its steps again.
+        """
+        if first_step < 0:
+            raise ValueError(f"first_step must be 0 or more, not {first_step}")
+        values = losses.tolist() if isinstance(losses, np.ndarray) else list(losses)
+        tests = tuple(test_losses)
+        self._live().pending.put(AddLosses(run_id, first_step, values, tests))
+
+    def add_snapshot(self, run_id: str, step: int, blob: bytes, *, pinned: bool = False) -> None:
+        """Queue the weights after `step` updates (opaque bytes).
+
+        pinned: taken at a pause, stop or interrupt; kept in preference to regular ones when
+        the run's snapshots outgrow the byte budget.
+        """
+        data = blob if isinstance(blob, bytes) else bytes(blob)
+        self._live().pending.put(AddSnapshot(run_id, step, data, pinned))
+
+    def add_learning_rate_change(self, run_id: str, step: int, learning_rate: float) -> None:
+        """Queue that updates from `step` on use `learning_rate`."""
+        self._live().pending.put(AddLearningRate(run_id, step, learning_rate))
+
+    def truncate_after(self, run_id: str, step: int) -> None:
+        """Queue dropping the run's losses, snapshots and learning-rate changes after `step`.
+
+        For a run resumed from the snapshot at `step`: what it stored after that belongs to a
+        timeline that no longer exists (a learning-rate change there must not replay).
+        """
+        self._live().pending.put(TruncateAfter(run_id, step))
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove the run and everything stored about it; committed when this returns."""
+        self._wait(lambda waiter: DeleteRun(run_id, waiter))
+
+    def flush(self) -> None:
+        """Return once everything queued before this call is committed."""
+        self._wait(Barrier)
+
+    def mark_running_as_interrupted(self) -> list[str]:
+        """At start-up: runs still stored as running become interrupted; returns their ids."""
+        return self._wait(lambda waiter: MarkInterrupted(INTERRUPTED_MESSAGE, waiter))
+
+    def _wait(self, make: Callable[[Waiter], Op]) -> list[str]:
+        waiter = Waiter()
+        op: Op = make(waiter)
+        session = self._live()
+        session.pending.put(op, urgent=True)
+        while not waiter.done.wait(0.5):
+            if not session.thread.is_alive():
+                raise StoreError(f"store {self.path}: the writer thread has stopped")
+        if waiter.error is not None:
+            raise StoreError(waiter.error)
+        return waiter.result
+
+    def _live(self) -> _Session:
+        if self._session is None:
+            raise StoreError(f"store {self.path} is not open")
+        return self._session
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def list_runs(self) -> list[StoredRun]:
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at, id")
+            return [_run_from_row(row) for row in rows]
+
+    def get_run(self, run_id: str) -> StoredRun | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+            found = row.fetchone()
+        return None if found is None else _run_from_row(found)
+
+    def history(self, run_id: str) -> tuple[list[int], list[float | None], list[float | None]]:
+        """Steps, train losses and test losses (None where absent or not finite), one per step."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT first_step, count, losses, test_steps, test_losses, last_step"
+                " FROM loss_chunks WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        return merge_history(Chunk(*row) for row in rows)
+
+    def learning_rate_changes(self, run_id: str) -> list[tuple[int, float]]:
+        """(first step using the rate, rate), by step."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT step, learning_rate FROM learning_rates WHERE run_id = ? ORDER BY step",
+                (run_id,),
+            )
+            return [(step, rate) for step, rate in rows]
+
+    def snapshot_at_or_before(self, run_id: str, step: int) -> tuple[int, bytes] | None:
+        """The latest snapshot at or before `step`: where replaying up to `step` starts."""
+        return self._one_snapshot(
+            "WHERE run_id = ? AND step <= ? ORDER BY step DESC LIMIT 1", (run_id, step)
+        )
+
+    def latest_snapshot(self, run_id: str) -> tuple[int, bytes] | None:
+        return self._one_snapshot("WHERE run_id = ? ORDER BY step DESC LIMIT 1", (run_id,))
+
+    def snapshot_steps(self, run_id: str) -> list[int]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT step FROM snapshots WHERE run_id = ? ORDER BY step", (run_id,)
+            )
+            return [step for (step,) in rows]
+
+    def snapshot_bytes(self, run_id: str) -> int:
+        """The bytes of snapshots the run holds now (what the budget limits)."""
+        with self._read() as conn:
+            (total,) = conn.execute(
+                "SELECT coalesce(sum(size), 0) FROM snapshots WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return int(total)
+
+    def integrity_ok(self) -> bool:
+        """Whether PRAGMA integrity_check finds the file sound."""
+        with self._read() as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        return [tuple(row) for row in rows] == [("ok",)]
+
+    def _one_snapshot(self, where: str, args: tuple[Any, ...]) -> tuple[int, bytes] | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT step, blob FROM snapshots {where}", args).fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._live().reads.connection() as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise StoreError(describe(self.path, exc)) from None
+
+
+_RUN_COLUMNS = (
+    "id, config, status, step, loss, test_loss, created_at, message, learning_rate, speed"
+)
+
+
+def _run_from_row(row: tuple[Any, ...]) -> StoredRun:
+    run_id, config, status, step, loss, test_loss, created_at, message, rate, speed = row
+    return StoredRun(
+        id=run_id,
+        config=json.loads(config),
+        status=status,
+        step=step,
+        loss=finite(loss),
+        test_loss=finite(test_loss),
+        created_at=created_at,
+        message=message,
+        learning_rate=rate,
+        speed=finite(speed),
+    )
