@@ -103,7 +103,7 @@ export class DataView {
       const [px, py] = toPx(xs[n]);
       ctx.beginPath();
       ctx.arc(px, py, 3.2, 0, Math.PI * 2);
-      const color = diverging(this.tone(ys[n][0]) >= 0 ? 1 : -1);
+      const color = diverging(this.tone(ys[n][0]));
       if (hollow) {
         ctx.lineWidth = 1.6;
         ctx.strokeStyle = color;
@@ -111,8 +111,8 @@ export class DataView {
       } else {
         ctx.fillStyle = color;
         ctx.fill();
-        ctx.lineWidth = 1;
-        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 0.8;
+        ctx.strokeStyle = "rgba(15,23,42,.45)";
         ctx.stroke();
       }
     }

@@ -93,8 +93,7 @@ export class LossChart {
     ctx.fillStyle = MUTED;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    const yTicks = this.log ? niceTicks(Math.floor(lo), Math.ceil(hi), 4).filter((t) => t >= lo && t <= hi && Number.isInteger(t)) : niceTicks(lo, hi, 4);
-    if (this.log && yTicks.length < 2) yTicks.push(...niceTicks(lo, hi, 3).filter((t) => !yTicks.includes(t)));
+    const yTicks = this.log ? logTicks(lo, hi) : niceTicks(lo, hi, 4);
     for (const t of yTicks) {
       const y = Math.round(yOf(t)) + 0.5;
       ctx.beginPath();
@@ -149,4 +148,18 @@ export class LossChart {
       ctx.fill();
     }
   }
+}
+
+// Log-axis ticks (in log10 units): 1, 2, 5 per decade when few decades show, else decades only.
+function logTicks(lo, hi) {
+  const ticks = [];
+  const decades = hi - lo;
+  const mantissas = decades > 3 ? [1] : decades > 1.2 ? [1, 3] : [1, 2, 5];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
+    for (const m of mantissas) {
+      const t = d + Math.log10(m);
+      if (t >= lo && t <= hi) ticks.push(t);
+    }
+  }
+  return ticks.length >= 2 ? ticks : niceTicks(lo, hi, 3);
 }

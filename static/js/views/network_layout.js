@@ -10,7 +10,7 @@ export function layoutNeurons(layers, width, height) {
   const usable = height - padTop - padBottom;
   const colGap = layers.length > 1 ? (width - 2 * padX) / (layers.length - 1) : 0;
   const biggest = Math.max(...layers);
-  const radius = Math.max(1.5, Math.min(17, (usable / biggest) * 0.36, colGap * 0.16 || 17));
+  const radius = Math.max(1.5, Math.min(21, (usable / biggest) * 0.34, colGap * 0.16 || 21));
   const columns = layers.map((count, l) => {
     const x = layers.length > 1 ? padX + l * colGap : width / 2;
     const gap = Math.min(usable / count, radius * 4.2);

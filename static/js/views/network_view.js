@@ -120,7 +120,7 @@ export class NetworkView {
     weights.forEach((W, l) => {
       const from = layout.columns[l];
       const to = layout.columns[l + 1];
-      const dim = ov && ov.edgeLayer !== undefined && ov.edgeLayer !== null && ov.edgeLayer !== l;
+      const dim = Boolean(ov && ov.edgeLayer !== undefined && ov.edgeLayer !== null && ov.edgeLayer !== l);
       for (let i = 0; i < W.rows; i++) {
         for (let j = 0; j < W.cols; j++) {
           const w = W.data[i * W.cols + j];

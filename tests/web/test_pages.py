@@ -1,0 +1,210 @@
+"""The pages in real headless Chromium against a real server (issue 4's browser tests)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.web.conftest import PageWithConsole, screenshot
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = {
+    "layers": [2, 4, 4, 1],
+    "activation": "sigmoid",
+    "bias": True,
+    "loss": "mse",
+    "learning_rate": 0.5,
+    "batch_size": None,
+    "variant": "standard",
+    "seed": 0,
+    "dataset": {"kind": "teacher", "layers": [2, 3, 1], "activation": "sigmoid",
+                "samples": 200, "noise": 0.0, "seed": 1, "test_fraction": 0.2},
+    "max_steps": None,
+    "start": "paused",
+}
+
+
+def parse_number(text: str) -> float:
+    """Numbers as the page writes them: typographic minus, maybe an exponent."""
+    return float(text.strip().replace("−", "-"))
+
+
+def create_run(base_url: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = httpx.post(f"{base_url}/api/runs", json=config or ARTICLE, timeout=10)
+    assert response.status_code == 201, response.text
+    run: dict[str, Any] = response.json()
+    return run
+
+
+def api(base_url: str, path: str) -> Any:
+    response = httpx.get(f"{base_url}{path}", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def open_run(page: Any, base_url: str, run_id: Any) -> None:
+    page.goto(f"{base_url}/runs/{run_id}")
+    page.wait_for_function("document.querySelector('#conn-status').dataset.state === 'open'")
+    page.wait_for_function("document.querySelector('[data-testid=network-view]').dataset.edgeProbes")
+
+
+def hover_first_edge(page: Any) -> dict[str, Any]:
+    """Hover the first drawn edge of layer 0; returns the tooltip's edge and shown weight."""
+    canvas = page.get_by_test_id("network-view")
+    probe = canvas.get_attribute("data-edge-probes").split(";")[0]
+    _, _, _, x, y = probe.split(",")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + float(x), box["y"] + float(y))
+    tooltip = page.get_by_test_id("tooltip")
+    tooltip.wait_for(state="visible")
+    return {
+        "l": int(tooltip.get_attribute("data-l")),
+        "i": int(tooltip.get_attribute("data-i")),
+        "j": int(tooltip.get_attribute("data-j")),
+        "w": parse_number(tooltip.locator("[data-role=w]").inner_text()),
+        "text": tooltip.inner_text(),
+    }
+
+
+def test_article_example_from_the_form_then_one_step(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.get_by_role("button", name="The article's example").click()
+    screenshot(p, "home")
+    p.get_by_test_id("create-run").click()
+    p.wait_for_url("**/runs/*")
+    run_id = p.url.rstrip("/").split("/")[-1]
+    p.wait_for_function("document.querySelector('#conn-status').dataset.state === 'open'")
+    assert p.get_by_test_id("step-count").inner_text() == "0"
+    assert api(base_url, f"/api/runs/{run_id}")["config"]["layers"] == [2, 4, 4, 1]
+
+    p.get_by_test_id("step-button").click()
+    p.wait_for_function("document.querySelector('[data-testid=step-count]').textContent === '1'")
+    run = api(base_url, f"/api/runs/{run_id}")
+    assert run["step"] == 1
+    shown = p.get_by_test_id("loss-value")
+    assert float(shown.get_attribute("data-value")) == run["loss"]
+    assert math.isclose(parse_number(shown.inner_text()), run["loss"], rel_tol=1e-5)
+
+    # The update frame of step 1 carries the gradients; once it is drawn the tooltip shows them.
+    deadline = time.monotonic() + 10
+    edge = hover_first_edge(p)
+    while "∂L/∂w =" not in edge["text"] and time.monotonic() < deadline:
+        p.mouse.move(0, 0)
+        time.sleep(0.1)
+        edge = hover_first_edge(p)
+    weights = api(base_url, f"/api/runs/{run_id}/weights")
+    assert weights["step"] == 1
+    expected = weights["weights"][edge["l"]][edge["i"]][edge["j"]]
+    assert math.isclose(edge["w"], expected, rel_tol=1e-5, abs_tol=1e-9), (edge, expected)
+    assert "−α·∂L/∂w" in edge["text"]
+    assert page.errors == []
+
+
+def test_play_for_a_second_then_pause(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("play-button").click()
+    p.wait_for_function("document.querySelector('#run-status').textContent === 'running'")
+    time.sleep(1.0)
+    screenshot(p, "run-mid-training")
+    p.get_by_test_id("pause-button").click()
+    p.wait_for_function("document.querySelector('#run-status').textContent === 'paused'")
+    step = int(p.get_by_test_id("step-count").inner_text().replace(",", ""))
+    assert step > 1
+    points = p.wait_for_function(
+        "Number(document.querySelector('[data-testid=loss-chart]').dataset.points) > 1"
+    )
+    assert points
+    assert int(p.get_by_test_id("loss-chart").get_attribute("data-points")) > 1
+    assert page.errors == []
+
+
+def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("bts-start").click()
+    body = p.get_by_test_id("phase-body")
+    p.wait_for_function("document.querySelector('[data-testid=phase-body]').dataset.phase")
+    seen = [body.get_attribute("data-phase")]
+    nxt = p.get_by_test_id("phase-next")
+    while "Apply" not in nxt.inner_text():
+        nxt.click()
+        seen.append(body.get_attribute("data-phase"))
+        if seen[-1] == "backward:2":
+            screenshot(p, "run-behind-the-scenes")
+    assert seen == ["forward:1", "forward:2", "forward:3", "loss:3",
+                    "backward:3", "backward:2", "backward:1", "update:"]
+    shown = {
+        (int(row.get_attribute("data-l")), int(row.get_attribute("data-i")),
+         int(row.get_attribute("data-j"))): float(row.locator("[data-w-after]").get_attribute("data-w-after"))
+        for row in body.locator("tr[data-l]").all()
+    }
+    assert len(shown) == 2 * 4 + 4 * 4 + 4 * 1
+    nxt.click()
+    p.get_by_test_id("bts-applied").wait_for()
+    weights = api(base_url, f"/api/runs/{run['id']}/weights")
+    assert weights["step"] == 1
+    for (l, i, j), value in shown.items():
+        assert value == pytest.approx(weights["weights"][l][i][j], rel=1e-12, abs=1e-15)
+    assert page.errors == []
+
+
+def test_descent_page_slope_and_steps(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(f"{base_url}/descent")
+    p.wait_for_function("document.querySelector('[data-testid=slope-value]').textContent !== '–'")
+    assert parse_number(p.get_by_test_id("slope-value").inner_text()) == 4
+    assert parse_number(p.get_by_test_id("x-value").inner_text()) == 0
+    xs = [0.0]
+    for _ in range(3):
+        p.get_by_test_id("step-button").click()
+        p.wait_for_function(
+            f"document.querySelector('[data-testid=step-count]').textContent === '{len(xs)}'"
+        )
+        xs.append(parse_number(p.get_by_test_id("x-value").inner_text()))
+    assert xs[1] == pytest.approx(-0.4)
+    distances = [abs(x + 2) for x in xs]
+    assert distances == sorted(distances, reverse=True) and distances[-1] < distances[0]
+    p.get_by_test_id("play-button").click()
+    time.sleep(1.5)
+    p.get_by_test_id("pause-button").click()
+    x = parse_number(p.get_by_test_id("x-value").inner_text())
+    assert abs(x + 2) < distances[-1]
+    screenshot(p, "descent")
+    assert page.errors == []
+
+
+def test_form_errors_appear_next_to_their_fields(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.get_by_label("Samples").fill("0")
+    p.get_by_test_id("create-run").click()
+    error = p.locator("[data-error-for='dataset.samples']")
+    error.wait_for(state="visible")
+    assert error.inner_text().strip()
+    assert p.get_by_label("Samples").get_attribute("aria-invalid") == "true"
+    assert "/runs/" not in p.url
+
+
+def test_phone_width_has_no_sideways_scroll(browser: Any, base_url: str) -> None:
+    run = create_run(base_url)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    p = context.new_page()
+    try:
+        for name, path in [("home", "/"), ("run", f"/runs/{run['id']}"), ("descent", "/descent")]:
+            p.goto(f"{base_url}{path}")
+            p.wait_for_load_state("networkidle")
+            time.sleep(0.3)
+            screenshot(p, f"phone-{name}")
+            overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
+    finally:
+        context.close()
