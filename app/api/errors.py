@@ -1,0 +1,64 @@
+"""Every error answer is JSON {"detail": ...}, and none echoes the input back.
+
+FastAPI's own 422 handler includes the offending input, which breaks serialisation when it
+holds NaN or Infinity (a 500 instead of a 422); this one keeps only where and what.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from app.api.responses import OrjsonResponse
+from app.runs.errors import RunError
+from app.store import StoreError
+
+
+def _field(loc: tuple[int | str, ...], message: str) -> str:
+    """("body", "dataset", "layers", 0) -> "dataset.layers.0", the field as the client wrote it.
+
+    A check across fields (a model validator) reports at the body; its message starts with
+    the field it blames ("dataset.layers: ..."), which is then the field.
+    """
+    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    if not parts:
+        blamed = message.removeprefix("Value error, ").split(":", 1)[0]
+        if blamed.replace(".", "").replace("_", "").isalnum():
+            return blamed
+    return ".".join(parts) or "body"
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {
+            "loc": list(error["loc"]),
+            "field": _field(tuple(error["loc"]), error["msg"]),
+            "msg": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    return OrjsonResponse({"detail": detail}, status_code=422)
+
+
+async def run_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RunError)
+    if exc.status_code != 422:
+        return OrjsonResponse({"detail": exc.detail}, status_code=exc.status_code)
+    # Shaped like a validation error, so clients handle every 422 the same way.
+    field = exc.field or "body"
+    loc = ["body", *field.split(".")] if exc.field else ["body"]
+    error = {"loc": loc, "field": field, "msg": exc.detail}
+    return OrjsonResponse({"detail": [error | {"type": "value_error"}]}, status_code=422)
+
+
+async def store_error(request: Request, exc: Exception) -> Response:
+    return OrjsonResponse({"detail": f"storage failed: {exc}"}, status_code=503)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RunError, run_error)
+    app.add_exception_handler(StoreError, store_error)

@@ -1,0 +1,1 @@
+"""Request and response bodies of the API, kept apart from each other and from the domain."""

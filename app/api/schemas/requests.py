@@ -1,0 +1,38 @@
+"""Bodies the API accepts. The run config itself lives with the runs (app.runs.config)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.runs.config import RunConfig
+
+__all__ = ["DescentRequest", "RunConfig", "RunPatch", "StepRequest"]
+
+Rate = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+
+
+class StepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: Annotated[int, Field(ge=1, le=10**12)] = 1
+
+
+class RunPatch(BaseModel):
+    """Changes to a live run, applied from its next update on; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: Rate | None = None
+    # Updates a second at most; null removes the limit.
+    speed: Rate | None = None
+
+
+class DescentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expr: Annotated[str, Field(min_length=1, max_length=200)] = "(x + 2)**2"
+    x0: Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)] = 0.0
+    learning_rate: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 0.1
+    steps: Annotated[int, Field(ge=0, le=10_000)] = 50

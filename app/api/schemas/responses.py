@@ -1,0 +1,68 @@
+"""Answers of the API. Floats are `float | None`: a non-finite value is written as null."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.runs.config import RunConfig
+
+StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
+Matrix = list[list[float | None]]
+
+
+class RunOut(BaseModel):
+    """A run as clients see it."""
+
+    id: str
+    status: StatusName
+    step: int = Field(description="updates made so far")
+    loss: float | None = Field(description="training loss of the weights after `step` updates")
+    test_loss: float | None
+    config: RunConfig = Field(description="the config, with `activation` as one name per layer")
+    created_at: str = Field(description="ISO 8601, UTC")
+    learning_rate: float = Field(description="the rate of the next update")
+    speed: float | None = Field(description="at most this many updates a second; null: no limit")
+    message: str | None = Field(description="why the run stopped, finished or diverged")
+
+
+class WeightsOut(BaseModel):
+    step: int
+    weights: list[Matrix] = Field(description="weights[l][i][j] joins neuron i of layer l to j")
+    biases: list[list[float | None]]
+
+
+class DatasetOut(BaseModel):
+    x_train: Matrix
+    y_train: Matrix
+    x_test: Matrix
+    y_test: Matrix
+
+
+class HistoryOut(BaseModel):
+    steps: list[int]
+    loss: list[float | None]
+    test_loss: list[float | None] = Field(description="null at steps without a test loss")
+    learning_rates: list[tuple[int, float]] = Field(
+        description="[step, rate]: the updates after `step` use `rate` (changes made by PATCH)"
+    )
+
+
+class DescentPointOut(BaseModel):
+    step: int
+    x: float
+    y: float
+    slope: float
+
+
+class DescentOut(BaseModel):
+    trace: list[DescentPointOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,177 @@
+"""The stream of one run: a state frame on connect, then update and status frames.
+
+Two tasks per viewer: one sends what the hub queued for it (at most its frame rate while the
+run trains freely, every frame after a manual step), the other reads the client's options
+({"fps": n, "encoding": "json" | "binary"}) and notices when it leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, WebSocket
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.api.deps import AppSettings, Manager
+from app.api.runs import run_out
+from app.runs.frames import ENCODINGS, UpdateFrame, dumps
+from app.runs.hub import Viewer
+from app.runs.limits import over_limit
+from app.runs.manager import RunManager
+from app.runs.run import Run
+from app.settings import Settings
+
+router = APIRouter(tags=["stream"])
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013  # over max_viewers
+CLOSE_POLICY = 1008
+
+
+class ViewerOptions(BaseModel):
+    """What a viewer may ask for in a text message (its first, usually)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fps: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    encoding: Literal["json", "binary"] | None = None
+
+
+def handshake_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    """Whether this WebSocket may connect (origin and token checks hook in here)."""
+    return True
+
+
+@router.websocket("/api/runs/{run_id}/stream")
+async def stream(
+    websocket: WebSocket, run_id: str, manager: Manager, settings: AppSettings
+) -> None:
+    if not handshake_allowed(websocket, settings):
+        await websocket.close(CLOSE_POLICY, "origin or token refused")
+        return
+    run = manager.runs.get(run_id)
+    if run is None:
+        await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+        return
+    if len(run.hub.viewers) >= settings.max_viewers:
+        count = len(run.hub.viewers) + 1
+        await websocket.close(
+            CLOSE_TRY_AGAIN, over_limit("viewers", count, "max_viewers", settings)
+        )
+        return
+    await websocket.accept()
+    viewer = Viewer(settings.default_fps, "json", settings.step_frame_backlog)
+    run.hub.add(viewer)  # before the state, so no frame after it is missed
+    try:
+        await websocket.send_text(await state_frame(manager, run, viewer))
+        await _serve(websocket, run, viewer, settings)
+    finally:
+        run.hub.remove(viewer)
+
+
+async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:
+    """The run, its weights now and its whole history, consistent at one step."""
+    parameters = await manager.current(run)
+    steps, loss, test_loss = await manager.history(run.id, up_to=parameters.step)
+    viewer.last_step = parameters.step
+    frame: dict[str, Any] = {
+        "type": "state",
+        "run": run_out(run).model_dump(mode="json"),
+        "step": parameters.step,
+        "weights": parameters.weights,
+        "biases": parameters.biases,
+        "history": {"steps": steps, "loss": loss, "test_loss": test_loss},
+        "encodings": list(ENCODINGS),
+    }
+    return dumps(frame).decode()
+
+
+async def _serve(websocket: WebSocket, run: Run, viewer: Viewer, settings: Settings) -> None:
+    sender = asyncio.create_task(_send_frames(websocket, run, viewer, settings))
+    receiver = asyncio.create_task(_read_options(websocket, run, viewer, settings))
+    done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    for task in done:
+        error = task.exception()
+        if error is not None and not _is_disconnect(error):
+            raise error
+    if run.hub.closed:
+        with contextlib.suppress(Exception):
+            await websocket.close(CLOSE_NOT_FOUND, "run deleted")
+
+
+def _is_disconnect(error: BaseException) -> bool:
+    # Starlette raises WebSocketDisconnect; the server may raise its own on a dead socket.
+    return type(error).__name__ in ("WebSocketDisconnect", "ClientDisconnected") or isinstance(
+        error, (OSError, RuntimeError, TimeoutError)
+    )
+
+
+async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings: Settings) -> None:
+    loop = asyncio.get_running_loop()
+    next_live = 0.0
+    while not run.hub.closed:
+        if viewer.notices:
+            await websocket.send_text(viewer.notices.pop(0))
+            continue
+        if not viewer.pending:
+            viewer.wakeup.clear()
+            await viewer.wakeup.wait()
+            continue
+        frame = viewer.pending[0]
+        if frame.live and (wait := next_live - loop.time()) > 0:
+            await asyncio.sleep(wait)  # meanwhile a newer live frame may replace this one
+            continue
+        viewer.pending.popleft()
+        if isinstance(frame, UpdateFrame):
+            if frame.step <= viewer.last_step:
+                continue  # already covered by the state frame
+            message = frame.message(viewer.encoding, run.log, viewer.last_step)
+            viewer.last_step = frame.step
+            if frame.live:
+                next_live = loop.time() + 1.0 / viewer.fps
+        else:
+            message = frame.text()
+        await asyncio.wait_for(_send(websocket, message), settings.send_timeout)
+
+
+async def _send(websocket: WebSocket, message: str | bytes) -> None:
+    if isinstance(message, bytes):
+        await websocket.send_bytes(message)
+    else:
+        await websocket.send_text(message)
+
+
+async def _read_options(websocket: WebSocket, run: Run, viewer: Viewer, settings: Settings) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("text") or message.get("bytes") or ""
+        size = len(data.encode() if isinstance(data, str) else data)
+        if size > settings.max_client_message_bytes:
+            reason = over_limit("message bytes", size, "max_client_message_bytes", settings)
+            await websocket.close(1009, reason[:120])
+            return
+        _apply_options(data, run, viewer, settings)
+
+
+def _apply_options(data: str | bytes, run: Run, viewer: Viewer, settings: Settings) -> None:
+    try:
+        options = ViewerOptions.model_validate(orjson.loads(data))
+    except (orjson.JSONDecodeError, ValidationError) as error:
+        viewer.notify(f"ignored a message that is not valid options: {error}".splitlines()[0])
+        return
+    if options.fps is not None:
+        if options.fps > settings.max_fps:
+            viewer.notify(over_limit("fps", options.fps, "max_fps", settings) + "; using max_fps")
+        viewer.fps = min(options.fps, settings.max_fps)
+    if options.encoding is not None:
+        viewer.encoding = options.encoding
+    run.hub.refresh()

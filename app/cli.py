@@ -1,0 +1,56 @@
+"""`backprop-live serve [--host] [--port] [--db] [--token]`: one uvicorn process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from app.main import create_app, open_store
+from app.settings import Settings
+from app.store import StoreError
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="backprop-live", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the app and its API")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--db", type=Path, help="SQLite file (default: a per-user data dir)")
+    serve.add_argument("--token", help="bearer token the API requires (or BACKPROP_TOKEN)")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment (BACKPROP_*) first, then whatever the command line says."""
+    given: dict[str, Any] = {"host": args.host, "port": args.port, "db_path": args.db}
+    given["token"] = args.token
+    return Settings(**{name: value for name, value in given.items() if value is not None})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = settings_from(args)
+        # Fail here, in one line, rather than in the lifespan with a traceback.
+        open_store(settings).close()
+    except (StoreError, OSError, ValueError) as error:
+        print(f"backprop-live: {error}".splitlines()[0], file=sys.stderr)
+        return 2
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=1,  # runs live in this process's memory
+        ws_per_message_deflate=False,  # compression costs ~30x on large weight frames
+        ws_max_size=max(settings.max_client_message_bytes, 4096),
+        timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
+        log_level="info",
+    )
+    uvicorn.Server(config).run()
+    return 0

@@ -1,0 +1,58 @@
+"""The app factory: settings in, a FastAPI app out, with the RunManager made in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import descent, health, runs, stream
+from app.api.errors import install_error_handlers
+from app.api.responses import OrjsonResponse
+from app.runs.manager import RunManager
+from app.settings import Settings
+from app.store import RunStore
+from app.web import pages
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings)
+        manager = RunManager(settings, store)
+        try:
+            await manager.start()
+            app.state.manager = manager
+            yield
+            await manager.shutdown()
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="backprop-live",
+        summary="Watch a neural network learn, live: drive runs over REST, watch them stream.",
+        version="1",
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (health.router, runs.router, descent.router, stream.router, pages.router):
+        app.include_router(router)
+    pages.mount_static(app)
+    return app
+
+
+def open_store(settings: Settings) -> RunStore:
+    """Open the SQLite store, creating its directory on first start; raises StoreError."""
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    store = RunStore(
+        settings.db_path,
+        flush_interval=settings.flush_interval,
+        snapshot_budget_bytes=settings.snapshot_budget_bytes,
+    )
+    store.open()
+    return store

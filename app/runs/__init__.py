@@ -1,0 +1,1 @@
+"""Runs: a config, a trainer, a worker thread and a status, owned by the RunManager."""

@@ -1,0 +1,132 @@
+"""A run's config as the API accepts it, validated, and turned into the engine's types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.nn.datasets import DatasetSpec
+from app.nn.trainer import TrainingConfig
+
+ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
+DatasetKind = Literal[
+    "teacher", "function", "xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian"
+]
+TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian")
+Size = Annotated[int, Field(ge=1, le=1_000_000)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class DatasetConfig(BaseModel):
+    """The data a run learns; fields a kind does not use are ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: DatasetKind = "teacher"
+    samples: Annotated[int, Field(ge=2, le=10_000_000)] = 200
+    noise: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.0
+    seed: Seed = 1
+    test_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    # Teacher only; None means [student inputs, 3, student outputs].
+    layers: Annotated[list[Size], Field(min_length=2, max_length=64)] | None = None
+    activation: ActivationName = "sigmoid"
+    expr: Annotated[str, Field(min_length=1, max_length=200)] = "sin(3*x)"
+    x_min: Finite = -1.0
+    x_max: Finite = 1.0
+
+
+class RunConfig(BaseModel):
+    """Everything that fixes a run (DESIGN.md, "Run config")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layers: Annotated[list[Size], Field(min_length=2, max_length=64)]
+    activation: ActivationName | Annotated[list[ActivationName], Field(max_length=64)] = "sigmoid"
+    bias: bool = True
+    loss: Literal["mse", "cross_entropy"] = "mse"
+    learning_rate: Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)] = 0.5
+    batch_size: Size | None = None
+    variant: Literal["standard", "no_activation_derivative"] = "standard"
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    seed: Seed = 0
+    dtype: Literal["float64", "float32"] = "float64"
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    max_steps: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    start: Literal["paused", "running"] = "paused"
+    # Updates a second at most while running; None trains as fast as it can.
+    speed: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _dataset_fits(self) -> Self:
+        """The data set's inputs and outputs must match the student's first and last layer."""
+        data, inputs, outputs = self.dataset, self.layers[0], self.layers[-1]
+        if isinstance(self.activation, list) and len(self.activation) != len(self.layers) - 1:
+            raise ValueError(
+                f"activation: needs one name per non-input layer ({len(self.layers) - 1}), "
+                f"got {len(self.activation)}"
+            )
+        if data.kind == "teacher":
+            teacher = data.layers or [inputs, 3, outputs]
+            if teacher[0] != inputs or teacher[-1] != outputs:
+                raise ValueError(
+                    f"dataset.layers: the teacher {teacher} must have the student's input size "
+                    f"{inputs} and output size {outputs}"
+                )
+            self.dataset.layers = teacher
+        elif data.kind == "function":
+            self._need_shape(1, 1)
+        else:
+            self._need_shape(2, 1)
+        if data.kind == "function" and not data.x_min < data.x_max:
+            raise ValueError("dataset.x_min: must be below dataset.x_max")
+        if isinstance(self.activation, str):
+            self.activation = [self.activation] * (len(self.layers) - 1)
+        return self
+
+    def _need_shape(self, inputs: int, outputs: int) -> None:
+        if self.layers[0] != inputs or self.layers[-1] != outputs:
+            raise ValueError(
+                f"layers: the {self.dataset.kind!r} data set needs {inputs} input(s) and "
+                f"{outputs} output(s), got {self.layers[0]} and {self.layers[-1]}"
+            )
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        names = self.activation
+        return tuple(names) if isinstance(names, list) else (names,) * (len(self.layers) - 1)
+
+    @property
+    def parameter_count(self) -> int:
+        pairs = zip(self.layers[:-1], self.layers[1:], strict=False)
+        return sum(a * b + (b if self.bias else 0) for a, b in pairs)
+
+    def training_config(self) -> TrainingConfig:
+        return TrainingConfig(
+            layers=tuple(self.layers),
+            activations=self.activations,
+            bias=self.bias,
+            loss=self.loss,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            variant=self.variant,
+            momentum=self.momentum,
+            seed=self.seed,
+            dtype=self.dtype,
+        )
+
+    def dataset_spec(self) -> DatasetSpec:
+        data = self.dataset
+        return DatasetSpec(
+            kind=data.kind,
+            samples=data.samples,
+            noise=data.noise,
+            seed=data.seed,
+            test_fraction=data.test_fraction,
+            layers=tuple(data.layers or (self.layers[0], 3, self.layers[-1])),
+            activation=data.activation,
+            expr=data.expr,
+            x_min=data.x_min,
+            x_max=data.x_max,
+        )

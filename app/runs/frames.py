@@ -1,0 +1,137 @@
+"""Stream frames, serialised once however many viewers see them.
+
+An update frame is built by the training thread from copies of the arrays. Its big part
+(weights, biases, deltas, gradients) is serialised once per encoding in use; what differs per
+viewer is only `losses` (every loss since that viewer's previous frame), which is spliced onto
+the pre-serialised bytes. Viewers whose previous frame was the same share the whole message.
+
+Binary encoding: uint32 little-endian header length H, H bytes of UTF-8 JSON header (the
+update frame without its arrays, plus "arrays": [[field, layer, shape], ...] in payload order),
+zero bytes up to a multiple of 4, then the arrays as float32 little-endian, row-major, one
+after another in "arrays" order.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+
+from app.nn.activations import Array
+from app.runs.losslog import LossLog
+
+Encoding = Literal["json", "binary"]
+ENCODINGS: tuple[Encoding, ...] = ("json", "binary")
+ARRAY_FIELDS = ("weights", "biases", "deltas", "gradients")
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+
+def dumps(value: Any) -> bytes:
+    """orjson with numpy arrays; NaN and ±Infinity become null, never bare tokens."""
+    return orjson.dumps(value, option=_NUMPY)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    return None if value is None or value != value or value in (np.inf, -np.inf) else value
+
+
+def arrays_json(arrays: Iterable[Array]) -> list[Array]:
+    # orjson serialises only C-contiguous arrays of native dtypes; copies already are.
+    return [np.ascontiguousarray(a) for a in arrays]
+
+
+@dataclass
+class UpdateFrame:
+    """One update as viewers see it; `live` frames (free training) are newest-wins."""
+
+    step: int
+    loss: float | None
+    test_loss: float | None
+    arrays: dict[str, list[Array]]  # field -> one array per layer
+    live: bool
+    _json_head: bytes | None = None
+    _binary_head: bytes | None = None
+    _payload: bytes | None = None
+    _messages: dict[tuple[str, int], str | bytes] = field(default_factory=dict)
+
+    kind = "update"
+
+    def prepare(self, encodings: Iterable[str]) -> None:
+        """Serialise the shared part for each encoding in use (called by the training thread)."""
+        for encoding in encodings:
+            if encoding == "json" and self._json_head is None:
+                self._json_head = self._head({f: arrays_json(a) for f, a in self.arrays.items()})
+            elif encoding == "binary" and self._payload is None:
+                self._prepare_binary()
+
+    def _head(self, extra: dict[str, Any]) -> bytes:
+        frame = {"type": "update", "step": self.step, "loss": self.loss}
+        frame |= {"test_loss": self.test_loss, **extra}
+        # Drop the closing brace so each viewer's `losses` can be appended.
+        return dumps(frame)[:-1] + b',"losses":'
+
+    def _prepare_binary(self) -> None:
+        spec = []
+        parts = []
+        for name in ARRAY_FIELDS:
+            for layer, array in enumerate(self.arrays.get(name, [])):
+                spec.append([name, layer, list(array.shape)])
+                parts.append(np.ascontiguousarray(array, dtype="<f4").tobytes())
+        self._binary_head = self._head({"arrays": spec})
+        self._payload = b"".join(parts)
+
+    def message(self, encoding: str, log: LossLog, since: int) -> str | bytes:
+        """The frame for a viewer whose previous frame was at step `since`."""
+        key = (encoding, since)
+        cached = self._messages.get(key)
+        if cached is not None:
+            return cached
+        self.prepare([encoding])
+        losses = dumps(log.pairs(since + 1, self.step))
+        message: str | bytes
+        if encoding == "binary":
+            assert self._binary_head is not None and self._payload is not None
+            header = self._binary_head + losses + b"}"
+            padding = b"\0" * (-(4 + len(header)) % 4)
+            message = struct.pack("<I", len(header)) + header + padding + self._payload
+        else:
+            assert self._json_head is not None
+            message = (self._json_head + losses + b"}").decode()
+        self._messages[key] = message
+        return message
+
+
+@dataclass
+class StatusFrame:
+    """A change of status; always JSON text, never dropped."""
+
+    status: str
+    step: int
+    message: str | None
+    live: bool = False
+    kind = "status"
+
+    def text(self) -> str:
+        frame = {"type": "status", "status": self.status, "step": self.step}
+        return dumps(frame | {"message": self.message}).decode()
+
+
+Frame = UpdateFrame | StatusFrame
+
+
+def decode_binary(message: bytes) -> dict[str, Any]:
+    """The inverse of the binary encoding (for tests, benchmarks and Python clients)."""
+    (length,) = struct.unpack_from("<I", message)
+    header: dict[str, Any] = orjson.loads(message[4 : 4 + length])
+    offset = 4 + length + (-(4 + length) % 4)
+    for name, layer, shape in header.pop("arrays"):
+        count = int(np.prod(shape))
+        array = np.frombuffer(message, dtype="<f4", count=count, offset=offset).reshape(shape)
+        header.setdefault(name, []).append(array)
+        offset += 4 * count
+        assert layer == len(header[name]) - 1
+    return header

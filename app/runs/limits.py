@@ -1,0 +1,47 @@
+"""Limits a run config must respect; each refusal names the limit and the setting behind it."""
+
+from __future__ import annotations
+
+from app.runs.config import RunConfig
+from app.runs.errors import LimitExceeded
+from app.settings import Settings
+
+
+def over_limit(what: str, value: int | float, field: str, settings: Settings) -> str:
+    limit = getattr(settings, field)
+    return f"{what} {value} is above the limit {field}={limit} (setting {settings.env_name(field)})"
+
+
+def check_config(config: RunConfig, settings: Settings) -> None:
+    """Raise LimitExceeded (422) for the first limit `config` goes past."""
+    layers = config.layers
+    if len(layers) > settings.max_layers:
+        raise LimitExceeded(
+            over_limit("layer count", len(layers), "max_layers", settings), "layers"
+        )
+    if max(layers) > settings.max_neurons:
+        raise LimitExceeded(
+            over_limit("neurons in a layer", max(layers), "max_neurons", settings), "layers"
+        )
+    teacher = config.dataset.layers or []
+    if len(teacher) > settings.max_layers or max(teacher, default=0) > settings.max_neurons:
+        raise LimitExceeded(
+            f"the teacher {teacher} is above the limits max_layers="
+            f"{settings.max_layers} or max_neurons={settings.max_neurons}",
+            "dataset.layers",
+        )
+    if config.parameter_count > settings.max_parameters:
+        count = config.parameter_count
+        raise LimitExceeded(
+            over_limit("parameter count", count, "max_parameters", settings), "layers"
+        )
+    if config.dataset.samples > settings.max_samples:
+        samples = config.dataset.samples
+        raise LimitExceeded(
+            over_limit("samples", samples, "max_samples", settings), "dataset.samples"
+        )
+
+
+def check_step_count(count: int, settings: Settings) -> None:
+    if count > settings.max_step_count:
+        raise LimitExceeded(over_limit("count", count, "max_step_count", settings), "count")

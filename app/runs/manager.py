@@ -1,0 +1,325 @@
+"""The RunManager: every run of this server, their workers, and the store behind them.
+
+Created in the app's lifespan and handed to routes through a dependency. Its coroutines run
+on the event loop and never block it: training happens in each run's worker thread, and
+anything that touches SQLite or numpy at length goes through `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from app.nn.datasets import Dataset, make_dataset
+from app.nn.trainer import Diverged, Trainer, TrainerState
+from app.runs.config import RunConfig
+from app.runs.errors import InvalidRequest, LimitExceeded, RunConflict, RunNotFound
+from app.runs.hub import StreamHub
+from app.runs.limits import check_config, check_step_count, over_limit
+from app.runs.losslog import LossLog
+from app.runs.replay import replay, trainer_at
+from app.runs.run import TRAINABLE, Parameters, Run, RunStatus, current_parameters
+from app.runs.worker import TrainingSession
+from app.settings import Settings
+from app.store import RunStore, StoredRun
+
+History = tuple[list[int], list[float | None], list[float | None]]
+
+
+class RunManager:
+    """Owns all runs; each public coroutine is one API action."""
+
+    def __init__(self, settings: Settings, store: RunStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.runs: dict[str, Run] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loading: dict[str, asyncio.Lock] = {}
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the stored runs; those the last server left running become `interrupted`."""
+        self._loop = asyncio.get_running_loop()
+        stored = await asyncio.to_thread(self._read_stored)
+        for row, changes in stored:
+            run = self._new_run(row.id, RunConfig.model_validate(row.config), row.created_at)
+            run.status, run.step, run.message = RunStatus(row.status), row.step, row.message
+            run.loss, run.test_loss = row.loss, row.test_loss
+            run.learning_rate, run.speed, run.rate_changes = row.learning_rate, row.speed, changes
+            run.log.reset(row.step + 1)
+            self.runs[run.id] = run
+
+    def _read_stored(self) -> list[tuple[StoredRun, list[tuple[int, float]]]]:
+        self.store.mark_running_as_interrupted()
+        rows = self.store.list_runs()
+        return [(row, list(self.store.learning_rate_changes(row.id))) for row in rows]
+
+    async def shutdown(self) -> None:
+        """End every worker as `interrupted` (a pinned snapshot each), then flush the store."""
+        sessions = [run.session for run in self.runs.values() if run.session is not None]
+        for session in sessions:
+            session.end(RunStatus.INTERRUPTED)
+        deadline = self.settings.shutdown_timeout
+        for session in sessions:
+            await asyncio.to_thread(session.join, deadline)
+        await asyncio.to_thread(self.store.flush)
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def list(self) -> list[Run]:
+        return sorted(self.runs.values(), key=lambda run: run.created_at, reverse=True)
+
+    def get(self, run_id: str) -> Run:
+        run = self.runs.get(run_id)
+        if run is None:
+            raise RunNotFound(f"no run with id {run_id!r}")
+        return run
+
+    # -- actions -----------------------------------------------------------------------------
+
+    async def create(self, config: RunConfig) -> Run:
+        check_config(config, self.settings)
+        if config.start == "running":
+            self._check_capacity()
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        run = self._new_run(uuid.uuid4().hex[:12], config, now)
+        run.learning_rate, run.speed = config.learning_rate, config.speed
+        await asyncio.to_thread(self._initialise, run)
+        self.runs[run.id] = run
+        if config.start == "running":
+            self._resume(run)
+        return run
+
+    async def step(self, run_id: str, count: int) -> Run:
+        """Make exactly `count` updates (fewer only if the run finishes or diverges)."""
+        check_step_count(count, self.settings)
+        run = await self._trainable(run_id, "step")
+        session = self._start_session(run, count)
+        await asyncio.wrap_future(session.done)
+        return run
+
+    async def resume(self, run_id: str) -> Run:
+        run = self.get(run_id)
+        if run.status == RunStatus.RUNNING:
+            return run
+        run = await self._trainable(run_id, "resume")
+        self._resume(run)
+        return run
+
+    async def pause(self, run_id: str) -> Run:
+        return await self._halt(run_id, RunStatus.PAUSED)
+
+    async def stop(self, run_id: str) -> Run:
+        return await self._halt(run_id, RunStatus.STOPPED)
+
+    async def delete(self, run_id: str) -> None:
+        run = self.get(run_id)
+        session = run.session
+        if session is not None:
+            session.end(RunStatus.STOPPED)
+            await asyncio.wrap_future(session.done)
+        self.runs.pop(run_id, None)
+        run.hub.close()
+        await asyncio.to_thread(self.store.delete_run, run_id)
+
+    def patch(self, run_id: str, changes: dict[str, float | None]) -> Run:
+        """Change the learning rate and/or speed from the next update on."""
+        run = self.get(run_id)
+        if "speed" in changes:
+            run.speed = changes["speed"]
+        rate = changes.get("learning_rate")
+        if rate is not None and rate != run.learning_rate:
+            run.learning_rate = rate
+            if run.session is None:
+                # Idle: record it now, at the step whose next update will use it. A busy
+                # worker records it itself, at the step where it starts using it.
+                run.rate_changes.append((run.step, rate))
+                self.store.add_learning_rate_change(run.id, run.step, rate)
+                if run.trainer is not None:
+                    run.trainer.learning_rate = rate
+        self._save(run)
+        if run.session is not None:
+            run.session.nudge()  # a sleeping paced loop picks up the new speed now
+        return run
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def parameters(self, run_id: str, step: int | None = None) -> Parameters:
+        """Weights and biases after exactly `step` updates (now, if None)."""
+        run = self.get(run_id)
+        if step is not None and step > run.step:
+            raise RunNotFound(f"step {step} not reached: run {run_id} is at step {run.step}")
+        if step is None or step == run.step:
+            return await self.current(run)
+        dataset = await self._dataset(run)
+        trainer = await asyncio.to_thread(trainer_at, run, dataset, self.store, step)
+        return current_parameters(run, trainer)
+
+    async def current(self, run: Run) -> Parameters:
+        """A consistent copy of the run's parameters now, from its worker if it has one."""
+        while True:
+            session = run.session
+            future = session.parameters() if session is not None else None
+            if future is not None:
+                return await asyncio.wrap_future(future)
+            if run.session is None:
+                await self._ensure_loaded(run)
+                if run.session is None and run.trainer is not None:
+                    return current_parameters(run, run.trainer)
+
+    async def history(self, run_id: str, up_to: int | None = None) -> History:
+        """Every stored loss, then the losses not yet flushed, up to step `up_to`."""
+        run = self.get(run_id)
+        steps, loss, test = await asyncio.to_thread(self.store.history, run.id)
+        last = run.step if up_to is None else up_to
+        while steps and steps[-1] > last:
+            steps.pop(), loss.pop(), test.pop()
+        tail = run.log.pairs((steps[-1] + 1) if steps else 0, last)
+        steps += [step for step, _ in tail]
+        loss += [value if value == value else None for _, value in tail]
+        test += [None] * len(tail)
+        return steps, loss, test
+
+    async def dataset(self, run_id: str) -> Dataset:
+        return await self._dataset(self.get(run_id))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _new_run(self, run_id: str, config: RunConfig, created_at: str) -> Run:
+        assert self._loop is not None, "RunManager.start() first"
+        hub = StreamHub(self._loop, self.settings.default_fps)
+        log = LossLog(0, self.settings.loss_log_capacity)
+        return Run(run_id, config, created_at, hub, log, learning_rate=config.learning_rate)
+
+    def _initialise(self, run: Run) -> None:
+        """Build the data and the trainer, and store the run with its step-0 loss (thread)."""
+        try:
+            dataset = make_dataset(run.config.dataset_spec())
+        except ValueError as error:
+            raise InvalidRequest(str(error), "dataset") from None
+        trainer = Trainer(run.config.training_config(), dataset)
+        loss, test_loss = trainer.train_loss(), trainer.test_loss()
+        run.dataset, run.trainer, run.loss, run.test_loss = dataset, trainer, loss, test_loss
+        run.log.reset(0)
+        run.log.append(loss)
+        self.store.create_run(self._stored(run))
+        self.store.add_losses(run.id, 0, [loss], [] if test_loss is None else [(0, test_loss)])
+        self.store.add_snapshot(run.id, 0, trainer.state().to_bytes())
+
+    def _stored(self, run: Run) -> StoredRun:
+        return StoredRun(
+            id=run.id,
+            config=run.config_dict(),
+            status=run.status.value,
+            step=run.step,
+            loss=run.loss,
+            test_loss=run.test_loss,
+            created_at=run.created_at,
+            message=run.message,
+            learning_rate=run.learning_rate,
+            speed=run.speed,
+        )
+
+    def _save(self, run: Run) -> None:
+        self.store.update_run(
+            run.id,
+            status=run.status.value,
+            step=run.step,
+            loss=run.loss,
+            test_loss=run.test_loss,
+            message=run.message,
+            learning_rate=run.learning_rate,
+            speed=run.speed,
+        )
+
+    async def _dataset(self, run: Run) -> Dataset:
+        if run.dataset is None:
+            dataset = await asyncio.to_thread(make_dataset, run.config.dataset_spec())
+            run.dataset = run.dataset or dataset
+        return run.dataset
+
+    async def _ensure_loaded(self, run: Run) -> None:
+        """Give a run loaded from the store its trainer, exactly at its recorded step."""
+        lock = self._loading.setdefault(run.id, asyncio.Lock())
+        async with lock:
+            if run.trainer is None:
+                dataset = await self._dataset(run)
+                await asyncio.to_thread(self._restore, run, dataset)
+
+    def _restore(self, run: Run, dataset: Dataset) -> None:
+        trainer = Trainer(run.config.training_config(), dataset)
+        found = self.store.latest_snapshot(run.id)
+        if found is not None:
+            trainer.restore(TrainerState.from_bytes(found[1]))
+        try:
+            # A snapshot may be older than the last flushed step (after a SIGKILL): replaying
+            # the updates in between is exact and cheaper than losing them.
+            replay(trainer, run, max(run.step, trainer.step))
+        except Diverged as diverged:
+            run.status, run.message = RunStatus.DIVERGED, diverged.reason
+        run.step = trainer.step
+        run.loss, run.test_loss = trainer.train_loss(), trainer.test_loss()
+        run.log.reset(trainer.step)
+        run.log.append(run.loss)
+        run.trainer = trainer
+
+    async def _trainable(self, run_id: str, action: str) -> Run:
+        """The run, loaded and idle, or RunConflict/LimitExceeded saying why not."""
+        run = self.get(run_id)
+        if run.status == RunStatus.RUNNING or run.session is not None:
+            raise RunConflict(f"cannot {action} run {run_id}: it is running; pause it first")
+        if run.status not in TRAINABLE:
+            raise RunConflict(f"cannot {action} run {run_id}: it is {run.status.value}")
+        self._check_capacity()
+        await self._ensure_loaded(run)
+        if run.session is not None or run.status not in TRAINABLE:
+            raise RunConflict(f"cannot {action} run {run_id}: it is {run.status.value}")
+        return run
+
+    def _check_capacity(self) -> None:
+        training = sum(1 for run in self.runs.values() if run.session is not None)
+        if training >= self.settings.max_training_runs:
+            raise LimitExceeded(
+                over_limit("runs training", training + 1, "max_training_runs", self.settings),
+                status_code=429,
+            )
+
+    def _start_session(self, run: Run, count: int | None) -> TrainingSession:
+        session = TrainingSession(run, self.store, self.settings, count)
+        run.session = session
+        session.start()
+        return session
+
+    def _resume(self, run: Run) -> None:
+        run.status, run.message = RunStatus.RUNNING, None
+        self._save(run)
+        run.hub.publish_status(run.status.value, run.step, run.message)
+        self._start_session(run, None)
+
+    async def _halt(self, run_id: str, status: RunStatus) -> Run:
+        run = self.get(run_id)
+        session = run.session
+        if session is not None:
+            session.end(status)
+            await asyncio.wrap_future(session.done)
+        elif run.status in TRAINABLE:
+            if status != run.status:
+                await self._settle(run, status)
+        elif run.status != status:
+            raise RunConflict(f"cannot {status.value} run {run_id}: it is {run.status.value}")
+        return run
+
+    async def _settle(self, run: Run, status: RunStatus) -> None:
+        """An idle run changes status: pin a snapshot of where it stands and tell viewers."""
+        if run.trainer is not None:
+            blob = await asyncio.to_thread(snapshot_bytes, run.trainer)
+            self.store.add_snapshot(run.id, run.step, blob, pinned=True)
+        run.status = status
+        self._save(run)
+        run.hub.publish_status(status.value, run.step, run.message)
+
+
+def snapshot_bytes(trainer: Trainer) -> bytes:
+    return trainer.state().to_bytes()

@@ -1,0 +1,36 @@
+"""Recompute any past step exactly: restore the nearest earlier snapshot, then replay.
+
+Training is deterministic (app.nn.trainer), so replaying the same updates with the same
+learning rates gives bit-identical weights; the rates come from the run's recorded changes,
+never from the snapshot, so a change made between two snapshots is honoured.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.nn.datasets import Dataset
+from app.nn.trainer import Trainer, TrainerState
+from app.runs.run import Run
+
+
+class SnapshotSource(Protocol):
+    def snapshot_at_or_before(self, run_id: str, step: int) -> tuple[int, bytes] | None: ...
+
+
+def replay(trainer: Trainer, run: Run, target: int) -> None:
+    """Make updates until `trainer.step == target`, each with the rate recorded for it."""
+    while trainer.step < target:
+        trainer.learning_rate = run.rate_at(trainer.step)
+        trainer.update()
+    trainer.learning_rate = run.rate_at(trainer.step)
+
+
+def trainer_at(run: Run, dataset: Dataset, store: SnapshotSource, step: int) -> Trainer:
+    """A fresh trainer holding exactly the weights after `step` updates (may raise Diverged)."""
+    trainer = Trainer(run.config.training_config(), dataset)
+    found = store.snapshot_at_or_before(run.id, step)
+    if found is not None:
+        trainer.restore(TrainerState.from_bytes(found[1]))
+    replay(trainer, run, step)
+    return trainer

@@ -1,0 +1,62 @@
+"""Every knob of the server in one pydantic-settings class (environment prefix BACKPROP_).
+
+Each limit is a setting so that an over-limit answer can name the setting that would lift it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_db_path() -> Path:
+    """`$XDG_DATA_HOME/backprop-live/runs.db`, or `~/.local/share/backprop-live/runs.db`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "backprop-live" / "runs.db"
+
+
+class Settings(BaseSettings):
+    """Server configuration; every field can be set as BACKPROP_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKPROP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    db_path: Path = Field(default_factory=default_db_path)
+    # Required (by issue 5) before binding a non-loopback host; None means no auth.
+    token: str | None = None
+    # Origins (scheme://host:port) besides the server's own that may open the stream.
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    # Store and training.
+    flush_interval: float = Field(0.2, gt=0, le=5)
+    snapshot_budget_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    test_loss_every: int = Field(10, ge=1)
+    shutdown_timeout: float = Field(3.0, gt=0)
+
+    # Limits on what one request may ask for.
+    max_layers: int = Field(12, ge=2)
+    max_neurons: int = Field(2048, ge=1)
+    max_parameters: int = Field(4_000_000, ge=1)
+    max_samples: int = Field(20_000, ge=2)
+    max_step_count: int = Field(100_000, ge=1)
+    max_training_runs: int = Field(8, ge=1)
+
+    # The stream.
+    max_viewers: int = Field(200, ge=1)
+    max_client_message_bytes: int = Field(4096, ge=64)
+    default_fps: float = Field(30.0, gt=0)
+    max_fps: float = Field(60.0, gt=0)
+    first_message_timeout: float = Field(1.0, ge=0)
+    send_timeout: float = Field(10.0, gt=0)
+    # After a manual step every step's frame is sent, up to this many per viewer.
+    step_frame_backlog: int = Field(256, ge=1)
+    # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
+    loss_log_capacity: int = Field(1 << 18, ge=1024)
+
+    def env_name(self, field: str) -> str:
+        """The environment variable that sets `field`, for messages that name a limit."""
+        return f"BACKPROP_{field.upper()}"
