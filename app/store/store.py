@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from app.store.errors import StoreError
 from app.store.losses import Chunk, merge_history
@@ -38,7 +39,7 @@ from app.store.ops import (
 )
 from app.store.pending import Pending
 from app.store.pool import ReadPool
-from app.store.schema import describe, open_writer
+from app.store.schema import open_writer
 from app.store.writer import Writer, finite
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class RunStore:
         self,
         run_id: str,
         first_step: int,
-        losses: Sequence[float],
+        losses: Sequence[float] | npt.NDArray[np.float64],
         test_losses: Sequence[tuple[int, float]] = (),
     ) -> None:
         """Queue losses[i] as the train loss at step first_step + i, plus sparse test losses.
@@ -279,7 +280,7 @@ class RunStore:
             with self._live().reads.connection() as conn:
                 yield conn
         except sqlite3.Error as exc:
-            raise StoreError(describe(self.path, exc)) from None
+            raise StoreError(f"store {self.path}: read failed: {exc}") from None
 
 
 _RUN_COLUMNS = (

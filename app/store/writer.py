@@ -145,9 +145,11 @@ class Writer:
             and tail.length + chunk.length <= CHUNK_MAX_VALUES
         ):
             self._conn.execute(
+                # || yields TEXT; the cast gives back the same bytes, typed as a BLOB.
                 "UPDATE loss_chunks SET count = count + ?, last_step = max(last_step, ?),"
-                " losses = losses || ?, test_steps = test_steps || ?,"
-                " test_losses = test_losses || ? WHERE id = ?",
+                " losses = CAST(losses || ? AS BLOB),"
+                " test_steps = CAST(test_steps || ? AS BLOB),"
+                " test_losses = CAST(test_losses || ? AS BLOB) WHERE id = ?",
                 (
                     chunk.length,
                     chunk.last_step,
