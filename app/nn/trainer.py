@@ -119,6 +119,7 @@ class Trainer:
         # this step, and (in full-batch mode) the first half of the next update.
         self._current: ForwardPass | None = None
         self._epoch_order: tuple[int, Array] | None = None
+        self.diverged: Diverged | None = None  # set once training has diverged
 
     def train_loss(self) -> float:
         """The loss over the whole training set of the weights after `step` updates."""
@@ -132,7 +133,24 @@ class Trainer:
         return self.network.loss_value(self.network.forward(self.data.x_test), self.data.y_test)
 
     def update(self) -> UpdateResult:
-        """One update: forward, loss, backward, W ← W − α·∂L/∂W. Raises Diverged."""
+        """One update: forward, loss, backward, W ← W − α·∂L/∂W. Raises Diverged.
+
+        After a divergence every further update raises the same Diverged, until `restore`.
+        """
+        if self.diverged is not None:
+            raise Diverged(self.diverged.step, self.diverged.reason)
+        try:
+            return self._update()
+        except Diverged as diverged:
+            self.diverged = diverged
+            raise
+        except (FloatingPointError, RuntimeWarning) as error:
+            # Where numpy's overflow warnings are errors (np.errstate, python -W error), the
+            # overflow itself is the first sign of divergence.
+            self.diverged = Diverged(self.step, f"numpy reported {error} in update {self.step + 1}")
+            raise self.diverged from error
+
+    def _update(self) -> UpdateResult:
         indices = self._batch_indices()
         if indices is None:
             x, y = self.data.x_train, self.data.y_train
@@ -210,6 +228,7 @@ class Trainer:
         self.step = state.step
         self.learning_rate = state.learning_rate
         self._current = None
+        self.diverged = None
 
     def accuracy(self, x: Array, y: Array) -> float:
         """Share of samples classified right: output > ½ for one output, else the argmax."""
