@@ -8,6 +8,7 @@ on a generator's running state, so a snapshot needs only the step, weights and v
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 from collections.abc import Sequence
@@ -229,6 +230,15 @@ class Trainer:
         self.learning_rate = state.learning_rate
         self._current = None
         self.diverged = None
+
+    def copy(self) -> Trainer:
+        """An independent trainer at the same step: its own weights and velocities, the same
+        config and (read-only) data. Updating the copy leaves this trainer as it was."""
+        twin = copy.copy(self)
+        twin.network = self.network.copy()
+        twin._weight_velocity = [v.copy() for v in self._weight_velocity]
+        twin._bias_velocity = [v.copy() for v in self._bias_velocity]
+        return twin
 
     def accuracy(self, x: Array, y: Array) -> float:
         """Share of samples classified right: output > ½ for one output, else the argmax."""

@@ -1,0 +1,113 @@
+"""The anatomy of one update: every number behind the next step, for the step-through view.
+
+`next_update_anatomy` makes the trainer's next update on a copy of it, so the trainer is left
+exactly as it was, and the new weights shown are bit for bit those that `Trainer.update` will
+make (the same code computes them, momentum included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from app.nn.activations import Array
+from app.nn.trainer import Trainer
+
+# Nested lists of floats, as the page receives them: a vector, a matrix, or one of each per layer.
+Vector = list[float]
+Matrix = list[list[float]]
+
+
+@dataclass(frozen=True)
+class UpdateAnatomy:
+    """One update, taking the trainer from `step` to `step + 1`, seen through one sample.
+
+    Per-layer lists follow DESIGN.md: index l of `net`, `derivative`, `sample_deltas`, `deltas`,
+    `gradients`, `weights` and `biases` belongs to the weights between layer l and layer l+1
+    (so `net[0]` is the first hidden layer's); `activation[0]` is the input itself.
+    `derivative` is f'(net) even under `no_activation_derivative`, which leaves it out of the
+    deltas; `deltas` are summed over the batch (= ∂L/∂b), `sample_deltas` are this sample's.
+    """
+
+    step: int
+    learning_rate: float
+    momentum: float
+    loss_name: str
+    activations: list[str]  # as configured, one per non-input layer
+    output_activation: str  # the one really applied (sigmoid or softmax under cross_entropy)
+    variant: str
+    batch_size: int  # N, the samples in this update's batch
+    sample: int  # index into the batch
+    row: int  # index of that sample in the training set
+    x: Vector
+    y: Vector
+    net: list[Vector]
+    activation: list[Vector]
+    derivative: list[Vector]
+    loss: float  # the batch's loss before the update
+    sample_deltas: list[Vector]
+    deltas: list[Vector]
+    gradients: list[Matrix]
+    weights: list[Matrix]
+    biases: list[Vector]
+    new_weights: list[Matrix]
+    new_biases: list[Vector]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
+    """Every intermediate of the trainer's next update, following sample `sample` of its batch.
+
+    Raises IndexError for a sample outside the batch, and Diverged if the update would diverge.
+    """
+    network = trainer.network
+    weights = _lists(network.weights)
+    biases = _lists(network.biases)
+    twin = trainer.copy()
+    result = twin.update()
+    forward, backward = result.forward, result.backward
+    batch_size = len(forward.activations[0])
+    if not 0 <= sample < batch_size:
+        raise IndexError(f"sample {sample} is outside the batch of {batch_size}")
+    row = sample if result.batch_indices is None else int(result.batch_indices[sample])
+    derivatives = [
+        activation.derivative(net, output)
+        for activation, net, output in zip(
+            network.activations, forward.nets, forward.activations[1:], strict=True
+        )
+    ]
+    return UpdateAnatomy(
+        step=trainer.step,
+        learning_rate=trainer.learning_rate,
+        momentum=trainer.config.momentum,
+        loss_name=network.loss.name,
+        activations=list(trainer.config.activations),
+        output_activation=network.activations[-1].name,
+        variant=network.variant,
+        batch_size=batch_size,
+        sample=sample,
+        row=row,
+        x=forward.activations[0][sample].tolist(),
+        y=trainer.data.y_train[row].tolist(),
+        net=_rows(forward.nets, sample),
+        activation=_rows(forward.activations, sample),
+        derivative=_rows(derivatives, sample),
+        loss=result.batch_loss,
+        sample_deltas=_rows(backward.deltas, sample),
+        deltas=_lists(backward.bias_gradients),
+        gradients=_lists(backward.weight_gradients),
+        weights=weights,
+        biases=biases,
+        new_weights=_lists(twin.network.weights),
+        new_biases=_lists(twin.network.biases),
+    )
+
+
+def _rows(arrays: list[Array], sample: int) -> list[Vector]:
+    return [array[sample].tolist() for array in arrays]
+
+
+def _lists(arrays: list[Array]) -> list[Any]:
+    return [array.tolist() for array in arrays]
