@@ -154,7 +154,7 @@ class RunStore:
         if first_step < 0:
             raise ValueError(f"first_step must be 0 or more, not {first_step}")
         values = losses.tolist() if isinstance(losses, np.ndarray) else list(losses)
-        tests = tuple(test_losses)
+        tests = tuple(test_losses) if test_losses else ()
         self._live().pending.put(AddLosses(run_id, first_step, values, tests))
 
     def add_snapshot(self, run_id: str, step: int, blob: bytes, *, pinned: bool = False) -> None:
