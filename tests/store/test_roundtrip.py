@@ -213,3 +213,20 @@ def test_reads_from_many_threads(store: RunStore) -> None:
         thread.join()
     assert results == [999.0] * 160
     assert math.isclose(store.get_run("a").loss or 0.0, 0.25)  # type: ignore[union-attr]
+
+
+def test_a_bad_value_costs_only_its_own_losses(store: RunStore) -> None:
+    store.create_run(make_run("a"))
+    store.create_run(make_run("b"))
+    store.add_losses("a", 0, ["not a number"])  # type: ignore[list-item]
+    store.add_losses("b", 0, [1.0])
+    store.add_snapshot("a", 0, b"w")
+    store.flush()
+    assert store.history("a") == ([], [], [])
+    assert store.history("b") == ([0], [1.0], [None])
+    assert store.snapshot_steps("a") == [0]  # the rest of the batch was committed
+
+
+def test_negative_step_is_refused(store: RunStore) -> None:
+    with pytest.raises(ValueError, match="first_step"):
+        store.add_losses("a", -1, [1.0])
