@@ -21,7 +21,8 @@ def _field(loc: tuple[int | str, ...], message: str) -> str:
     A check across fields (a model validator) reports at the body; its message starts with
     the field it blames ("dataset.layers: ..."), which is then the field.
     """
-    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    # Union members appear in loc as tags such as "literal['a','b']"; the client never wrote them.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path") and "[" not in str(p)]
     if not parts:
         blamed = message.removeprefix("Value error, ").split(":", 1)[0]
         if blamed.replace(".", "").replace("_", "").isalnum():

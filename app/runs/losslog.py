@@ -8,6 +8,8 @@ the old one, so a reader that took the pair keeps a consistent view.
 
 from __future__ import annotations
 
+from collections import deque
+
 
 class LossLog:
     """Losses of steps `first_step` .. `last_step`, contiguous."""
@@ -15,6 +17,8 @@ class LossLog:
     def __init__(self, first_step: int, capacity: int) -> None:
         self.capacity = capacity
         self._data: tuple[int, list[float]] = (first_step, [])
+        # Test losses are sparse (every N steps and at frames); the recent ones suffice.
+        self._tests: deque[tuple[int, float]] = deque(maxlen=4096)
 
     @property
     def values(self) -> list[float]:
@@ -36,9 +40,17 @@ class LossLog:
             dropped = len(values) - self.capacity
             self._data = (first + dropped, values[dropped:])
 
+    def add_test(self, step: int, loss: float) -> None:
+        self._tests.append((step, loss))
+
+    def tests_between(self, first: int, last: int) -> dict[int, float]:
+        # tuple() copies in one C call, so the worker's appends cannot interleave.
+        return {step: loss for step, loss in tuple(self._tests) if first <= step <= last}
+
     def reset(self, first_step: int) -> None:
         """Start again at `first_step` (a run rewound to a snapshot)."""
         self._data = (first_step, [])
+        self._tests.clear()
 
     def between(self, first: int, last: int) -> tuple[int, list[float]]:
         """(step of the first loss returned, losses of steps first..last that are still held)."""

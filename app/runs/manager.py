@@ -15,6 +15,7 @@ from app.nn.datasets import Dataset, make_dataset
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
 from app.runs.errors import InvalidRequest, LimitExceeded, RunConflict, RunNotFound
+from app.runs.frames import finite_or_none
 from app.runs.hub import StreamHub
 from app.runs.limits import check_config, check_step_count, over_limit
 from app.runs.losslog import LossLog
@@ -60,6 +61,7 @@ class RunManager:
         """End every worker as `interrupted` (a pinned snapshot each), then flush the store."""
         sessions = [run.session for run in self.runs.values() if run.session is not None]
         for session in sessions:
+            session.run.message = "the server stopped while this run was training"
             session.end(RunStatus.INTERRUPTED)
         deadline = self.settings.shutdown_timeout
         for session in sessions:
@@ -176,10 +178,11 @@ class RunManager:
         last = run.step if up_to is None else up_to
         while steps and steps[-1] > last:
             steps.pop(), loss.pop(), test.pop()
-        tail = run.log.pairs((steps[-1] + 1) if steps else 0, last)
+        first = (steps[-1] + 1) if steps else 0
+        tail, tests = run.log.pairs(first, last), run.log.tests_between(first, last)
         steps += [step for step, _ in tail]
-        loss += [value if value == value else None for _, value in tail]
-        test += [None] * len(tail)
+        loss += [finite_or_none(value) for _, value in tail]
+        test += [finite_or_none(tests.get(step)) for step, _ in tail]
         return steps, loss, test
 
     async def dataset(self, run_id: str) -> Dataset:
@@ -204,6 +207,8 @@ class RunManager:
         run.dataset, run.trainer, run.loss, run.test_loss = dataset, trainer, loss, test_loss
         run.log.reset(0)
         run.log.append(loss)
+        if test_loss is not None:
+            run.log.add_test(0, test_loss)
         self.store.create_run(self._stored(run))
         self.store.add_losses(run.id, 0, [loss], [] if test_loss is None else [(0, test_loss)])
         self.store.add_snapshot(run.id, 0, trainer.state().to_bytes())
@@ -250,19 +255,26 @@ class RunManager:
 
     def _restore(self, run: Run, dataset: Dataset) -> None:
         trainer = Trainer(run.config.training_config(), dataset)
-        found = self.store.latest_snapshot(run.id)
+        if run.status == RunStatus.INTERRUPTED:
+            # After a SIGKILL the store may hold snapshots or losses past the step its row
+            # recorded (they are queued at different times); that row is the truth, and what
+            # lies beyond it is dropped so history and weights agree.
+            self.store.truncate_after(run.id, run.step)
+        found = self.store.snapshot_at_or_before(run.id, run.step)
         if found is not None:
             trainer.restore(TrainerState.from_bytes(found[1]))
         try:
-            # A snapshot may be older than the last flushed step (after a SIGKILL): replaying
-            # the updates in between is exact and cheaper than losing them.
-            replay(trainer, run, max(run.step, trainer.step))
+            # The nearest snapshot may be older than the recorded step: replaying the updates
+            # in between is exact.
+            replay(trainer, run, run.step)
         except Diverged as diverged:
             run.status, run.message = RunStatus.DIVERGED, diverged.reason
         run.step = trainer.step
         run.loss, run.test_loss = trainer.train_loss(), trainer.test_loss()
         run.log.reset(trainer.step)
         run.log.append(run.loss)
+        if run.test_loss is not None:
+            run.log.add_test(trainer.step, run.test_loss)
         run.trainer = trainer
 
     async def _trainable(self, run_id: str, action: str) -> Run:

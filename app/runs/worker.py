@@ -15,6 +15,8 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from app.nn.trainer import Diverged, Trainer, UpdateResult
 from app.runs.frames import UpdateFrame, finite_or_none
 from app.runs.run import Parameters, Run, RunStatus, current_parameters
@@ -83,7 +85,9 @@ class TrainingSession:
     def _main(self) -> None:
         status = RunStatus.PAUSED
         try:
-            status = self._loop()
+            # Overflow is how a run diverges; it is detected and reported, not warned about.
+            with np.errstate(all="ignore"):
+                status = self._loop()
         except Exception as error:  # a bug must not leave a run "running" forever
             self.run.message = f"training failed: {error!r}"
             status = RunStatus.STOPPED
@@ -153,6 +157,7 @@ class TrainingSession:
         value = self.trainer.test_loss()
         if value is not None:
             self._tests.append((step, value))
+            self.run.log.add_test(step, value)
         self.run.test_loss = value
         return value
 

@@ -1,0 +1,76 @@
+"""A wrong run config is a 422 that names the field; a limit is a 4xx that names the setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.runs import SMALL
+
+
+def fields_of(response: Any) -> list[str]:
+    assert response.status_code == 422, response.text
+    return [error["field"] for error in response.json()["detail"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"bogus": 1}, "bogus"),
+        ({"dataset": {"kind": "teacher", "colour": "red"}}, "dataset.colour"),
+        ({"layers": [2, 0, 1]}, "layers.1"),
+        ({"layers": [2, -3, 1]}, "layers.1"),
+        ({"layers": [2]}, "layers"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"learning_rate": -0.5}, "learning_rate"),
+        ({"dataset": {"kind": "teacher", "layers": [3, 4, 1]}}, "dataset.layers"),
+        ({"dataset": {"kind": "teacher", "layers": [2, 4, 2]}}, "dataset.layers"),
+        ({"activation": ["relu", "relu"]}, "activation"),
+        ({"activation": "softplus"}, "activation"),
+        ({"dataset": {"kind": "xor"}, "layers": [3, 4, 1]}, "layers"),
+        ({"dataset": {"kind": "function"}}, "layers"),
+        ({"dataset": {"kind": "function", "expr": "x +"}, "layers": [1, 4, 1]}, "dataset"),
+        ({"momentum": 1.5}, "momentum"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_a_wrong_config_names_the_field(
+    client: TestClient, change: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/runs", json=SMALL | change)
+    assert field in fields_of(response)
+
+
+def test_nan_in_the_body_is_a_422_not_a_500(client: TestClient) -> None:
+    body = '{"layers": [2, 4, 1], "learning_rate": NaN}'
+    response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"layers": [2, *([4] * 12), 1]}, "max_layers"),
+        ({"layers": [2, 4096, 1]}, "max_neurons"),
+        ({"layers": [2, 2048, 2048, 1024, 1]}, "max_parameters"),
+        ({"dataset": {"kind": "teacher", "samples": 50_000}}, "max_samples"),
+    ],
+)
+def test_a_config_over_a_limit_names_the_setting(
+    client: TestClient, change: dict[str, Any], setting: str
+) -> None:
+    response = client.post("/api/runs", json=SMALL | change)
+    assert response.status_code == 422
+    assert setting in response.json()["detail"][0]["msg"]
+    assert f"BACKPROP_{setting.upper()}" in response.json()["detail"][0]["msg"]
+
+
+def test_a_step_count_over_the_limit_names_it(client: TestClient) -> None:
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    response = client.post(f"/api/runs/{run_id}/step", json={"count": 100_001})
+    assert response.status_code == 422
+    assert "max_step_count" in response.json()["detail"][0]["msg"]
+    assert client.get(f"/api/runs/{run_id}").json()["step"] == 0
