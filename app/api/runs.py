@@ -12,6 +12,7 @@ from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
     DatasetOut,
     ErrorOut,
+    ExplainOut,
     HistoryOut,
     RunOut,
     WeightsOut,
@@ -111,6 +112,20 @@ async def get_weights(
     content = {"step": parameters.step, "weights": parameters.weights}
     # Arrays go straight to orjson: validating millions of floats would take seconds.
     return OrjsonResponse(content | {"biases": parameters.biases})
+
+
+@router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)
+async def explain_next_update(
+    run_id: str,
+    manager: Manager,
+    sample: Annotated[int, Query(ge=0, le=10**9, description="which sample of the batch")] = 0,
+) -> Response:
+    """The next update step by step (forward, loss, backward, update) for one sample.
+
+    Computed on a copy: the run itself does not move. 409 while the run trains.
+    """
+    anatomy = await manager.explain(run_id, sample)
+    return OrjsonResponse(anatomy.to_dict())
 
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)

@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
 from app.nn.datasets import Dataset, make_dataset
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
@@ -184,6 +185,23 @@ class RunManager:
         loss += [finite_or_none(value) for _, value in tail]
         test += [finite_or_none(tests.get(step)) for step, _ in tail]
         return steps, loss, test
+
+    async def explain(self, run_id: str, sample: int) -> UpdateAnatomy:
+        """Every number of the run's next update, following one sample of its batch."""
+        run = self.get(run_id)
+        if run.session is not None:
+            raise RunConflict(f"cannot explain run {run_id} while it trains; pause it first")
+        await self._ensure_loaded(run)
+        if run.session is not None or run.trainer is None:
+            raise RunConflict(f"cannot explain run {run_id} while it trains; pause it first")
+        # Copied here, on the loop, so a step started meanwhile cannot tear what is read.
+        trainer = run.trainer.copy()
+        try:
+            return await asyncio.to_thread(next_update_anatomy, trainer, sample)
+        except IndexError as error:
+            raise InvalidRequest(str(error), "sample") from None
+        except Diverged as error:
+            raise RunConflict(f"the next update of run {run_id} diverges: {error.reason}") from None
 
     async def dataset(self, run_id: str) -> Dataset:
         return await self._dataset(self.get(run_id))

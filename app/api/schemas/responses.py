@@ -49,6 +49,38 @@ class HistoryOut(BaseModel):
     )
 
 
+class ExplainOut(BaseModel):
+    """One update, from `step` to `step + 1`, seen through one sample (app.nn.anatomy).
+
+    Per-layer lists: index l belongs to the weights between layer l and l+1; `activation[0]`
+    is the input. `deltas` are summed over the batch, `sample_deltas` are this sample's.
+    """
+
+    step: int
+    learning_rate: float
+    momentum: float
+    loss_name: str
+    activations: list[str]
+    output_activation: str
+    variant: str
+    batch_size: int
+    sample: int
+    row: int = Field(description="the sample's row in the training set")
+    x: list[float | None]
+    y: list[float | None]
+    net: list[list[float | None]]
+    activation: list[list[float | None]]
+    derivative: list[list[float | None]]
+    loss: float | None = Field(description="the batch's loss before the update")
+    sample_deltas: list[list[float | None]]
+    deltas: list[list[float | None]]
+    gradients: list[Matrix]
+    weights: list[Matrix]
+    biases: list[list[float | None]]
+    new_weights: list[Matrix]
+    new_biases: list[list[float | None]]
+
+
 class DescentPointOut(BaseModel):
     step: int
     x: float
