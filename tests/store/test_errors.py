@@ -56,14 +56,6 @@ def test_unwritable_location() -> None:
     assert message.startswith(f"cannot open database {path}: cannot create ")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
-def test_read_only_file(tmp_path: Path) -> None:
-    path = tmp_path / "runs.db"
-    RunStore(path).open()
-    path.chmod(0o444)
-    assert "read-only" in open_error(path)
-
-
 def test_someone_elses_database(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as conn:
