@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from app.main import create_app, open_store
+from app.security import check_bind
 from app.settings import Settings
 from app.store import StoreError
 
@@ -37,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = settings_from(args)
+        refusal = check_bind(settings.host, settings.token)
+        if refusal is not None:
+            raise ValueError(refusal)
         # Fail here, in one line, rather than in the lifespan with a traceback.
         open_store(settings).close()
     except (StoreError, OSError, ValueError) as error:
@@ -49,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=1,  # runs live in this process's memory
         ws_per_message_deflate=False,  # compression costs ~30x on large weight frames
         ws_max_size=max(settings.max_client_message_bytes, 4096),
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
         timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
         log_level="info",
     )

@@ -11,6 +11,7 @@ from app.api import descent, health, runs, stream
 from app.api.errors import install_error_handlers
 from app.api.responses import OrjsonResponse
 from app.runs.manager import RunManager
+from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
 from app.web import pages
@@ -40,10 +41,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_security(app, security_policy(settings), settings.max_body_bytes)
     for router in (health.router, runs.router, descent.router, stream.router, pages.router):
         app.include_router(router)
     pages.mount_static(app)
     return app
+
+
+def security_policy(settings: Settings) -> SecurityPolicy:
+    """Who may talk to the server: its allowed hosts (plus the one it binds), origins, token."""
+    return SecurityPolicy(
+        allowed_hosts=(*settings.allowed_hosts, settings.host),
+        allowed_origins=tuple(settings.allowed_origins),
+        token=settings.token,
+    )
 
 
 def open_store(settings: Settings) -> RunStore:

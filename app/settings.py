@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_db_path() -> Path:
@@ -28,8 +29,18 @@ class Settings(BaseSettings):
     db_path: Path = Field(default_factory=default_db_path)
     # Required (by issue 5) before binding a non-loopback host; None means no auth.
     token: str | None = None
-    # Origins (scheme://host:port) besides the server's own that may open the stream.
-    allowed_origins: list[str] = Field(default_factory=list)
+    # Origins (scheme://host:port) besides the server's own that may open the stream or change
+    # state; in the environment a comma-separated list.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Host header names (no port) the server answers, against DNS rebinding; "*" for any. The
+    # --host address is added to them.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "::1"]
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Keepalive pings on every WebSocket: a viewer that misses one is dropped.
+    ws_ping_interval: float = Field(20.0, gt=0)
+    ws_ping_timeout: float = Field(20.0, gt=0)
 
     # Store and training.
     flush_interval: float = Field(0.2, gt=0, le=5)
@@ -56,6 +67,14 @@ class Settings(BaseSettings):
     step_frame_backlog: int = Field(256, ge=1)
     # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
     loss_log_capacity: int = Field(1 << 18, ge=1024)
+
+    @field_validator("allowed_origins", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # BACKPROP_ALLOWED_HOSTS=a,b reads more naturally than a JSON list.
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     def env_name(self, field: str) -> str:
         """The environment variable that sets `field`, for messages that name a limit."""

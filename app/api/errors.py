@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.api.responses import OrjsonResponse
 from app.runs.errors import RunError
+from app.security import describe_error
 from app.store import StoreError
 
 
@@ -32,13 +33,9 @@ def _field(loc: tuple[int | str, ...], message: str) -> str:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # describe_error bounds every string and spells out what is wrong with a non-JSON body.
     detail = [
-        {
-            "loc": list(error["loc"]),
-            "field": _field(tuple(error["loc"]), error["msg"]),
-            "msg": error["msg"],
-            "type": error["type"],
-        }
+        describe_error(error) | {"field": _field(tuple(error["loc"]), error["msg"])}
         for error in exc.errors()
     ]
     return OrjsonResponse({"detail": detail}, status_code=422)

@@ -10,7 +10,8 @@
 
 from app.security.bind import check_bind, is_loopback
 from app.security.body_limit import BodyLimitMiddleware
-from app.security.errors import install_error_handlers, validation_error_handler
+from app.security.errors import describe_error, install_error_handlers, validation_error_handler
+from app.security.install import install_security
 from app.security.middleware import SecurityMiddleware
 from app.security.policy import DEFAULT_CSP, SecurityPolicy
 
@@ -20,7 +21,9 @@ __all__ = [
     "SecurityMiddleware",
     "SecurityPolicy",
     "check_bind",
+    "describe_error",
     "install_error_handlers",
+    "install_security",
     "is_loopback",
     "validation_error_handler",
 ]

@@ -14,7 +14,8 @@ from app.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "runs.db")
+    # TestClient sends `Host: testserver`, which the DNS-rebinding guard must be told about.
+    return Settings(db_path=tmp_path / "runs.db", allowed_hosts=["127.0.0.1", "testserver"])
 
 
 @pytest.fixture
