@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.security.body_limit import BodyLimitMiddleware
+from app.security.docs_csp import DocsCspMiddleware
 from app.security.middleware import SecurityMiddleware
 from app.security.policy import UNSAFE_METHODS, SecurityPolicy
 
@@ -28,8 +29,10 @@ GUARD_RESPONSES = {
 def install_security(
     app: FastAPI, policy: SecurityPolicy, max_body_bytes: int, limit_name: str = "max_body_bytes"
 ) -> None:
-    """Security checks outermost, then the body limit, then the app."""
+    """Security checks outermost, then the body limit, then the docs pages' own policy."""
     # add_middleware puts the last one added outermost.
+    docs = tuple(p for p in (app.docs_url, app.redoc_url) if p)
+    app.add_middleware(DocsCspMiddleware, paths=docs)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes, setting_name=limit_name)
     app.add_middleware(SecurityMiddleware, policy=policy)
     document_guard_responses(app, token_required=policy.token is not None)
