@@ -124,8 +124,10 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
             viewer.wakeup.clear()
             await viewer.wakeup.wait()
             continue
-        frame = viewer.pending[0]
-        if frame.live and (wait := next_live - loop.time()) > 0:
+        frame, period = viewer.pending[0], 1.0 / viewer.fps
+        # A live frame may go a quarter period early: frames come at the rate of the hub's
+        # fastest viewer, and waiting out their phase jitter would add up to a period of lag.
+        if frame.live and (wait := next_live - 0.25 * period - loop.time()) > 0:
             await asyncio.sleep(wait)  # meanwhile a newer live frame may replace this one
             continue
         viewer.pending.popleft()
@@ -135,7 +137,8 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
             message = frame.message(viewer.encoding, run.log, viewer.last_step)
             viewer.last_step = frame.step
             if frame.live:
-                next_live = loop.time() + 1.0 / viewer.fps
+                # Keep to the schedule, so that early frames never add up to more than fps.
+                next_live = max(next_live, loop.time()) + period
         else:
             message = frame.text()
         await asyncio.wait_for(_send(websocket, message), settings.send_timeout)

@@ -53,6 +53,7 @@ class UpdateFrame:
     test_loss: float | None
     arrays: dict[str, list[Array]]  # field -> one array per layer
     live: bool
+    time: float = 0.0  # wall clock (Unix seconds) when built, right after its update
     _json_head: bytes | None = None
     _binary_head: bytes | None = None
     _payload: bytes | None = None
@@ -70,7 +71,7 @@ class UpdateFrame:
 
     def _head(self, extra: dict[str, Any]) -> bytes:
         frame = {"type": "update", "step": self.step, "loss": self.loss}
-        frame |= {"test_loss": self.test_loss, **extra}
+        frame |= {"test_loss": self.test_loss, "time": self.time, **extra}
         # Drop the closing brace so each viewer's `losses` can be appended.
         return dumps(frame)[:-1] + b',"losses":'
 

@@ -181,7 +181,7 @@ class TrainingSession:
             arrays["gradients"] = list(result.backward.weight_gradients)
         test_loss = self._test_loss(trainer.step)
         frame = UpdateFrame(
-            trainer.step, finite_or_none(loss), finite_or_none(test_loss), arrays, live
+            trainer.step, finite_or_none(loss), finite_or_none(test_loss), arrays, live, time.time()
         )
         frame.prepare(hub.encodings)  # serialise here, off the event loop
         hub.publish(frame)
