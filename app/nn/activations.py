@@ -31,7 +31,8 @@ class Activation:
 
 def _sigmoid(net: Array) -> Array:
     # 1/(1+e^-x) overflows in exp for large negative x; the tanh form is exact and never does.
-    out = np.tanh(net * 0.5)
+    out = np.multiply(net, 0.5)
+    np.tanh(out, out=out)
     out *= 0.5
     out += 0.5
     return out

@@ -16,6 +16,7 @@ The variant `no_activation_derivative` drops the f'(net) factor from every layer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,11 +53,14 @@ class BackwardPass:
     weight_gradients[l]: layers[l] × layers[l+1], ∂L/∂W⁽ˡ⁾.
     bias_gradients[l]:   layers[l+1], ∂L/∂b⁽ˡ⁾ = the deltas summed over the batch (computed
                          even when the network has no biases: it is the summed delta shown).
+    gradient:            all of ∂L/∂W and ∂L/∂b as one flat vector laid out like
+                         `Network.parameters`; the per-layer gradients are views into it.
     """
 
     deltas: list[Array]
     weight_gradients: list[Array]
     bias_gradients: list[Array]
+    gradient: Array
 
 
 def initial_weights(
@@ -78,7 +82,14 @@ def initial_weights(
 
 
 class Network:
-    """Weights, biases and the rules that relate them to a loss."""
+    """Weights, biases and the rules that relate them to a loss.
+
+    All parameters live in one flat vector, `parameters` (every weight matrix row by row, then
+    every bias), and `weights[l]` and `biases[l]` are views into it. An update or a check that
+    every parameter is finite is then one numpy call for the whole network rather than two per
+    layer, which is most of the cost of a small network's update. Assigning a list to `weights`
+    or `biases` copies the values into place; change single entries in place as usual.
+    """
 
     def __init__(
         self,
@@ -92,15 +103,42 @@ class Network:
     ) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
-        self.weights = weights
-        self.biases = biases
         self.loss = loss
         self.use_bias = use_bias
         self.variant = variant
         self.layers = (weights[0].shape[0], *(w.shape[1] for w in weights))
+        self.parameters = np.concatenate([a.ravel() for a in (*weights, *biases)])
+        self._layout = _layout([*(w.shape for w in weights), *(b.shape for b in biases)])
+        self.weight_count = sum(w.size for w in weights)
+        self._weights, self._biases = self.split(self.parameters)
+        self._batch_ones = np.ones(0, dtype=self.parameters.dtype)
         listed = list(activations)
         # The loss may replace the output activation (cross-entropy applies sigmoid or softmax).
         self.activations = (*listed[:-1], loss.output_activation(listed[-1], self.layers[-1]))
+
+    @property
+    def weights(self) -> list[Array]:
+        """weights[l], fan_in × fan_out, a view into `parameters`."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, values: list[Array]) -> None:
+        _copy_into(self._weights, values)
+
+    @property
+    def biases(self) -> list[Array]:
+        """biases[l], fan_out, a view into `parameters`."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, values: list[Array]) -> None:
+        _copy_into(self._biases, values)
+
+    def split(self, flat: Array) -> tuple[list[Array], list[Array]]:
+        """Per-layer weight and bias views of a flat vector laid out like `parameters`."""
+        views = [flat[start:stop].reshape(shape) for start, stop, shape in self._layout]
+        count = len(self.layers) - 1
+        return views[:count], views[count:]
 
     @classmethod
     def create(
@@ -130,8 +168,7 @@ class Network:
 
     @property
     def parameter_count(self) -> int:
-        biases = sum(b.size for b in self.biases) if self.use_bias else 0
-        return sum(w.size for w in self.weights) + biases
+        return self.parameters.size if self.use_bias else self.weight_count
 
     def forward(self, x: Array) -> ForwardPass:
         """Run the batch x (N × layers[0]) through every layer, keeping each net and activation."""
@@ -155,12 +192,13 @@ class Network:
         delta = self.loss.output_delta(
             forward.nets[-1], forward.output, target, self.activations[-1], use_derivative
         )
+        gradient = np.empty_like(self.parameters)
+        weight_gradients, bias_gradients = self.split(gradient)
+        ones = self._ones(len(delta))
         deltas = [delta]
-        weight_gradients = []
-        bias_gradients = []
         for layer in range(len(self.weights) - 1, -1, -1):
-            weight_gradients.append(forward.activations[layer].T @ delta)
-            bias_gradients.append(delta.sum(axis=0))
+            np.matmul(forward.activations[layer].T, delta, out=weight_gradients[layer])
+            np.matmul(ones, delta, out=bias_gradients[layer])
             if layer == 0:
                 break
             delta = delta @ self.weights[layer].T
@@ -168,7 +206,15 @@ class Network:
                 net, activation = forward.nets[layer - 1], forward.activations[layer]
                 delta *= self.activations[layer - 1].derivative(net, activation)
             deltas.append(delta)
-        return BackwardPass(deltas[::-1], weight_gradients[::-1], bias_gradients[::-1])
+        return BackwardPass(deltas[::-1], weight_gradients, bias_gradients, gradient)
+
+    def _ones(self, count: int) -> Array:
+        """A row of `count` ones, to sum a batch as the product ones · δ: for the small batches
+        streamed here numpy's reduction machinery (δ.sum(axis=0)) costs several times more
+        than the arithmetic. Kept for the next call, since making it costs as much again."""
+        if len(self._batch_ones) != count:
+            self._batch_ones = np.ones(count, dtype=self.parameters.dtype)
+        return self._batch_ones
 
     def update(self, weight_steps: list[Array], bias_steps: list[Array], rate: float) -> None:
         """W ← W − α·ΔW and b ← b − α·Δb in place, where Δ is a gradient (or a velocity)."""
@@ -178,10 +224,19 @@ class Network:
             for bias, step in zip(self.biases, bias_steps, strict=True):
                 bias -= rate * step
 
+    def descend(self, step: Array, rate: float) -> None:
+        """The same update for a flat step laid out like `parameters`, in one numpy call.
+
+        Entry for entry it computes exactly what `update` does, so the two agree bit for bit.
+        """
+        count = self.parameter_count  # the biases come last, so this leaves them out if unused
+        self.parameters[:count] -= rate * step[:count]
+
     def copy(self) -> Network:
+        # The constructor packs the arrays into a new parameter vector: a copy.
         return Network(
-            [w.copy() for w in self.weights],
-            [b.copy() for b in self.biases],
+            self.weights,
+            self.biases,
             self.activations,
             self.loss,
             use_bias=self.use_bias,
@@ -192,3 +247,22 @@ class Network:
         shape = "-".join(map(str, self.layers))
         names = ",".join(a.name for a in self.activations)
         return f"Network({shape}, {names}, loss={self.loss.name}, bias={self.use_bias})"
+
+
+def _layout(shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(start, stop, shape) of each array packed one after another into a flat vector."""
+    layout = []
+    start = 0
+    for shape in shapes:
+        stop = start + math.prod(shape)
+        layout.append((start, stop, shape))
+        start = stop
+    return layout
+
+
+def _copy_into(targets: list[Array], values: list[Array]) -> None:
+    shapes = [np.shape(v) for v in values]
+    if shapes != [t.shape for t in targets]:
+        raise ValueError(f"expected arrays of shapes {[t.shape for t in targets]}, got {shapes}")
+    for target, value in zip(targets, values, strict=True):
+        target[...] = value

@@ -114,8 +114,8 @@ class Trainer:
         )
         self.step = 0
         self.learning_rate = config.learning_rate
-        self._weight_velocity: list[Array] = []
-        self._bias_velocity: list[Array] = []
+        # Momentum's velocity, laid out like network.parameters; None until the first update.
+        self._velocity: Array | None = None
         # The forward pass of the whole training set under the current weights: the loss at
         # this step, and (in full-batch mode) the first half of the next update.
         self._current: ForwardPass | None = None
@@ -170,27 +170,21 @@ class Trainer:
         return UpdateResult(self.step, batch_loss, indices, forward, backward)
 
     def _apply(self, backward: BackwardPass) -> None:
-        weight_steps, bias_steps = backward.weight_gradients, backward.bias_gradients
         momentum = self.config.momentum
-        if momentum:
-            # v ← μ·v + ∂L/∂W, then W ← W − α·v (with μ = 0 this is plain gradient descent).
-            if not self._weight_velocity:
-                self._weight_velocity = [np.zeros_like(g) for g in weight_steps]
-                self._bias_velocity = [np.zeros_like(g) for g in bias_steps]
-            for velocity, gradient in zip(
-                self._weight_velocity + self._bias_velocity,
-                weight_steps + bias_steps,
-                strict=True,
-            ):
-                velocity *= momentum
-                velocity += gradient
-            weight_steps, bias_steps = self._weight_velocity, self._bias_velocity
-        self.network.update(weight_steps, bias_steps, self.learning_rate)
+        if not momentum:
+            self.network.descend(backward.gradient, self.learning_rate)
+            return
+        # v ← μ·v + ∂L/∂θ, then θ ← θ − α·v, for all parameters θ at once.
+        if self._velocity is None:
+            self._velocity = np.zeros_like(self.network.parameters)
+        self._velocity *= momentum
+        self._velocity += backward.gradient
+        self.network.descend(self._velocity, self.learning_rate)
 
     def _check_weights(self) -> None:
-        # One sum per layer: inf and nan both survive a sum, so this catches any bad entry.
-        total = sum(float(w.sum()) for w in self.network.weights)
-        total += sum(float(b.sum()) for b in self.network.biases)
+        # One sum over every parameter: inf and nan both survive a sum (and a sum that
+        # overflows means weights near 1e308, diverged anyway), so this catches any bad entry.
+        total = float(self.network.parameters.sum())
         if not math.isfinite(total):
             raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
 
@@ -210,22 +204,28 @@ class Trainer:
 
     def state(self) -> TrainerState:
         """A copy of everything needed to continue exactly from this step."""
+        weight_velocity: list[Array] = []
+        bias_velocity: list[Array] = []
+        if self._velocity is not None:
+            weight_velocity, bias_velocity = self.network.split(self._velocity.copy())
         return TrainerState(
             step=self.step,
             learning_rate=self.learning_rate,
             weights=[w.copy() for w in self.network.weights],
             biases=[b.copy() for b in self.network.biases],
-            weight_velocity=[v.copy() for v in self._weight_velocity],
-            bias_velocity=[v.copy() for v in self._bias_velocity],
+            weight_velocity=weight_velocity,
+            bias_velocity=bias_velocity,
         )
 
     def restore(self, state: TrainerState) -> None:
         """Continue from a snapshot made by `state()` of a trainer with the same config."""
         dtype = self.config.dtype
-        self.network.weights = [np.array(w, dtype=dtype) for w in state.weights]
-        self.network.biases = [np.array(b, dtype=dtype) for b in state.biases]
-        self._weight_velocity = [np.array(v, dtype=dtype) for v in state.weight_velocity]
-        self._bias_velocity = [np.array(v, dtype=dtype) for v in state.bias_velocity]
+        self.network.weights = state.weights  # copied into place, in the network's dtype
+        self.network.biases = state.biases
+        velocity = [*state.weight_velocity, *state.bias_velocity]
+        self._velocity = None
+        if velocity:
+            self._velocity = np.concatenate([np.ravel(v) for v in velocity]).astype(dtype)
         self.step = state.step
         self.learning_rate = state.learning_rate
         self._current = None
@@ -236,8 +236,7 @@ class Trainer:
         config and (read-only) data. Updating the copy leaves this trainer as it was."""
         twin = copy.copy(self)
         twin.network = self.network.copy()
-        twin._weight_velocity = [v.copy() for v in self._weight_velocity]
-        twin._bias_velocity = [v.copy() for v in self._bias_velocity]
+        twin._velocity = None if self._velocity is None else self._velocity.copy()
         return twin
 
     def accuracy(self, x: Array, y: Array) -> float:
