@@ -359,3 +359,32 @@ def test_repr_and_parameter_count() -> None:
     assert network.parameter_count == 2 * 4 + 4 + 4 * 1 + 1
     no_bias = Network.create([2, 4, 1], "relu", use_bias=False)
     assert no_bias.parameter_count == 12
+
+
+def test_weights_and_biases_are_views_of_one_parameter_vector() -> None:
+    network = Network.create([2, 3, 1], "tanh", seed=1)
+    assert network.parameters.size == 2 * 3 + 3 * 1 + 3 + 1
+    network.weights = [np.full((2, 3), 2.0), np.full((3, 1), 3.0)]
+    network.biases[1][0] = 4.0  # in place, as usual
+    np.testing.assert_array_equal(network.parameters[:6], np.full(6, 2.0))
+    assert network.parameters[-1] == 4.0
+    with pytest.raises(ValueError, match="shapes"):
+        network.weights = [np.zeros((3, 2)), np.zeros((3, 1))]
+    twin = network.copy()
+    twin.weights[0][0, 0] = -1.0
+    assert network.weights[0][0, 0] == 2.0
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_descend_on_the_flat_gradient_equals_the_per_layer_update(bias: bool) -> None:
+    network, x, y = random_problem((3, 4, 2), ["tanh", "sigmoid"], "mse", bias, seed=2)
+    backward = network.backward(network.forward(x), y)
+    weights, biases = network.split(backward.gradient)
+    per_layer = backward.weight_gradients + backward.bias_gradients
+    for flat, layer in zip(weights + biases, per_layer, strict=True):
+        np.testing.assert_array_equal(flat, layer)
+    twin = network.copy()
+    network.descend(backward.gradient, 0.7)
+    twin.update(backward.weight_gradients, backward.bias_gradients, 0.7)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
+    assert network.parameter_count == (network.parameters.size if bias else 20)
