@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from tests.support.runs import SMALL
 
 
@@ -74,3 +76,16 @@ def test_a_step_count_over_the_limit_names_it(client: TestClient) -> None:
     assert response.status_code == 422
     assert "max_step_count" in response.json()["detail"][0]["msg"]
     assert client.get(f"/api/runs/{run_id}").json()["step"] == 0
+
+
+def test_too_many_runs_training_is_a_429_naming_the_limit(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"max_training_runs": 1}))) as client:
+        first = client.post("/api/runs", json=SMALL | {"start": "running"}).json()["id"]
+        second = client.post("/api/runs", json=SMALL).json()["id"]
+        response = client.post(f"/api/runs/{second}/resume")
+        assert response.status_code == 429
+        assert "max_training_runs" in response.json()["detail"]
+        assert client.get(f"/api/runs/{first}").json()["status"] == "running"  # untouched
+        client.post(f"/api/runs/{first}/pause")
+        assert client.post(f"/api/runs/{second}/resume").json()["status"] == "running"
+        client.post(f"/api/runs/{second}/pause")
