@@ -16,6 +16,7 @@ from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.deps import AppSettings, Manager
+from app.api.responses import OrjsonResponse
 from app.api.runs import run_out
 from app.runs.frames import ENCODINGS, UpdateFrame, dumps
 from app.runs.hub import Viewer
@@ -28,7 +29,6 @@ router = APIRouter(tags=["stream"])
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013  # over max_viewers
-CLOSE_POLICY = 1008
 
 
 class ViewerOptions(BaseModel):
@@ -40,27 +40,18 @@ class ViewerOptions(BaseModel):
     encoding: Literal["json", "binary"] | None = None
 
 
-def handshake_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Whether this WebSocket may connect (origin and token checks hook in here)."""
-    return True
-
-
 @router.websocket("/api/runs/{run_id}/stream")
 async def stream(
     websocket: WebSocket, run_id: str, manager: Manager, settings: AppSettings
 ) -> None:
-    if not handshake_allowed(websocket, settings):
-        await websocket.close(CLOSE_POLICY, "origin or token refused")
-        return
+    # Host, Origin and token were checked before this (app.security.SecurityMiddleware).
     run = manager.runs.get(run_id)
     if run is None:
         await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
         return
     if len(run.hub.viewers) >= settings.max_viewers:
         count = len(run.hub.viewers) + 1
-        await websocket.close(
-            CLOSE_TRY_AGAIN, over_limit("viewers", count, "max_viewers", settings)
-        )
+        await refuse(websocket, 429, over_limit("viewers", count, "max_viewers", settings))
         return
     await websocket.accept()
     viewer = Viewer(settings.default_fps, "json", settings.step_frame_backlog)
@@ -70,6 +61,18 @@ async def stream(
         await _serve(websocket, run, viewer, settings)
     finally:
         run.hub.remove(viewer)
+
+
+async def refuse(websocket: WebSocket, status: int, detail: str) -> None:
+    """Refuse before accept with an HTTP answer whose body says why.
+
+    A close before accept reaches the client as a bare 403; the denial-response extension
+    (uvicorn, TestClient) lets the status and the named limit through.
+    """
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(OrjsonResponse({"detail": detail}, status))
+    else:
+        await websocket.close(CLOSE_TRY_AGAIN, detail[:120])
 
 
 async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:
