@@ -18,6 +18,7 @@ from app.nn.network import Network
 CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral")
 REGRESSION_KINDS = ("plane", "multi_gaussian")
 KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)
+TEACHER_SCALE = 3.0  # standard deviation of a teacher's random weights
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,11 @@ def _split(x: Array, y: Array, test_fraction: float, rng: np.random.Generator) -
 
 def _teacher(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
     # The article's proof: a network with random weights makes the targets. Its weights are
-    # N(0, 1), larger than a student's start, so the function it draws has visible curvature.
+    # N(0, 3²), far larger than a student's start: with N(0, 1) a sigmoid teacher's targets
+    # barely vary (standard deviation ~0.04), and the student has nothing visible to learn.
     teacher = Network.create(spec.layers, spec.activation, seed=spec.seed)
-    teacher.weights = [rng.normal(0.0, 1.0, w.shape) for w in teacher.weights]
-    teacher.biases = [rng.normal(0.0, 0.5, b.shape) for b in teacher.biases]
+    teacher.weights = [rng.normal(0.0, TEACHER_SCALE, w.shape) for w in teacher.weights]
+    teacher.biases = [rng.normal(0.0, TEACHER_SCALE / 2, b.shape) for b in teacher.biases]
     x = rng.uniform(-1.0, 1.0, (spec.samples, spec.layers[0]))
     y = teacher.forward(x).output
     return x, y + spec.noise * rng.normal(size=y.shape)
