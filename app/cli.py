@@ -12,6 +12,7 @@ import uvicorn
 
 from app.main import create_app, open_store
 from app.security import check_bind
+from app.security.dead_peers import dropping_protocol
 from app.settings import Settings
 from app.store import StoreError
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws_max_size=max(settings.max_client_message_bytes, 4096),
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
+        # A viewer that stopped reading is cut off once its socket is closing, not waited for.
+        ws=dropping_protocol(grace=settings.ws_ping_timeout),
         timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
         log_level="info",
     )
