@@ -88,3 +88,70 @@ export function predict(weights, biases, activations, x) {
   const r = forwardSample(weights, biases, activations, x);
   return r.act[r.act.length - 1];
 }
+
+// Many samples at once, as flat row-major typed arrays (n × width per layer): one allocation per
+// layer instead of per sample, which is what keeps the heatmap and the mean colouring cheap.
+export function forwardBatch(weights, biases, activations, x, n) {
+  const acts = [x];
+  const nets = [];
+  for (let l = 0; l < weights.length; l++) {
+    const W = weights[l];
+    const a = acts[l];
+    const { rows, cols, data: w } = W; // locals: the inner loop runs n × rows × cols times
+    const z = new Float64Array(n * cols);
+    const b = biases && biases[l];
+    for (let s = 0; s < n; s++) {
+      const zo = s * cols;
+      if (b) for (let j = 0; j < cols; j++) z[zo + j] = b[j];
+      const ao = s * rows;
+      for (let i = 0; i < rows; i++) {
+        const ai = a[ao + i];
+        if (ai === 0) continue;
+        const wo = i * cols;
+        for (let j = 0; j < cols; j++) z[zo + j] += ai * w[wo + j];
+      }
+    }
+    nets.push(z);
+    acts.push(applyActivation(activations[l], z, n, cols));
+  }
+  return { nets, acts };
+}
+
+function applyActivation(name, z, n, width) {
+  const out = new Float64Array(z.length);
+  if (name === "softmax") {
+    for (let s = 0; s < n; s++) {
+      const row = Float64Array.from(z.subarray(s * width, (s + 1) * width));
+      softmaxInPlace(row);
+      out.set(row, s * width);
+    }
+    return out;
+  }
+  const f = activationOf(name).f;
+  for (let k = 0; k < z.length; k++) out[k] = f(z[k]);
+  return out;
+}
+
+// Column means of every layer's net, activation and f'(net) over a batch (neuron colouring).
+export function meanOverBatch(weights, biases, activations, xs) {
+  const n = xs.length;
+  const d = xs[0].length;
+  const x = new Float64Array(n * d);
+  xs.forEach((row, s) => x.set(row, s * d));
+  const { nets, acts } = forwardBatch(weights, biases, activations, x, n);
+  const mean = (flat, width) => {
+    const m = new Float64Array(width);
+    for (let k = 0; k < flat.length; k++) m[k % width] += flat[k];
+    return m.map((v) => v / n);
+  };
+  const widths = [d, ...weights.map((W) => W.cols)];
+  const dact = nets.map((z, l) => {
+    const name = activations[l];
+    const a = acts[l + 1];
+    const dz = new Float64Array(z.length);
+    const df = name === "softmax" ? (_, v) => v * (1 - v) : activationOf(name).df;
+    for (let k = 0; k < z.length; k++) dz[k] = df(z[k], a[k]);
+    return mean(dz, widths[l + 1]);
+  });
+  return { net: nets.map((z, l) => mean(z, widths[l + 1])), act: acts.map((a, l) => mean(a, widths[l])), dact };
+}

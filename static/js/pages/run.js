@@ -7,7 +7,7 @@ import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { RunStream } from "../lib/stream.js";
 import { BehindTheScenes } from "../views/behind_scenes.js";
 import { Controls } from "../views/controls.js";
-import { DataView } from "../views/data_view.js";
+import { DatasetView } from "../views/data_view.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
@@ -25,7 +25,7 @@ class RunPage {
     this.scrubbing = false;
     this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
     this.loss = new LossChart(this.$("loss-canvas"));
-    this.data = new DataView(this.$("data-canvas"), this.$("data-note"));
+    this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
     this.controls = new Controls(root, this.runId, { onRun: (run) => this.applyRun(run) });
     this.history = new HistoryScrubber(root, this.runId, {
       onSnapshot: (snap) => this.showSnapshot(snap),

@@ -4,20 +4,42 @@
 import { fitCanvas, GRID } from "../lib/canvas.js";
 import { plotFrame } from "../lib/plot.js";
 import { diverging, divergingRGB } from "../lib/colors.js";
-import { predict } from "../lib/forward.js";
+import { forwardBatch, predict } from "../lib/forward.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 
 // Multiply-adds allowed for one heatmap or curve; the grid gets coarser for big nets.
-const PREDICT_BUDGET = 1_500_000;
+const PREDICT_BUDGET = 600_000;
 
-export class DataView {
+export class DatasetView {
   constructor(canvas, note) {
     this.canvas = canvas;
     this.note = note;
     this.data = null;
     this.weights = null;
-    this.scheduler = new FrameScheduler(() => this.draw());
+    this.lastDraw = -Infinity;
+    this.lastCost = 0;
+    this.trailing = null;
+    this.scheduler = new FrameScheduler(() => this.drawThrottled());
     redrawOnResize(canvas, this.scheduler);
+  }
+
+  // A heavy picture (big net: ~30 ms) must not eat every frame: keep it to about a tenth of the
+  // time by skipping redraws, with one trailing redraw so the newest weights always show.
+  drawThrottled() {
+    const wait = this.lastCost * 10 - (performance.now() - this.lastDraw);
+    if (this.lastCost > 4 && wait > 0) {
+      if (!this.trailing) {
+        this.trailing = setTimeout(() => {
+          this.trailing = null;
+          this.scheduler.request();
+        }, wait);
+      }
+      return;
+    }
+    const start = performance.now();
+    this.draw();
+    this.lastDraw = performance.now();
+    this.lastCost = this.lastDraw - start;
   }
 
   setModel(layers, activations) {
@@ -70,12 +92,21 @@ export class DataView {
     const side = Math.min(width, height) - 8;
     const left = (width - side) / 2;
     const top = 4;
-    const cells = Math.max(8, Math.min(64, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const grid = new Float64Array(cells * cells * 2);
+    for (let r = 0; r < cells; r++) {
+      for (let c = 0; c < cells; c++) {
+        grid[(r * cells + c) * 2] = -1 + (2 * (c + 0.5)) / cells;
+        grid[(r * cells + c) * 2 + 1] = 1 - (2 * (r + 0.5)) / cells;
+      }
+    }
+    const { acts } = forwardBatch(this.weights, this.biases, this.activations, grid, cells * cells);
+    const out = acts[acts.length - 1];
+    const outputs = this.layers[this.layers.length - 1];
     const image = ctx.createImageData(cells, cells);
     for (let r = 0; r < cells; r++) {
       for (let c = 0; c < cells; c++) {
-        const x = [-1 + (2 * (c + 0.5)) / cells, 1 - (2 * (r + 0.5)) / cells];
-        const [red, green, blue] = divergingRGB(this.tone(this.out(x)) * 0.85);
+        const [red, green, blue] = divergingRGB(this.tone(out[(r * cells + c) * outputs]) * 0.85);
         const k = (r * cells + c) * 4;
         image.data[k] = red;
         image.data[k + 1] = green;
@@ -84,7 +115,8 @@ export class DataView {
       }
     }
     // Paint the small grid, then let the canvas scale it up smoothly.
-    const tmp = document.createElement("canvas");
+    if (!this.offscreen) this.offscreen = document.createElement("canvas");
+    const tmp = this.offscreen;
     tmp.width = cells;
     tmp.height = cells;
     tmp.getContext("2d").putImageData(image, 0, 0);
@@ -98,12 +130,21 @@ export class DataView {
     this.setNote(`Background: the network's output over [−1, 1]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.`);
   }
 
+  // Points grouped into a few colour buckets: one path per bucket instead of one per point.
   drawPoints(ctx, xs, ys, toPx, hollow) {
+    const buckets = new Map();
     for (let n = 0; n < xs.length; n++) {
-      const [px, py] = toPx(xs[n]);
+      const key = Math.round(Math.max(-1, Math.min(1, this.tone(ys[n][0]))) * 4);
+      if (!buckets.has(key)) buckets.set(key, []);
+      buckets.get(key).push(toPx(xs[n]));
+    }
+    for (const [key, points] of buckets) {
       ctx.beginPath();
-      ctx.arc(px, py, 3.2, 0, Math.PI * 2);
-      const color = diverging(this.tone(ys[n][0]));
+      for (const [px, py] of points) {
+        ctx.moveTo(px + 3.2, py);
+        ctx.arc(px, py, 3.2, 0, Math.PI * 2);
+      }
+      const color = diverging(key / 4);
       if (hollow) {
         ctx.lineWidth = 1.6;
         ctx.strokeStyle = color;

@@ -3,7 +3,7 @@
 // draws at most once per animation frame.
 import { fitCanvas, FONT, MUTED, INK } from "../lib/canvas.js";
 import { diverging, signColor } from "../lib/colors.js";
-import { forwardMean, forwardSample } from "../lib/forward.js";
+import { forwardSample, meanOverBatch } from "../lib/forward.js";
 import { fmtInt, fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThreshold } from "./network_layout.js";
@@ -88,7 +88,7 @@ export class NetworkView {
   computeNeurons() {
     if (!this.weights || !this.samples.length) return null;
     const acts = this.activations;
-    if (this.sample === "mean") return forwardMean(this.weights, this.biases, acts, this.samples.slice(0, this.meanCount()));
+    if (this.sample === "mean") return meanOverBatch(this.weights, this.biases, acts, this.samples.slice(0, this.meanCount()));
     return forwardSample(this.weights, this.biases, acts, this.samples[this.sample] || this.samples[0]);
   }
 

@@ -1,0 +1,121 @@
+// Times one run-page frame in the browser: decode the stream frame, feed the three views, draw
+// them (the work one requestAnimationFrame does), with performance marks around each part.
+import { matricesFrom, vectorsFrom } from "/static/js/lib/matrix.js";
+import { decodeBinaryFrame } from "/static/js/lib/binary_frame.js";
+import { DatasetView } from "/static/js/views/data_view.js";
+import { LossChart } from "/static/js/views/loss_chart.js";
+import { NetworkView } from "/static/js/views/network_view.js";
+
+const params = new URLSearchParams(location.search);
+const SIZES = JSON.parse(params.get("sizes") || "[[2,6,5,1],[2,30,30,1],[2,300,300,30,1]]");
+const REPEAT = Number(params.get("repeat") || 30);
+const HISTORY = 20_000; // steps already in the loss chart
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+function nested(rows, cols, rand, scale) {
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rand() * scale));
+}
+
+function jsonFrame(layers, rand, step) {
+  const shape = (f) => layers.slice(1).map((n, l) => f(layers[l], n));
+  return JSON.stringify({
+    type: "update", step, loss: 0.01 + rand() * 1e-3, test_loss: 0.012,
+    weights: shape((i, o) => nested(i, o, rand, 1)),
+    biases: layers.slice(1).map((n) => Array.from({ length: n }, () => rand() * 0.1)),
+    deltas: layers.slice(1).map((n) => Array.from({ length: n }, () => rand() * 1e-2)),
+    gradients: shape((i, o) => nested(i, o, rand, 1e-2)),
+    losses: [[step, 0.01]],
+  });
+}
+
+// The same frame in the wire's binary layout (header JSON, padding, float32 payload).
+function binaryFrame(text) {
+  const frame = JSON.parse(text);
+  const arrays = [];
+  const chunks = [];
+  for (const field of ["weights", "biases", "deltas", "gradients"]) {
+    frame[field].forEach((a, l) => {
+      const flat = a.flat();
+      arrays.push([field, l, Array.isArray(a[0]) ? [a.length, a[0].length] : [a.length]]);
+      chunks.push(Float32Array.from(flat));
+    });
+    delete frame[field];
+  }
+  frame.arrays = arrays;
+  const header = new TextEncoder().encode(JSON.stringify(frame));
+  const start = Math.ceil((4 + header.length) / 4) * 4;
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const buffer = new ArrayBuffer(start + total * 4);
+  new DataView(buffer).setUint32(0, header.length, true);
+  new Uint8Array(buffer, 4, header.length).set(header);
+  let offset = start;
+  for (const c of chunks) {
+    new Float32Array(buffer, offset, c.length).set(c);
+    offset += c.length * 4;
+  }
+  return buffer;
+}
+
+function measure(name, fn) {
+  performance.mark(`${name}-a`);
+  const out = fn();
+  performance.mark(`${name}-b`);
+  return [out, performance.measure(name, `${name}-a`, `${name}-b`).duration];
+}
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+
+function benchSize(layers) {
+  const rand = rng(7);
+  const activations = layers.slice(1).map((_, l) => (l === layers.length - 2 ? "sigmoid" : "tanh"));
+  const $ = (id) => document.getElementById(id);
+  const network = new NetworkView($("network-canvas"), $("tooltip"), $("net-note"));
+  const loss = new LossChart($("loss-canvas"));
+  const data = new DatasetView($("data-canvas"), $("data-note"));
+  const xs = Array.from({ length: 200 }, () => Array.from({ length: layers[0] }, () => rand()));
+  const ys = xs.map((x) => [x[0] * x[1] > 0 ? 1 : 0]);
+  network.setModel(layers, activations);
+  network.setSamples(xs);
+  data.setModel(layers, activations);
+  data.setData({ x_train: xs.slice(0, 160), y_train: ys.slice(0, 160), x_test: xs.slice(160), y_test: ys.slice(160) });
+  loss.reset({ steps: Array.from({ length: HISTORY }, (_, k) => k), loss: Array.from({ length: HISTORY }, (_, k) => 1 / (k + 1)), test_loss: [] });
+  const frames = Array.from({ length: 4 }, (_, k) => jsonFrame(layers, rand, HISTORY + k));
+  const binaries = frames.map(binaryFrame);
+  const t = { json: [], binary: [], network: [], loss: [], data: [], total: [] };
+  for (let r = 0; r < REPEAT + 3; r++) {
+    const [frame, json] = measure("decode-json", () => {
+      const f = JSON.parse(frames[r % frames.length]);
+      return { ...f, weights: matricesFrom(f.weights), biases: vectorsFrom(f.biases), deltas: vectorsFrom(f.deltas), gradients: matricesFrom(f.gradients) };
+    });
+    const [, binary] = measure("decode-binary", () => decodeBinaryFrame(binaries[r % binaries.length]));
+    frame.step = HISTORY + r;
+    const [, tn] = measure("network", () => {
+      network.update(frame);
+      network.draw();
+    });
+    const [, tl] = measure("loss", () => {
+      loss.update(frame);
+      loss.draw();
+    });
+    const [, td] = measure("data", () => {
+      data.update(frame);
+      data.draw();
+    });
+    if (r < 3) continue; // warm-up: JIT and canvas allocation
+    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: json + tn + tl + td }).forEach(([k, v]) => t[k].push(v));
+  }
+  const weights = layers.slice(1).reduce((n, c, l) => n + c * layers[l], 0);
+  const row = { layers: layers.join("-"), weights, note: $("net-note").textContent };
+  for (const [k, v] of Object.entries(t)) row[k] = { median: median(v), p95: p95(v) };
+  return row;
+}
+
+const results = SIZES.map(benchSize);
+document.getElementById("out").textContent = JSON.stringify(results, null, 1);
+window.benchResults = results;
+document.body.dataset.done = "1";
