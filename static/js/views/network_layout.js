@@ -6,7 +6,7 @@ export const EDGE_BUDGET = 2000;
 export function layoutNeurons(layers, width, height) {
   const padX = Math.min(70, width * 0.09);
   const padTop = 18;
-  const padBottom = 34; // room for the layer captions
+  const padBottom = 44; // room for the two-line layer captions
   const usable = height - padTop - padBottom;
   const colGap = layers.length > 1 ? (width - 2 * padX) / (layers.length - 1) : 0;
   const biggest = Math.max(...layers);
@@ -19,7 +19,7 @@ export function layoutNeurons(layers, width, height) {
     for (let i = 0; i < count; i++) ys[i] = count === 1 ? padTop + usable / 2 : top + i * gap;
     return { x, ys };
   });
-  return { columns, radius, captionY: height - 12 };
+  return { columns, radius, captionY: height - 10 };
 }
 
 // Largest |value| in a list of matrices (NaN ignored).

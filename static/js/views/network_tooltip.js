@@ -2,21 +2,23 @@
 import { fmt, fmtExact } from "../lib/format.js";
 
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
+const SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 const sub = (n) => String(n).replace(/\d/g, (d) => SUB[d]);
+const sup = (n) => `⁽${String(n).replace(/\d/g, (d) => SUP[d])}⁾`;
 
 export function edgeText({ l, i, j, w, gradient, delta, activation, lr, sampleLabel, historical }) {
   const lines = [
-    `<b>weight W${sub(l)}[${i}][${j}]</b>  neuron ${i} of layer ${l} → neuron ${j} of layer ${l + 1}`,
+    `<b>weight W${sub(l)}[${i}][${j}]</b>: neuron ${i} of layer ${l} → neuron ${j} of layer ${l + 1}`,
     `w = <span data-role="w">${fmtExact(w)}</span>`,
   ];
   if (gradient === undefined || gradient === null || historical) {
     lines.push("∂L/∂w: shown after the first update (step or play)");
   } else {
     lines.push(
-      `∂L/∂w = Σₙ δ${sub(j)}⁽ˡ⁺¹⁾ × a${sub(i)}⁽ˡ⁾   (summed over the batch)`,
+      `∂L/∂w = Σₙ δ${sub(j)}${sup(l + 1)} × a${sub(i)}${sup(l)}   (summed over the batch)`,
       `      = ${fmtExact(gradient)}`,
-      `  δ${sub(j)} of the neuron it feeds, Σ over batch = ${fmt(delta)}`,
-      `  a${sub(i)} of the neuron it leaves, ${sampleLabel} = ${fmt(activation)}`,
+      `  δ${sub(j)}${sup(l + 1)}, the neuron it feeds: Σₙ δ = ${fmt(delta)}`,
+      `  a${sub(i)}${sup(l)}, the neuron it leaves: ${sampleLabel} = ${fmt(activation)}`,
       `update −α·∂L/∂w = −${fmt(lr)} × ${fmt(gradient)} = ${fmtExact(-lr * gradient)}`,
     );
   }

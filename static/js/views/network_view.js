@@ -202,16 +202,19 @@ export class NetworkView {
     ctx.fillText(text, x, y + r + 6);
   }
 
+  // Two short lines per layer ("hidden 4" over "sigmoid") so captions never collide on a phone.
   drawCaptions(ctx, layout) {
     ctx.font = FONT;
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
     ctx.fillStyle = MUTED;
     const last = this.layers.length - 1;
+    const width = this.canvas.getBoundingClientRect().width;
     this.layers.forEach((count, l) => {
       const kind = l === 0 ? "input" : l === last ? "output" : "hidden";
-      const fname = l === 0 ? "" : ` · ${this.activations[l - 1]}`;
-      ctx.fillText(`${kind} ${count}${fname}`, layout.columns[l].x, layout.captionY);
+      const x = Math.min(Math.max(layout.columns[l].x, 28), width - 28);
+      ctx.fillText(`${kind} ${count}`, x, layout.captionY - 13);
+      if (l > 0) ctx.fillText(this.activations[l - 1], x, layout.captionY);
     });
   }
 

@@ -1,5 +1,5 @@
 // Starting points for the form. Each is a complete run config (the wire contract's shape).
-const base = { bias: true, loss: "mse", learning_rate: 0.5, batch_size: null, variant: "standard", seed: 0, max_steps: null, start: "paused" };
+const base = { bias: true, loss: "mse", learning_rate: 0.5, momentum: 0, batch_size: null, variant: "standard", seed: 0, max_steps: null, start: "paused" };
 const data2d = (kind, extra = {}) => ({ kind, samples: 200, noise: 0.05, seed: 1, test_fraction: 0.2, ...extra });
 
 export const PRESETS = {

@@ -41,7 +41,7 @@ export class RunForm {
   fill(config) {
     this.layers.set(config.layers, config.activation);
     this.field("bias").checked = config.bias;
-    for (const key of ["loss", "learning_rate", "batch_size", "variant", "seed", "max_steps", "start"]) {
+    for (const key of ["loss", "learning_rate", "momentum", "batch_size", "variant", "seed", "max_steps", "start"]) {
       this.field(key).value = config[key] === null || config[key] === undefined ? "" : String(config[key]);
     }
     const ds = config.dataset;
@@ -86,6 +86,7 @@ export class RunForm {
       bias: this.field("bias").checked,
       loss: this.field("loss").value,
       learning_rate: numberOrNull("learning_rate"),
+      momentum: numberOrNull("momentum") ?? 0,
       batch_size: numberOrNull("batch_size"),
       variant: this.field("variant").value,
       seed: numberOrNull("seed") ?? 0,
