@@ -67,6 +67,7 @@ function measure(name, fn) {
   return [out, performance.measure(name, `${name}-a`, `${name}-b`).duration];
 }
 
+const weightCount = (layers) => layers.slice(1).reduce((n, c, l) => n + c * layers[l], 0);
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
@@ -107,10 +108,11 @@ function benchSize(layers) {
       data.draw();
     });
     if (r < 3) continue; // warm-up: JIT and canvas allocation
-    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: json + tn + tl + td }).forEach(([k, v]) => t[k].push(v));
+    // The page asks for binary frames past 20,000 weights (see BINARY_ABOVE in pages/run.js).
+    const decode = weightCount(layers) > 20_000 ? binary : json;
+    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td }).forEach(([k, v]) => t[k].push(v));
   }
-  const weights = layers.slice(1).reduce((n, c, l) => n + c * layers[l], 0);
-  const row = { layers: layers.join("-"), weights, note: $("net-note").textContent };
+  const row = { layers: layers.join("-"), weights: weightCount(layers), note: $("net-note").textContent };
   for (const [k, v] of Object.entries(t)) row[k] = { median: median(v), p95: p95(v) };
   return row;
 }

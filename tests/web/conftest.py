@@ -54,8 +54,12 @@ class PageWithConsole:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.errors: list[str] = []
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
 
 @pytest.fixture

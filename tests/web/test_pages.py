@@ -23,8 +23,15 @@ ARTICLE = {
     "batch_size": None,
     "variant": "standard",
     "seed": 0,
-    "dataset": {"kind": "teacher", "layers": [2, 3, 1], "activation": "sigmoid",
-                "samples": 200, "noise": 0.0, "seed": 1, "test_fraction": 0.2},
+    "dataset": {
+        "kind": "teacher",
+        "layers": [2, 3, 1],
+        "activation": "sigmoid",
+        "samples": 200,
+        "noise": 0.0,
+        "seed": 1,
+        "test_fraction": 0.2,
+    },
     "max_steps": None,
     "start": "paused",
 }
@@ -155,20 +162,27 @@ def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: st
         seen.append(body.get_attribute("data-phase"))
         if seen[-1] == "backward:2":
             screenshot(p, "run-behind-the-scenes")
-    assert seen == ["forward:1", "forward:2", "forward:3", "loss:3",
-                    "backward:3", "backward:2", "backward:1", "update:"]
-    shown = {
-        (int(row.get_attribute("data-l")), int(row.get_attribute("data-i")),
-         int(row.get_attribute("data-j"))): float(row.locator("[data-w-after]").get_attribute("data-w-after"))
-        for row in body.locator("tr[data-l]").all()
-    }
+    assert seen == [
+        "forward:1",
+        "forward:2",
+        "forward:3",
+        "loss:3",
+        "backward:3",
+        "backward:2",
+        "backward:1",
+        "update:",
+    ]
+    shown = {}
+    for row in body.locator("tr[data-l]").all():
+        key = tuple(int(row.get_attribute(f"data-{name}") or -1) for name in "lij")
+        shown[key] = float(row.locator("[data-w-after]").get_attribute("data-w-after") or "nan")
     assert len(shown) == 2 * 4 + 4 * 4 + 4 * 1
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
     weights = api(base_url, f"/api/runs/{run['id']}/weights")
     assert weights["step"] == 1
-    for (l, i, j), value in shown.items():
-        assert value == pytest.approx(weights["weights"][l][i][j], rel=1e-12, abs=1e-15)
+    for (layer, i, j), value in shown.items():
+        assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
     assert page.errors == []
 
 

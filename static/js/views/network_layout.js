@@ -35,24 +35,53 @@ export function maxAbs(matrices) {
   return m;
 }
 
-// |w| above which about `budget` edges remain: one pass into a histogram, no sort (O(n)).
-export function strengthThreshold(weights, budget, scale) {
-  let total = 0;
-  for (const W of weights) total += W.data.length;
-  if (total <= budget || scale === 0) return { threshold: 0, total, drawn: total };
-  const bins = new Uint32Array(1024);
-  for (const W of weights) {
-    const d = W.data;
-    for (let k = 0; k < d.length; k++) {
-      const b = Math.min(1023, Math.floor((Math.abs(d[k]) / scale) * 1024));
-      if (b >= 0) bins[b]++;
+// Per layer, the |w| above which about that layer's share of `budget` edges remain. Each layer
+// gets a share (a small layer keeps all its edges and hands its unused share on), so one huge
+// layer cannot crowd the others out of the picture. One histogram pass a layer, no sort: O(n).
+export function strengthThresholds(weights, budget, scale) {
+  const sizes = weights.map((W) => W.data.length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total <= budget || scale === 0) return { thresholds: sizes.map(() => 0), total, drawn: total };
+  const shares = shareBudget(sizes, budget);
+  let drawn = 0;
+  const thresholds = weights.map((W, l) => {
+    if (shares[l] >= sizes[l]) {
+      drawn += sizes[l];
+      return 0;
     }
+    const { threshold, kept } = layerThreshold(W.data, shares[l], scale);
+    drawn += kept;
+    return threshold;
+  });
+  return { thresholds, total, drawn };
+}
+
+function shareBudget(sizes, budget) {
+  const shares = sizes.map(() => 0);
+  let left = budget;
+  let open = sizes.map((_, l) => l);
+  // Smallest layers first: whatever they do not need goes to the bigger ones.
+  open.sort((a, b) => sizes[a] - sizes[b]);
+  while (open.length) {
+    const even = Math.floor(left / open.length);
+    const l = open.shift();
+    shares[l] = Math.min(sizes[l], even);
+    left -= shares[l];
+  }
+  return shares;
+}
+
+function layerThreshold(data, share, scale) {
+  const bins = new Uint32Array(1024);
+  for (let k = 0; k < data.length; k++) {
+    const b = Math.min(1023, Math.floor((Math.abs(data[k]) / scale) * 1024));
+    if (b >= 0) bins[b]++;
   }
   let kept = 0;
   let bin = 1023;
   for (; bin > 0; bin--) {
-    if (kept + bins[bin] > budget) break;
+    if (kept + bins[bin] > share) break;
     kept += bins[bin];
   }
-  return { threshold: ((bin + 1) / 1024) * scale, total, drawn: kept };
+  return { threshold: ((bin + 1) / 1024) * scale, kept };
 }

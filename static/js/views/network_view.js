@@ -6,7 +6,7 @@ import { diverging, signColor } from "../lib/colors.js";
 import { forwardSample, meanOverBatch } from "../lib/forward.js";
 import { fmtInt, fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
-import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThreshold } from "./network_layout.js";
+import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThresholds } from "./network_layout.js";
 import { edgeText, neuronText } from "./network_tooltip.js";
 
 const WIDTH_BUCKETS = 8;
@@ -112,14 +112,15 @@ export class NetworkView {
 
   drawEdges(ctx, layout, weights, ov) {
     const scale = maxAbs(weights) || 1;
-    const { threshold, total, drawn } = strengthThreshold(weights, EDGE_BUDGET, scale);
-    this.setNote(total, drawn, threshold);
+    const { thresholds, total, drawn } = strengthThresholds(weights, EDGE_BUDGET, scale);
+    this.setNote(total, drawn);
     // Group edges into (sign × width bucket) paths: a few stroke() calls instead of one per edge.
     const paths = [new Array(WIDTH_BUCKETS).fill(null).map(() => []), new Array(WIDTH_BUCKETS).fill(null).map(() => [])];
     const hits = [];
     weights.forEach((W, l) => {
       const from = layout.columns[l];
       const to = layout.columns[l + 1];
+      const threshold = thresholds[l];
       const dim = Boolean(ov && ov.edgeLayer !== undefined && ov.edgeLayer !== null && ov.edgeLayer !== l);
       for (let i = 0; i < W.rows; i++) {
         for (let j = 0; j < W.cols; j++) {
@@ -134,8 +135,9 @@ export class NetworkView {
       }
     });
     const thin = drawn > 400;
-    for (let sign = 0; sign < 2; sign++) {
-      for (let b = 0; b < WIDTH_BUCKETS; b++) {
+    // Weakest first for both signs, so the strongest edges end on top whatever their sign.
+    for (let b = 0; b < WIDTH_BUCKETS; b++) {
+      for (let sign = 0; sign < 2; sign++) {
         const segs = paths[sign][b];
         if (!segs.length) continue;
         const strength = (b + 0.5) / WIDTH_BUCKETS;
@@ -218,9 +220,9 @@ export class NetworkView {
     });
   }
 
-  setNote(total, drawn, threshold) {
+  setNote(total, drawn) {
     const text = drawn < total
-      ? `Large network: drawing the ${fmtInt(drawn)} strongest of ${fmtInt(total)} weights (|w| ≥ ${fmt(threshold, 3)}); hover works on the drawn edges.`
+      ? `Large network: drawing the ${fmtInt(drawn)} strongest of ${fmtInt(total)} weights (the strongest of each layer, so every layer shows); hover works on the drawn edges.`
       : "";
     if (this.note && this.note.textContent !== text) this.note.textContent = text;
   }
