@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.server import LiveServer
 from tests.web.conftest import PageWithConsole, screenshot
 
 pytestmark = pytest.mark.browser
@@ -235,3 +236,103 @@ def test_phone_width_has_no_sideways_scroll(browser: Any, base_url: str) -> None
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
     finally:
         context.close()
+
+
+def test_history_slider_shows_a_past_step(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url)
+    httpx.post(f"{base_url}/api/runs/{run['id']}/step", json={"count": 5}, timeout=10)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    expect(p.get_by_test_id("step-count")).to_have_text("5")
+    slider = p.get_by_test_id("history-slider")
+    expect(slider).to_have_attribute("max", "5")
+    slider.focus()
+    p.keyboard.press("Home")
+    expect(p.locator("#history-label")).to_have_text("step 0")
+    old = api(base_url, f"/api/runs/{run['id']}/weights?step=0")
+    assert old["step"] == 0
+
+    def shown_is_old() -> bool:
+        edge = hover_first_edge(p)
+        expected = old["weights"][edge["l"]][edge["i"]][edge["j"]]
+        return math.isclose(edge["w"], expected, rel_tol=1e-5, abs_tol=1e-9)
+
+    wait_until(shown_is_old, what="the network to show step 0's weights")
+    p.locator("#history-live").click()
+    expect(p.locator("#history-label")).to_have_text("live")
+    assert page.errors == []
+
+
+def test_keyboard_and_live_learning_rate(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.locator("body").click(position={"x": 5, "y": 300})
+    p.keyboard.press("ArrowRight")
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+    lr = p.get_by_test_id("learning-rate")
+    lr.fill("0.25")
+    lr.press("Tab")
+    wait_until(
+        lambda: api(base_url, f"/api/runs/{run['id']}")["learning_rate"] == 0.25,
+        what="the learning rate to change on the server",
+    )
+    p.locator("body").click(position={"x": 5, "y": 300})
+    p.keyboard.press(" ")
+    expect(p.locator("#run-status")).to_have_text("running")
+    p.keyboard.press(" ")
+    expect(p.locator("#run-status")).to_have_text("paused")
+    assert page.errors == []
+
+
+def test_two_tabs_stay_in_sync(browser: Any, base_url: str) -> None:
+    run = create_run(base_url)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        first, second = context.new_page(), context.new_page()
+        for tab in (first, second):
+            open_run(tab, base_url, run["id"])
+        first.get_by_test_id("step10-button").click()
+        expect(second.get_by_test_id("step-count")).to_have_text("10")
+        second.get_by_test_id("play-button").click()
+        expect(first.locator("#run-status")).to_have_text("running")
+        first.get_by_test_id("pause-button").click()
+        expect(second.locator("#run-status")).to_have_text("paused")
+        step = api(base_url, f"/api/runs/{run['id']}")["step"]
+        for tab in (first, second):
+            expect(tab.get_by_test_id("step-count")).to_have_text(f"{step:,}")
+    finally:
+        context.close()
+
+
+def test_page_reconnects_when_the_server_comes_back(
+    page: PageWithConsole, live_server: LiveServer
+) -> None:
+    run = create_run(live_server.url)
+    p = page.page
+    open_run(p, live_server.url, run["id"])
+    live_server.stop()
+    expect(p.locator("#conn-status")).not_to_have_attribute("data-state", "open", timeout=10_000)
+    live_server.start()
+    expect(p.locator("#conn-status")).to_have_attribute("data-state", "open", timeout=20_000)
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+
+
+def test_cross_entropy_run_says_what_the_output_applies(page: PageWithConsole, base_url: str) -> None:
+    config = {**ARTICLE, "loss": "cross_entropy", "dataset": {"kind": "xor", "samples": 100}}
+    config["activation"] = ["tanh", "tanh", "linear"]
+    run = create_run(base_url, config)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    expect(p.locator("#run-summary")).to_contain_text("the output layer applies sigmoid")
+    p.get_by_test_id("bts-start").click()
+    body = p.get_by_test_id("phase-body")
+    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    for _ in range(2):
+        p.get_by_test_id("phase-next").click()
+    expect(body).to_contain_text("the output layer applies sigmoid")
+    p.get_by_test_id("phase-next").click()
+    expect(body.locator("tbody tr")).to_have_count(1)  # the loss table: one output
+    assert "NaN" not in body.inner_text()
+    assert page.errors == []

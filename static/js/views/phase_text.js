@@ -37,7 +37,11 @@ function forwardHtml(explain, l, m) {
     const sum = `${terms.join(" + ")} + ${fmt(b ? b[j] : 0, 3)}`;
     rows.push(`<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`);
   }
-  return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>
+  const listed = explain.activations[l - 1];
+  const ceNote = l === explain.weights.length && explain.loss_name === "cross_entropy"
+    ? `<p>With cross-entropy the output layer applies ${esc(f)}, whatever activation is listed for it (${esc(listed)} here).</p>`
+    : "";
+  return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>${ceNote}
     <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾ + b⁽${l - 1}⁾ &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)</p>
     <p>Sample ${explain.sample}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
     ${table(["neuron", ...(expand ? ["Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
@@ -46,7 +50,7 @@ function forwardHtml(explain, l, m) {
 function lossHtml(explain, m) {
   const L = m.weights.length;
   const yhat = m.activation[L];
-  const rows = yhat.slice(0, MAX_ROWS).map((v, k) => `<tr><td>${k}</td>${num(v)}${num(explain.y[k])}${num(v - explain.y[k])}</tr>`);
+  const rows = Array.from(yhat.slice(0, MAX_ROWS), (v, k) => `<tr><td>${k}</td>${num(v)}${num(explain.y[k])}${num(v - explain.y[k])}</tr>`);
   const formula = explain.loss_name === "mse"
     ? "L = (1/N) Σₙ ½ ‖ŷₙ − yₙ‖²"
     : yhat.length === 1 ? "L = −(1/N) Σₙ [yₙ log ŷₙ + (1 − yₙ) log(1 − ŷₙ)]" : "L = −(1/N) Σₙ Σₖ yₙₖ log ŷₙₖ";
