@@ -319,7 +319,7 @@ def test_page_reconnects_when_the_server_comes_back(
     expect(p.get_by_test_id("step-count")).to_have_text("1")
 
 
-def test_cross_entropy_run_says_what_the_output_applies(page: PageWithConsole, base_url: str) -> None:
+def test_cross_entropy_says_what_the_output_applies(page: PageWithConsole, base_url: str) -> None:
     config = {**ARTICLE, "loss": "cross_entropy", "dataset": {"kind": "xor", "samples": 100}}
     config["activation"] = ["tanh", "tanh", "linear"]
     run = create_run(base_url, config)
