@@ -35,7 +35,7 @@ export class RunsList {
     tr.dataset.runId = run.id;
     const layers = run.config && run.config.layers ? run.config.layers.join("-") : "";
     const kind = run.config && run.config.dataset ? run.config.dataset.kind : "";
-    tr.innerHTML = `<td><a href="/runs/${encodeURIComponent(run.id)}">Run ${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></td>
+    tr.innerHTML = `<td><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(String(run.id))}">${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></td>
       <td><span class="badge" data-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>
       <td class="num">${fmtInt(run.step)}</td><td class="num">${fmt(run.loss, 4)}</td>
       <td><canvas aria-label="Loss curve of run ${escapeHtml(String(run.id))}"></canvas></td>
