@@ -282,6 +282,15 @@ def test_keyboard_and_live_learning_rate(page: PageWithConsole, base_url: str) -
     expect(p.locator("#run-status")).to_have_text("running")
     p.keyboard.press(" ")
     expect(p.locator("#run-status")).to_have_text("paused")
+    # The network is inspectable without a mouse: focus it, ↓ walks neurons then edges.
+    p.get_by_test_id("network-view").focus()
+    p.keyboard.press("ArrowDown")
+    expect(p.get_by_test_id("tooltip")).to_contain_text("neuron 0 of layer 0")
+    for _ in range(2 + 4 + 4 + 1):
+        p.keyboard.press("ArrowDown")
+    expect(p.get_by_test_id("tooltip")).to_contain_text("weight W")
+    p.keyboard.press("Escape")
+    expect(p.get_by_test_id("tooltip")).to_be_hidden()
     assert page.errors == []
 
 

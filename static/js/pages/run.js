@@ -157,6 +157,7 @@ class RunPage {
     const badge = this.$("conn-status");
     badge.dataset.state = state;
     badge.textContent = { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    if (state === "refused") this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
   }
 
   notice(text) {

@@ -35,6 +35,34 @@ export class NetworkView {
     redrawOnResize(canvas, this.scheduler);
     canvas.addEventListener("mousemove", (e) => this.onPointer(e));
     canvas.addEventListener("mouseleave", () => this.hideTooltip());
+    canvas.addEventListener("keydown", (e) => this.onKey(e));
+    canvas.addEventListener("blur", () => this.hideTooltip());
+    this.keyIndex = -1;
+  }
+
+  // Keyboard users inspect with ↑/↓ (neurons, then drawn edges) and Esc; ← → stay "step".
+  onKey(event) {
+    if (event.key === "Escape") return this.hideTooltip();
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    event.preventDefault();
+    const items = this.inspectables();
+    if (!items.length) return;
+    this.keyIndex = (this.keyIndex + (event.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
+    const item = items[this.keyIndex];
+    this.hover = null;
+    this.renderTooltip(item.hit, item.x, item.y);
+  }
+
+  inspectables() {
+    if (!this.layout) return [];
+    const items = [];
+    this.layout.columns.forEach((col, l) => col.ys.forEach((y, j) => items.push({ hit: { kind: "neuron", l, j }, x: col.x, y })));
+    const weights = this.overlay && this.overlay.weights ? this.overlay.weights : this.weights;
+    for (const e of this.drawnEdges) {
+      const hit = { kind: "edge", ...e, value: weights[e.l].get(e.i, e.j) };
+      items.push({ hit, x: e.x1 * 0.7 + e.x2 * 0.3, y: e.y1 * 0.7 + e.y2 * 0.3 });
+    }
+    return items;
   }
 
   setModel(layers, activations) {
@@ -248,6 +276,10 @@ export class NetworkView {
   showTooltip({ x, y }) {
     const hit = this.hitNeuron(x, y) || this.hitEdge(x, y);
     if (!hit) return this.hideTooltip(false);
+    this.renderTooltip(hit, x, y);
+  }
+
+  renderTooltip(hit, x, y) {
     this.tooltip.innerHTML = hit.kind === "edge" ? this.edgeHtml(hit) : this.neuronHtml(hit);
     Object.assign(this.tooltip.dataset, { kind: hit.kind, l: hit.l, i: hit.i ?? "", j: hit.j, value: hit.value ?? "" });
     this.tooltip.hidden = false;
