@@ -345,3 +345,55 @@ def test_cross_entropy_says_what_the_output_applies(page: PageWithConsole, base_
     expect(body.locator("tbody tr")).to_have_count(1)  # the loss table: one output
     assert "NaN" not in body.inner_text()
     assert page.errors == []
+
+
+@pytest.mark.parametrize("preset", ["XOR", "Circle", "Spiral", "1-D function fit"])
+def test_every_preset_creates_a_run_that_trains(
+    page: PageWithConsole, base_url: str, preset: str
+) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.get_by_role("button", name=preset).click()
+    p.get_by_test_id("create-run").click()
+    p.wait_for_url("**/runs/*")
+    wait_connected(p)
+    p.get_by_test_id("step10-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("10")
+    run_id = p.url.rstrip("/").split("/")[-1]
+    run = api(base_url, f"/api/runs/{run_id}")
+    assert run["step"] == 10
+    assert math.isfinite(run["loss"])
+    p.get_by_test_id("play-button").click()
+    time.sleep(1.0)
+    p.get_by_test_id("pause-button").click()
+    expect(p.locator("#run-status")).to_have_text("paused")
+    screenshot(p, f"preset-{preset.split()[0].lower()}")
+    assert page.errors == []
+
+
+def test_three_inputs_two_softmax_outputs(page: PageWithConsole, base_url: str) -> None:
+    config = {
+        **ARTICLE,
+        "layers": [3, 5, 2],
+        "activation": ["tanh", "linear"],
+        "loss": "cross_entropy",
+        "dataset": {"kind": "teacher", "layers": [3, 4, 2], "activation": "tanh", "samples": 80},
+    }
+    run = create_run(base_url, config)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    expect(p.locator("#run-summary")).to_contain_text("the output layer applies softmax")
+    p.get_by_test_id("step10-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("10")
+    expect(p.locator("#data-note")).to_contain_text("3 inputs")
+    p.get_by_test_id("bts-start").click()
+    nxt = p.get_by_test_id("phase-next")
+    body = p.get_by_test_id("phase-body")
+    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    while "Apply" not in nxt.inner_text():
+        nxt.click()
+    assert "NaN" not in body.inner_text()
+    nxt.click()
+    p.get_by_test_id("bts-applied").wait_for()
+    assert api(base_url, f"/api/runs/{run['id']}")["step"] == 11
+    assert page.errors == []
