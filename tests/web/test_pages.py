@@ -397,3 +397,32 @@ def test_three_inputs_two_softmax_outputs(page: PageWithConsole, base_url: str) 
     p.get_by_test_id("bts-applied").wait_for()
     assert api(base_url, f"/api/runs/{run['id']}")["step"] == 11
     assert page.errors == []
+
+
+def test_behind_the_scenes_with_momentum_and_mini_batches(
+    page: PageWithConsole, base_url: str
+) -> None:
+    run = create_run(base_url, {**ARTICLE, "momentum": 0.9, "batch_size": 16})
+    httpx.post(f"{base_url}/api/runs/{run['id']}/step", json={"count": 3}, timeout=10)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.locator("#bts-sample").select_option("5")
+    p.get_by_test_id("bts-start").click()
+    body = p.get_by_test_id("phase-body")
+    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    expect(body).to_contain_text("Sample 5 of the batch")
+    nxt = p.get_by_test_id("phase-next")
+    while "Apply" not in nxt.inner_text():
+        nxt.click()
+    expect(body).to_contain_text("momentum μ = 0.9")
+    shown = {}
+    for row in body.locator("tr[data-l]").all():
+        key = tuple(int(row.get_attribute(f"data-{name}") or -1) for name in "lij")
+        shown[key] = float(row.locator("[data-w-after]").get_attribute("data-w-after") or "nan")
+    nxt.click()
+    p.get_by_test_id("bts-applied").wait_for()
+    weights = api(base_url, f"/api/runs/{run['id']}/weights")
+    assert weights["step"] == 4
+    for (layer, i, j), value in shown.items():
+        assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
+    assert page.errors == []

@@ -30,7 +30,7 @@ export class BehindTheScenes {
 
   setSampleCount(n) {
     const shown = Math.min(n, 200);
-    this.sampleSelect.replaceChildren(...Array.from({ length: shown }, (_, k) => new Option(`sample ${k}`, String(k))));
+    this.sampleSelect.replaceChildren(...Array.from({ length: shown }, (_, k) => new Option(`sample ${k} of the batch`, String(k))));
   }
 
   async start() {

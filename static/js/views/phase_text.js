@@ -43,7 +43,7 @@ function forwardHtml(explain, l, m) {
     : "";
   return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>${ceNote}
     <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾ + b⁽${l - 1}⁾ &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)</p>
-    <p>Sample ${explain.sample}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
+    <p>Sample ${explain.sample} of the batch${explain.row !== undefined && explain.row !== explain.sample ? ` (training row ${explain.row})` : ""}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
     ${table(["neuron", ...(expand ? ["Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
 }
 
@@ -92,6 +92,9 @@ function backwardHtml(explain, l, m) {
 
 function updateHtml(explain, m) {
   const lr = explain.learning_rate;
+  const mu = explain.momentum || 0;
+  // With momentum the step is −α·v (v carries earlier gradients), so show the real change too.
+  const change = mu ? "Δw = new − old" : "−α·∂L/∂w";
   const parts = m.weights.map((W, l) => {
     const rows = [];
     const G = m.gradients[l];
@@ -99,12 +102,16 @@ function updateHtml(explain, m) {
     for (let k = 0; k < Math.min(W.data.length, MAX_ROWS); k++) {
       const i = Math.floor(k / W.cols);
       const j = k % W.cols;
-      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${num(-lr * G.data[k])}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
+      const delta = mu ? N.data[k] - W.data[k] : -lr * G.data[k];
+      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
     }
-    return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", "−α·∂L/∂w", "new w"], rows)}${more(W.data.length)}`;
+    return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", change, "new w"], rows)}${more(W.data.length)}`;
   });
+  const rule = mu
+    ? `v ← ${fmt(mu, 4)}·v + ∂L/∂W &nbsp;&nbsp; W ← W − α · v &nbsp;&nbsp; (α = ${fmt(lr, 6)}, momentum μ = ${fmt(mu, 4)})`
+    : `W ← W − α · ∂L/∂W &nbsp;&nbsp; b ← b − α · Σₙ δ &nbsp;&nbsp; (α = ${fmt(lr, 6)})`;
   return `<h3>Update: every weight moves against its derivative</h3>
-    <p class="formula">W ← W − α · ∂L/∂W &nbsp;&nbsp; b ← b − α · Σₙ δ &nbsp;&nbsp; (α = ${fmt(lr, 6)})</p>
+    <p class="formula">${rule}</p>
     <p>The network view now shows the new weights. Press <strong>Apply this update</strong> to make the server take this step.</p>
     ${parts.join("")}`;
 }
