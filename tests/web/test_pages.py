@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -426,3 +427,20 @@ def test_behind_the_scenes_with_momentum_and_mini_batches(
     for (layer, i, j), value in shown.items():
         assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
     assert page.errors == []
+
+
+def test_pages_work_with_a_token(page: PageWithConsole, tmp_path: Path) -> None:
+    """With --token, one visit with ?token= logs the browser in (cookie); then everything works."""
+    token = "s3cret-classroom-token"
+    with LiveServer(tmp_path / "token.db", extra_args=["--token", token]) as server:
+        headers = {"Authorization": f"Bearer {token}"}
+        response = httpx.post(f"{server.url}/api/runs", json=ARTICLE, headers=headers, timeout=10)
+        assert response.status_code == 201, response.text
+        run_id = response.json()["id"]
+        p = page.page
+        p.goto(f"{server.url}/?token={token}")
+        assert "token" not in p.url
+        open_run(p, server.url, run_id)
+        p.get_by_test_id("step-button").click()
+        expect(p.get_by_test_id("step-count")).to_have_text("1")
+        assert page.errors == []
