@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     snapshot_budget_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     test_loss_every: int = Field(10, ge=1)
     shutdown_timeout: float = Field(3.0, gt=0)
+    # Training threads take turns of this many seconds (app/runs/gate.py says why).
+    training_turn: float = Field(0.002, gt=0, le=1)
+    gil_switch_interval: float = Field(0.001, gt=0, le=0.1)
 
     # Limits on what one request may ask for.
     max_layers: int = Field(12, ge=2)

@@ -17,6 +17,7 @@ from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
 from app.runs.errors import InvalidRequest, LimitExceeded, RunConflict, RunNotFound
 from app.runs.frames import finite_or_none
+from app.runs.gate import TrainingGate
 from app.runs.hub import StreamHub
 from app.runs.limits import check_config, check_step_count, over_limit
 from app.runs.losslog import LossLog
@@ -38,6 +39,7 @@ class RunManager:
         self.runs: dict[str, Run] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loading: dict[str, asyncio.Lock] = {}
+        self.gate = TrainingGate(settings.training_turn)
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -317,7 +319,7 @@ class RunManager:
             )
 
     def _start_session(self, run: Run, count: int | None) -> TrainingSession:
-        session = TrainingSession(run, self.store, self.settings, count)
+        session = TrainingSession(run, self.store, self.settings, count, self.gate)
         run.session = session
         session.start()
         return session

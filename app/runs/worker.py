@@ -19,6 +19,7 @@ import numpy as np
 
 from app.nn.trainer import Diverged, Trainer, UpdateResult
 from app.runs.frames import UpdateFrame, finite_or_none
+from app.runs.gate import TrainingGate, Turn
 from app.runs.run import Parameters, Run, RunStatus, current_parameters
 from app.settings import Settings
 from app.store.schedule import should_snapshot
@@ -30,9 +31,17 @@ if TYPE_CHECKING:
 class TrainingSession:
     """One stretch of training in its own thread; `done` resolves when it has ended."""
 
-    def __init__(self, run: Run, store: RunStore, settings: Settings, count: int | None) -> None:
+    def __init__(
+        self,
+        run: Run,
+        store: RunStore,
+        settings: Settings,
+        count: int | None,
+        gate: TrainingGate,
+    ) -> None:
         assert run.trainer is not None
         self.run = run
+        self.gate = gate
         self.trainer: Trainer = run.trainer
         self.store = store
         self.settings = settings
@@ -86,15 +95,15 @@ class TrainingSession:
         status = RunStatus.PAUSED
         try:
             # Overflow is how a run diverges; it is detected and reported, not warned about.
-            with np.errstate(all="ignore"):
-                status = self._loop()
+            with np.errstate(all="ignore"), self.gate.turn_taken() as turn:
+                status = self._loop(turn)
         except Exception as error:  # a bug must not leave a run "running" forever
             self.run.message = f"training failed: {error!r}"
             status = RunStatus.STOPPED
         finally:
             self._finish(status)
 
-    def _loop(self) -> RunStatus:
+    def _loop(self, turn: Turn) -> RunStatus:
         run, trainer, log, hub = self.run, self.trainer, self.run.log, self.run.hub
         test_every = self.settings.test_loss_every
         flush_interval = self.settings.flush_interval
@@ -144,7 +153,9 @@ class TrainingSession:
                 flush_at = now + flush_interval
                 log.trim()
             if run.speed is not None:
-                paced_at = self._pace(paced_at, now, run.speed)
+                paced_at = self._pace(paced_at, now, run.speed, turn)
+            else:
+                turn.over(now)
         return self.request
 
     def _apply_rate(self) -> None:
@@ -161,12 +172,14 @@ class TrainingSession:
         self.run.test_loss = value
         return value
 
-    def _pace(self, paced_at: float, now: float, speed: float) -> float:
+    def _pace(self, paced_at: float, now: float, speed: float, turn: Turn) -> float:
         """Sleep so as to make at most `speed` updates a second; pause and stop wake it."""
         paced_at = max(paced_at + 1.0 / speed, now - 1.0)  # no burst after a long stall
         if paced_at > now:
-            self._wake.wait(paced_at - now)
+            turn.wait(self._wake, paced_at - now)
             self._wake.clear()
+        else:
+            turn.over(now)
         return paced_at
 
     def _publish(self, result: UpdateResult | None, loss: float, live: bool) -> None:

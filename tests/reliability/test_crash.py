@@ -29,20 +29,7 @@ def integrity(db: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "training",
-    [
-        1,
-        pytest.param(
-            3,
-            marks=pytest.mark.xfail(
-                reason="store writer convoys behind several training threads on the GIL "
-                "(flushes take 1-4 s); see docs/reliability.md",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("training", [1, 3, 6])
 def test_sigkill_mid_training_loses_at_most_a_second(tmp_path: Path, training: int) -> None:
     server = LiveServer(tmp_path / "runs.db").start()
     http = httpx.Client(base_url=server.url, timeout=30)
