@@ -444,3 +444,18 @@ def test_pages_work_with_a_token(page: PageWithConsole, tmp_path: Path) -> None:
         p.get_by_test_id("step-button").click()
         expect(p.get_by_test_id("step-count")).to_have_text("1")
         assert page.errors == []
+
+
+def test_descent_says_when_it_diverges(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(f"{base_url}/descent")
+    lr = p.get_by_test_id("descent-lr")
+    lr.fill("1000000")  # each step multiplies |x + 2| by ~2e6: f overflows within ~25 steps
+    lr.press("Enter")
+    expect(p.get_by_test_id("step-count")).to_have_text("0")
+    p.get_by_test_id("play-button").click()
+    expect(p.locator("#d-error")).to_contain_text("diverges", timeout=30_000)
+    x = parse_number(p.get_by_test_id("x-value").inner_text())
+    assert abs(x) > 1e100
+    expect(p.get_by_test_id("pause-button")).to_be_disabled()
+    assert page.errors == []

@@ -16,6 +16,7 @@ class DescentPage {
     this.plot = new DescentPlot(this.$("d-curve"));
     this.chart = new StepChart(this.$("d-chart"));
     this.trace = [];
+    this.ended = false;
     this.index = 0;
     this.timer = null;
     this.form.addEventListener("submit", (e) => {
@@ -52,6 +53,7 @@ class DescentPage {
     const p = this.params();
     try {
       this.trace = await this.fetchTrace(p.x0, CHUNK);
+      this.ended = this.trace.length < CHUNK + 1;
     } catch (err) {
       this.showError(err);
       return;
@@ -70,15 +72,22 @@ class DescentPage {
   async step() {
     if (!this.trace.length) return;
     if (this.index + 1 >= this.trace.length) {
+      // The server stops a trace before x, f(x) or f'(x) stops being finite: a short chunk means
+      // descent diverged, so there is nothing more to fetch.
+      if (this.ended) {
+        this.$("d-error").textContent = "The next step would leave the finite numbers: with this learning rate descent diverges. Try a smaller α.";
+        return this.pause();
+      }
       const last = this.trace.at(-1);
-      if (!Number.isFinite(last.x)) return this.pause();
       try {
         const more = await this.fetchTrace(last.x, CHUNK);
+        this.ended = more.length < CHUNK + 1;
         this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
       } catch (err) {
         this.showError(err);
         return this.pause();
       }
+      if (this.index + 1 >= this.trace.length) return this.step();
     }
     this.index++;
     this.render();
