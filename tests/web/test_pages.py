@@ -459,3 +459,18 @@ def test_descent_says_when_it_diverges(page: PageWithConsole, base_url: str) -> 
     assert abs(x) > 1e100
     expect(p.get_by_test_id("pause-button")).to_be_disabled()
     assert page.errors == []
+
+
+def test_the_form_config_lives_in_the_url(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.get_by_role("button", name="XOR").click()
+    p.get_by_label("Learning rate α").fill("0.123")
+    p.get_by_label("Learning rate α").press("Tab")
+    assert "#config=" in p.url
+    p.goto(p.url)
+    p.reload()
+    expect(p.get_by_label("Kind")).to_have_value("xor")
+    expect(p.get_by_label("Learning rate α")).to_have_value("0.123")
+    expect(p.locator("#layers input")).to_have_count(3)
+    assert page.errors == []

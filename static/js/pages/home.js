@@ -1,4 +1,5 @@
-// Home: the runs list and the new-run form. The form opens with the article's example.
+// Home: the runs list and the new-run form. The form opens with the config in the URL, if any,
+// else with the article's example.
 import { RunForm } from "../views/run_form.js";
 import { RunsList } from "../views/runs_list.js";
 
@@ -8,7 +9,7 @@ const form = new RunForm(document.getElementById("run-form"), {
   presetNote: document.getElementById("preset-note"),
   onCreated: (run) => location.assign(`/runs/${encodeURIComponent(run.id)}`),
 });
-form.applyPreset("article");
+if (!form.loadFromUrl()) form.applyPreset("article");
 list.refresh();
 // Poll gently; a hidden tab does not poll at all.
 setInterval(() => document.visibilityState === "visible" && list.refresh(), 2000);

@@ -28,6 +28,25 @@ export class RunForm {
       this.submit();
     });
     presetButtons.forEach((b) => b.addEventListener("click", () => this.applyPreset(b.dataset.preset)));
+    // The whole config lives in the URL (as in TensorFlow Playground), so a setup can be shared.
+    form.addEventListener("change", () => this.saveToUrl());
+    form.addEventListener("click", (e) => e.target instanceof HTMLButtonElement && this.saveToUrl());
+  }
+
+  saveToUrl() {
+    history.replaceState(null, "", `#config=${encodeURIComponent(JSON.stringify(this.read()))}`);
+  }
+
+  // True when the URL carried a config (then it wins over the default preset).
+  loadFromUrl() {
+    const match = location.hash.match(/^#config=(.+)$/);
+    if (!match) return false;
+    try {
+      this.fill(JSON.parse(decodeURIComponent(match[1])));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   applyPreset(name) {
@@ -36,6 +55,7 @@ export class RunForm {
     this.presetNote.textContent = preset.note;
     this.presetButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === name)));
     this.clearErrors();
+    this.saveToUrl();
   }
 
   fill(config) {
