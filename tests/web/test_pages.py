@@ -474,3 +474,22 @@ def test_the_form_config_lives_in_the_url(page: PageWithConsole, base_url: str) 
     expect(p.get_by_label("Learning rate α")).to_have_value("0.123")
     expect(p.locator("#layers input")).to_have_count(3)
     assert page.errors == []
+
+
+def test_a_diverging_run_says_so(page: PageWithConsole, base_url: str) -> None:
+    config = {
+        **ARTICLE,
+        "layers": [2, 8, 1],
+        "activation": "linear",
+        "learning_rate": 1e6,
+        "dataset": {"kind": "plane", "samples": 50},
+    }
+    run = create_run(base_url, config)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("play-button").click()
+    expect(p.locator("#run-status")).to_have_text("diverged", timeout=20_000)
+    expect(p.locator("#run-notice")).to_be_visible()
+    expect(p.get_by_test_id("play-button")).to_be_disabled()
+    expect(p.get_by_test_id("step-button")).to_be_disabled()
+    assert page.errors == []

@@ -21,19 +21,23 @@ class RunPage {
     this.runId = root.dataset.runId;
     this.$ = (id) => root.querySelector(`#${id}`);
     this.step = -1;
+    this.statusEpoch = 0; // counts status frames: a REST answer must not undo a newer one
     this.live = null; // newest {weights, biases, deltas, gradients} from the stream
     this.scrubbing = false;
     this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
     this.loss = new LossChart(this.$("loss-canvas"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
-    this.controls = new Controls(root, this.runId, { onRun: (run) => this.applyRun(run) });
+    const onRun = (run, epoch) => this.applyRun(run, epoch);
+    const epoch = () => this.statusEpoch;
+    this.controls = new Controls(root, this.runId, { onRun, epoch });
     this.history = new HistoryScrubber(root, this.runId, {
       onSnapshot: (snap) => this.showSnapshot(snap),
       onLive: () => this.backToLive(),
     });
     this.bts = new BehindTheScenes(root, this.runId, {
       network: this.network,
-      onRun: (run) => this.applyRun(run),
+      onRun,
+      epoch,
       isRunning: () => this.run && this.run.status === "running",
     });
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
@@ -90,7 +94,10 @@ class RunPage {
   onFrame(frame) {
     if (frame.type === "state") return this.onState(frame);
     if (frame.type === "update") return this.onUpdate(frame);
-    if (frame.type === "status") return this.applyRun({ status: frame.status, message: frame.message });
+    if (frame.type === "status") {
+      this.statusEpoch++;
+      return this.applyRun({ status: frame.status, message: frame.message });
+    }
   }
 
   onState(frame) {
@@ -130,7 +137,11 @@ class RunPage {
     if (this.live) this.setLive(this.live);
   }
 
-  applyRun(run) {
+  // `epoch`: the statusEpoch when a REST request was sent. If a status frame came in meanwhile
+  // (say the run diverged right after "resume"), the stream's status is newer than the answer's.
+  applyRun(answer, epoch) {
+    const run = { ...answer };
+    if (epoch !== undefined && epoch !== this.statusEpoch) delete run.status;
     this.run = { ...this.run, ...run };
     const badge = this.$("run-status");
     badge.textContent = this.run.status;

@@ -8,10 +8,11 @@ import { buildPhases, overlayFor } from "./phases.js";
 import { phaseHtml } from "./phase_text.js";
 
 export class BehindTheScenes {
-  constructor(root, runId, { network, onRun, isRunning }) {
+  constructor(root, runId, { network, onRun, epoch, isRunning }) {
     this.runId = runId;
     this.network = network;
     this.onRun = onRun;
+    this.epoch = epoch;
     this.isRunning = isRunning;
     this.q = (id) => root.querySelector(`#${id}`);
     this.body = this.q("phase-body");
@@ -35,7 +36,10 @@ export class BehindTheScenes {
 
   async start() {
     try {
-      if (this.isRunning()) this.onRun(await post(`/api/runs/${this.runId}/pause`));
+      if (this.isRunning()) {
+        const epoch = this.epoch();
+        this.onRun(await post(`/api/runs/${this.runId}/pause`), epoch);
+      }
       const sample = Number(this.sampleSelect.value || 0);
       this.explain = await get(`/api/runs/${this.runId}/explain?sample=${sample}`);
     } catch (err) {
@@ -89,8 +93,9 @@ export class BehindTheScenes {
   async apply() {
     this.next.disabled = true;
     try {
+      const epoch = this.epoch();
       const run = await post(`/api/runs/${this.runId}/step`, { count: 1 });
-      this.onRun(run);
+      this.onRun(run, epoch);
       this.finish(run);
     } catch (err) {
       this.next.disabled = false;

@@ -6,9 +6,10 @@ import { ApiError, patch, post } from "../lib/api.js";
 const ACTIVE = new Set(["paused", "running"]);
 
 export class Controls {
-  constructor(root, runId, { onRun }) {
+  constructor(root, runId, { onRun, epoch }) {
     this.runId = runId;
     this.onRun = onRun;
+    this.epoch = epoch;
     this.status = "paused";
     this.busy = false;
     this.el = (id) => root.querySelector(`#${id}`);
@@ -48,9 +49,10 @@ export class Controls {
 
   async call(fn) {
     this.error.textContent = "";
+    const epoch = this.epoch();
     try {
       const run = await fn();
-      if (run) this.onRun(run);
+      if (run) this.onRun(run, epoch);
       return run;
     } catch (err) {
       this.error.textContent = err instanceof ApiError ? err.describe() : String(err);
