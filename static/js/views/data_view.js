@@ -2,6 +2,7 @@
 // line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
 // Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
 import { fitCanvas, GRID } from "../lib/canvas.js";
+import { fmt } from "../lib/format.js";
 import { plotFrame } from "../lib/plot.js";
 import { diverging, divergingRGB } from "../lib/colors.js";
 import { forwardBatch, predict } from "../lib/forward.js";
@@ -52,6 +53,9 @@ export class DatasetView {
     const ys = data.y_train.concat(data.y_test).map((y) => y[0]);
     this.yMin = Math.min(...ys);
     this.yMax = Math.max(...ys);
+    // 2-D inputs lie in [-1, 1]², but noise can push a few points out: widen the square to fit.
+    const reach = data.x_train.concat(data.x_test).reduce((m, x) => Math.max(m, Math.abs(x[0]), Math.abs(x[1] ?? 0)), 1);
+    this.extent = Math.ceil(reach * 10) / 10;
     this.scheduler.request();
   }
 
@@ -93,11 +97,12 @@ export class DatasetView {
     const left = (width - side) / 2;
     const top = 4;
     const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const e = this.extent;
     const grid = new Float64Array(cells * cells * 2);
     for (let r = 0; r < cells; r++) {
       for (let c = 0; c < cells; c++) {
-        grid[(r * cells + c) * 2] = -1 + (2 * (c + 0.5)) / cells;
-        grid[(r * cells + c) * 2 + 1] = 1 - (2 * (r + 0.5)) / cells;
+        grid[(r * cells + c) * 2] = e * (-1 + (2 * (c + 0.5)) / cells);
+        grid[(r * cells + c) * 2 + 1] = e * (1 - (2 * (r + 0.5)) / cells);
       }
     }
     const { acts } = forwardBatch(this.weights, this.biases, this.activations, grid, cells * cells);
@@ -122,12 +127,13 @@ export class DatasetView {
     tmp.getContext("2d").putImageData(image, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(tmp, left, top, side, side);
-    const toPx = (p) => [left + ((p[0] + 1) / 2) * side, top + ((1 - p[1]) / 2) * side];
+    const toPx = (p) => [left + ((p[0] / e + 1) / 2) * side, top + ((1 - p[1] / e) / 2) * side];
     this.drawPoints(ctx, this.data.x_train, this.data.y_train, toPx, false);
     this.drawPoints(ctx, this.data.x_test, this.data.y_test, toPx, true);
     ctx.strokeStyle = "#cbd5e1";
     ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
-    this.setNote(`Background: the network's output over [−1, 1]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.`);
+    const range = e === 1 ? "1" : fmt(e, 2);
+    this.setNote(`Background: the network's output over [−${range}, ${range}]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.`);
   }
 
   // Points grouped into a few colour buckets: one path per bucket instead of one per point.
