@@ -493,3 +493,12 @@ def test_a_diverging_run_says_so(page: PageWithConsole, base_url: str) -> None:
     expect(p.get_by_test_id("play-button")).to_be_disabled()
     expect(p.get_by_test_id("step-button")).to_be_disabled()
     assert page.errors == []
+
+
+def test_a_missing_run_says_so(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(f"{base_url}/runs/no-such-run")
+    expect(p.locator("#run-notice")).to_contain_text("There is no run no-such-run")
+    expect(p.locator("#run-status")).to_have_text("missing")
+    # The only console error allowed is the browser's own log line for the 404 answer.
+    assert all("404" in error for error in page.errors), page.errors
