@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -17,6 +18,10 @@ TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian"
 Size = Annotated[int, Field(ge=1, le=1_000_000)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def parameter_count(layers: list[int], bias: bool) -> int:
+    return sum(a * b + (b if bias else 0) for a, b in pairwise(layers))
 
 
 class DatasetConfig(BaseModel):
@@ -99,8 +104,13 @@ class RunConfig(BaseModel):
 
     @property
     def parameter_count(self) -> int:
-        pairs = zip(self.layers[:-1], self.layers[1:], strict=False)
-        return sum(a * b + (b if self.bias else 0) for a, b in pairs)
+        return parameter_count(self.layers, self.bias)
+
+    @property
+    def teacher_parameter_count(self) -> int:
+        """The teacher's weights and biases (0 for other data sets): it too is built and run."""
+        teacher = self.dataset.layers if self.dataset.kind == "teacher" else None
+        return parameter_count(teacher, bias=True) if teacher else 0
 
     def training_config(self) -> TrainingConfig:
         return TrainingConfig(

@@ -35,6 +35,14 @@ def check_config(config: RunConfig, settings: Settings) -> None:
         raise LimitExceeded(
             over_limit("parameter count", count, "max_parameters", settings), "layers"
         )
+    # A teacher of 10 layers of 2048 neurons fits the layer limits but is 38M weights and a
+    # teraflop to label the samples: it is held to the student's parameter limit.
+    if config.teacher_parameter_count > settings.max_parameters:
+        count = config.teacher_parameter_count
+        raise LimitExceeded(
+            over_limit("teacher parameter count", count, "max_parameters", settings),
+            "dataset.layers",
+        )
     if config.dataset.samples > settings.max_samples:
         samples = config.dataset.samples
         raise LimitExceeded(

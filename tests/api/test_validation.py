@@ -59,6 +59,8 @@ def test_nan_in_the_body_is_a_422_not_a_500(client: TestClient) -> None:
         ({"layers": [2, 4096, 1]}, "max_neurons"),
         ({"layers": [2, 2048, 2048, 1024, 1]}, "max_parameters"),
         ({"dataset": {"kind": "teacher", "samples": 50_000}}, "max_samples"),
+        # A tiny student with a huge teacher: the teacher is built and run too.
+        ({"dataset": {"kind": "teacher", "layers": [2, *([2048] * 10), 1]}}, "max_parameters"),
     ],
 )
 def test_a_config_over_a_limit_names_the_setting(
