@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import descent, health, runs, stream
+from app.api import descent, docs, health, runs, stream
 from app.api.errors import install_error_handlers
 from app.api.responses import OrjsonResponse
 from app.runs.manager import RunManager
@@ -38,13 +38,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        docs_url=None,  # app/api/docs.py serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_security(app, security_policy(settings), settings.max_body_bytes)
-    for router in (health.router, runs.router, descent.router, stream.router, pages.router):
+    install_security(app, security_policy(settings), settings.max_body_bytes, docs_paths=("/docs",))
+    routers = (health.router, runs.router, descent.router, stream.router, docs.router)
+    for router in (*routers, pages.router):
         app.include_router(router)
     pages.mount_static(app)
+    docs.mount_docs_assets(app)
     return app
 
 

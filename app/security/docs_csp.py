@@ -1,8 +1,8 @@
-"""A Content-Security-Policy for FastAPI's /docs and /redoc pages that still forbids inline code.
+"""A Content-Security-Policy for the /docs page that still forbids inline code.
 
-Those pages load Swagger UI or ReDoc from a CDN and start it with one inline script (ReDoc adds
-an inline style). Rather than allow 'unsafe-inline', this middleware reads each such page as it
-goes out and allows exactly its own inline blocks by their SHA-256 hashes.
+Swagger UI is started with one inline script. Rather than allow 'unsafe-inline', this
+middleware reads the page as it goes out and allows exactly its own inline blocks by their
+SHA-256 hashes. Its files come from this server (app/api/docs.py), so no other host is allowed.
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ def block_hashes(html: bytes) -> tuple[list[str], list[str]]:
 
 def docs_policy(html: bytes) -> str:
     scripts, styles = block_hashes(html)
-    cdn = "https://cdn.jsdelivr.net"
     return "; ".join(
         [
             "default-src 'self'",
-            " ".join(["script-src 'self'", cdn, *scripts]),
-            " ".join(["style-src 'self'", cdn, "https://fonts.googleapis.com", *styles]),
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-            "font-src 'self' https://fonts.gstatic.com",
+            " ".join(["script-src 'self'", *scripts]),
+            " ".join(["style-src 'self'", *styles]),
+            "img-src 'self' data:",
+            "font-src 'self'",
             "worker-src 'self' blob:",
             "connect-src 'self'",
             "frame-ancestors 'none'",

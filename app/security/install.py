@@ -27,12 +27,21 @@ GUARD_RESPONSES = {
 
 
 def install_security(
-    app: FastAPI, policy: SecurityPolicy, max_body_bytes: int, limit_name: str = "max_body_bytes"
+    app: FastAPI,
+    policy: SecurityPolicy,
+    max_body_bytes: int,
+    limit_name: str = "max_body_bytes",
+    docs_paths: tuple[str, ...] | None = None,
 ) -> None:
-    """Security checks outermost, then the body limit, then the docs pages' own policy."""
+    """Security checks outermost, then the body limit, then the docs pages' own policy.
+
+    `docs_paths` are the pages that start Swagger UI with an inline script (by default
+    FastAPI's own /docs and /redoc).
+    """
     # add_middleware puts the last one added outermost.
-    docs = tuple(p for p in (app.docs_url, app.redoc_url) if p)
-    app.add_middleware(DocsCspMiddleware, paths=docs)
+    if docs_paths is None:
+        docs_paths = tuple(p for p in (app.docs_url, app.redoc_url) if p)
+    app.add_middleware(DocsCspMiddleware, paths=docs_paths)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes, setting_name=limit_name)
     app.add_middleware(SecurityMiddleware, policy=policy)
     document_guard_responses(app, token_required=policy.token is not None)
