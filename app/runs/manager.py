@@ -166,13 +166,16 @@ class RunManager:
         """A consistent copy of the run's parameters now, from its worker if it has one."""
         while True:
             session = run.session
-            future = session.parameters() if session is not None else None
-            if future is not None:
-                return await asyncio.wrap_future(future)
-            if run.session is None:
+            if session is None:
                 await self._ensure_loaded(run)
                 if run.session is None and run.trainer is not None:
                     return current_parameters(run, run.trainer)
+                continue  # a worker started while the run was loading: ask it
+            future = session.parameters()
+            if future is not None:
+                return await asyncio.wrap_future(future)
+            # The worker is letting go of the run: wait for that rather than spin on the loop.
+            await asyncio.wrap_future(session.done)
 
     async def history(self, run_id: str, up_to: int | None = None) -> History:
         """Every stored loss, then the losses not yet flushed, up to step `up_to`."""
@@ -336,6 +339,9 @@ class RunManager:
         if session is not None:
             session.end(status)
             await asyncio.wrap_future(session.done)
+            if run.session is None and run.status in TRAINABLE and run.status != status:
+                # The worker ended on its own (a step's count done) before it saw the request.
+                await self._settle(run, status)
         elif run.status in TRAINABLE:
             if status != run.status:
                 await self._settle(run, status)

@@ -1,0 +1,89 @@
+"""The RunManager's races with its worker threads, driven directly on an event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from app.runs.config import RunConfig
+from app.runs.manager import RunManager
+from app.runs.run import RunStatus
+from app.settings import Settings
+from app.store import RunStore
+from tests.support.runs import SMALL
+
+Scenario = Callable[[RunManager, RunStore], Awaitable[None]]
+
+
+def with_manager(tmp_path: Path, scenario: Scenario, **settings: Any) -> None:
+    """Run `scenario` against a started manager on a fresh store, then shut both down."""
+    store = RunStore(tmp_path / "runs.db", flush_interval=0.05)
+    store.open()
+
+    async def main() -> None:
+        manager = RunManager(Settings(db_path=store.path, **settings), store)
+        await manager.start()
+        try:
+            await scenario(manager, store)
+        finally:
+            await manager.shutdown()
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
+
+
+class HeldPinnedSnapshot:
+    """Holds the worker inside its wind-up (at the pinned snapshot) until released."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.reached, self.release = threading.Event(), threading.Event()
+        self._add = store.add_snapshot
+
+    def __call__(self, run_id: str, step: int, blob: bytes, *, pinned: bool = False) -> None:
+        if pinned:
+            self.reached.set()
+            self.release.wait(10)
+        self._add(run_id, step, blob, pinned=pinned)
+
+
+def test_stop_that_arrives_as_a_step_ends_stops_the_run(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        held = HeldPinnedSnapshot(store)
+        store.add_snapshot = held  # type: ignore[method-assign]
+        stepping = asyncio.create_task(manager.step(run.id, 5))
+        assert await asyncio.to_thread(held.reached.wait, 10)
+        # The worker's loop is over (its count done) but it has not let go of the run yet.
+        stopping = asyncio.create_task(manager.stop(run.id))
+        await asyncio.sleep(0.05)
+        held.release.set()
+        stopped, stepped = await stopping, await stepping
+        assert stopped.status == RunStatus.STOPPED, stopped.message
+        assert stepped.step == 5
+        store.flush()
+        assert store.get_run(run.id).status == "stopped"  # type: ignore[union-attr]
+
+    with_manager(tmp_path, scenario)
+
+
+def test_current_during_a_workers_wind_up_answers_its_last_step(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        held = HeldPinnedSnapshot(store)
+        store.add_snapshot = held  # type: ignore[method-assign]
+        stepping = asyncio.create_task(manager.step(run.id, 3))
+        assert await asyncio.to_thread(held.reached.wait, 10)
+        reading = asyncio.create_task(manager.current(run))
+        await asyncio.sleep(0.05)
+        assert not reading.done()
+        held.release.set()
+        parameters = await reading
+        await stepping
+        assert parameters.step == 3 == run.step
+
+    with_manager(tmp_path, scenario)
