@@ -94,6 +94,11 @@ class RunManager:
         await asyncio.to_thread(self._initialise, run)
         self.runs[run.id] = run
         if config.start == "running":
+            try:
+                self._check_capacity()  # again: others may have started while this one was built
+            except LimitExceeded:
+                await self.delete(run.id)
+                raise
             self._resume(run)
         return run
 
@@ -311,6 +316,7 @@ class RunManager:
         await self._ensure_loaded(run)
         if run.session is not None or run.status not in TRAINABLE:
             raise RunConflict(f"cannot {action} run {run_id}: it is {run.status.value}")
+        self._check_capacity()  # again: others may have started while this one loaded
         return run
 
     def _check_capacity(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.runs.config import RunConfig
+from app.runs.errors import LimitExceeded
 from app.runs.manager import RunManager
 from app.runs.run import RunStatus
 from app.settings import Settings
@@ -87,3 +88,18 @@ def test_current_during_a_workers_wind_up_answers_its_last_step(tmp_path: Path) 
         assert parameters.step == 3 == run.step
 
     with_manager(tmp_path, scenario)
+
+
+def test_concurrent_starts_cannot_pass_max_training_runs(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        running = RunConfig.model_validate(SMALL | {"start": "running"})
+        outcomes = await asyncio.gather(
+            *(manager.create(running) for _ in range(3)), return_exceptions=True
+        )
+        refused = [o for o in outcomes if isinstance(o, LimitExceeded)]
+        training = [run for run in manager.runs.values() if run.session is not None]
+        assert len(training) == 1 and len(refused) == 2, outcomes
+        assert all(o.status_code == 429 for o in refused)
+        await manager.pause(training[0].id)
+
+    with_manager(tmp_path, scenario, max_training_runs=1)
