@@ -131,6 +131,7 @@ class RunManager:
             session.end(RunStatus.STOPPED)
             await asyncio.wrap_future(session.done)
         self.runs.pop(run_id, None)
+        self._loading.pop(run_id, None)
         run.hub.close()
         await asyncio.to_thread(self.store.delete_run, run_id)
 
@@ -288,6 +289,7 @@ class RunManager:
             # recorded (they are queued at different times); that row is the truth, and what
             # lies beyond it is dropped so history and weights agree.
             self.store.truncate_after(run.id, run.step)
+            run.rate_changes = [change for change in run.rate_changes if change[0] <= run.step]
         found = self.store.snapshot_at_or_before(run.id, run.step)
         if found is not None:
             trainer.restore(TrainerState.from_bytes(found[1]))

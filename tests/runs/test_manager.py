@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
 from app.runs.manager import RunManager
 from app.runs.run import RunStatus
 from app.settings import Settings
 from app.store import RunStore
-from tests.support.runs import SMALL
+from tests.support.runs import SMALL, engine_for
 
 Scenario = Callable[[RunManager, RunStore], Awaitable[None]]
 
@@ -103,3 +105,38 @@ def test_concurrent_starts_cannot_pass_max_training_runs(tmp_path: Path) -> None
         await manager.pause(training[0].id)
 
     with_manager(tmp_path, scenario, max_training_runs=1)
+
+
+def test_a_restored_run_forgets_rate_changes_past_its_step(tmp_path: Path) -> None:
+    async def before_restart(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 10)
+        # The server died after a change past step 10 was stored, before the row said so.
+        store.add_learning_rate_change(run.id, 15, 3.0)
+        store.update_run(
+            run.id,
+            status="interrupted",
+            step=10,
+            loss=run.loss,
+            test_loss=run.test_loss,
+            message=None,
+            learning_rate=0.5,
+            speed=None,
+        )
+        store.flush()
+
+    async def after_restart(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        await manager.step(run.id, 10)  # all at 0.5: step 15's change belonged to no timeline
+        assert run.rate_changes == [] and run.rate_at(17) == 0.5
+        store.flush()
+        assert store.learning_rate_changes(run.id) == []
+        engine = engine_for(SMALL)
+        for _ in range(19):
+            engine.update()
+        replayed = await manager.parameters(run.id, 19)
+        for served, own in zip(replayed.weights, engine.network.weights, strict=True):
+            np.testing.assert_array_equal(served, own)
+
+    with_manager(tmp_path, before_restart)
+    with_manager(tmp_path, after_restart)
