@@ -118,13 +118,14 @@ class TrainingSession:
         )
         max_steps = run.config.max_steps
         while self.request is None:
+            # max_steps first: a step that reaches it exactly finishes the run.
+            if max_steps is not None and trainer.step >= max_steps:
+                run.message = f"max_steps {max_steps} reached"
+                return RunStatus.FINISHED
             if remaining is not None:
                 if remaining <= 0:
                     return RunStatus.PAUSED
                 remaining -= 1
-            if max_steps is not None and trainer.step >= max_steps:
-                run.message = f"max_steps {max_steps} reached"
-                return RunStatus.FINISHED
             if run.learning_rate != trainer.learning_rate:
                 self._apply_rate()
             try:

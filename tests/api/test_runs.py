@@ -126,6 +126,13 @@ def test_max_steps_finishes_the_run(client: TestClient) -> None:
     assert "max_steps" in stepped["message"]
 
 
+def test_a_step_that_reaches_max_steps_exactly_finishes_the_run(client: TestClient) -> None:
+    run_id = create(client, max_steps=10)["id"]
+    stepped = client.post(f"/api/runs/{run_id}/step", json={"count": 10}).json()
+    assert stepped["status"] == "finished" and stepped["step"] == 10
+    assert client.post(f"/api/runs/{run_id}/step").status_code == 409
+
+
 def test_dataset_is_the_engines(client: TestClient) -> None:
     run_id = create(client)["id"]
     data = client.get(f"/api/runs/{run_id}/dataset").json()
