@@ -131,6 +131,11 @@ class TrainingSession:
             try:
                 result = trainer.update()
             except Diverged as diverged:
+                if trainer.step > log.last_step:
+                    # The update was made and overflowed a weight: its step has a (non-finite)
+                    # loss like any other, so history keeps one entry per step.
+                    run.loss = trainer.train_loss()
+                    log.append(run.loss)
                 run.step = trainer.step
                 run.message = diverged.reason
                 return RunStatus.DIVERGED

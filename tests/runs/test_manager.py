@@ -12,6 +12,7 @@ import numpy as np
 
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
+from app.runs.frames import finite_or_none
 from app.runs.manager import RunManager
 from app.runs.run import RunStatus
 from app.settings import Settings
@@ -140,3 +141,29 @@ def test_a_restored_run_forgets_rate_changes_past_its_step(tmp_path: Path) -> No
 
     with_manager(tmp_path, before_restart)
     with_manager(tmp_path, after_restart)
+
+
+def test_an_update_that_overflows_the_weights_ends_history_at_its_step(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        assert run.trainer is not None
+        network = run.trainer.network
+        descend = network.descend
+
+        def overflow_at_update_3(step: Any, rate: float) -> None:
+            descend(step, rate)
+            if run.trainer is not None and run.trainer.step == 2:
+                network.parameters[0] = np.inf  # the loss before it was finite
+
+        network.descend = overflow_at_update_3  # type: ignore[method-assign]
+        stepped = await manager.step(run.id, 10)
+        assert stepped.status == RunStatus.DIVERGED and stepped.step == 3
+        assert "overflowed" in (stepped.message or "")
+        steps, loss, _ = await manager.history(run.id)
+        assert steps == [0, 1, 2, 3]  # one entry per step, the diverged one included
+        # A saturated sigmoid can even give an infinite weight a finite loss.
+        assert loss[3] == finite_or_none(stepped.loss) and None not in loss[:3]
+        store.flush()
+        assert store.history(run.id)[0] == [0, 1, 2, 3]
+
+    with_manager(tmp_path, scenario)
