@@ -150,7 +150,7 @@ class RunManager:
                 self.store.add_learning_rate_change(run.id, run.step, rate)
                 if run.trainer is not None:
                     run.trainer.learning_rate = rate
-        self._save(run)
+        run.save(self.store)
         if run.session is not None:
             run.session.nudge()  # a sleeping paced loop picks up the new speed now
         return run
@@ -256,18 +256,6 @@ class RunManager:
             speed=run.speed,
         )
 
-    def _save(self, run: Run) -> None:
-        self.store.update_run(
-            run.id,
-            status=run.status.value,
-            step=run.step,
-            loss=run.loss,
-            test_loss=run.test_loss,
-            message=run.message,
-            learning_rate=run.learning_rate,
-            speed=run.speed,
-        )
-
     async def _dataset(self, run: Run) -> Dataset:
         if run.dataset is None:
             dataset = await asyncio.to_thread(make_dataset, run.config.dataset_spec())
@@ -337,7 +325,7 @@ class RunManager:
 
     def _resume(self, run: Run) -> None:
         run.status, run.message = RunStatus.RUNNING, None
-        self._save(run)
+        run.save(self.store)
         run.hub.publish_status(run.status.value, run.step, run.message)
         self._start_session(run, None)
 
@@ -363,7 +351,7 @@ class RunManager:
             blob = await asyncio.to_thread(snapshot_bytes, run.trainer)
             self.store.add_snapshot(run.id, run.step, blob, pinned=True)
         run.status = status
-        self._save(run)
+        run.save(self.store)
         run.hub.publish_status(status.value, run.step, run.message)
 
 

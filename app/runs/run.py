@@ -15,6 +15,7 @@ from app.runs.losslog import LossLog
 
 if TYPE_CHECKING:
     from app.runs.worker import TrainingSession
+    from app.store import RunStore
 
 
 class RunStatus(StrEnum):
@@ -56,6 +57,19 @@ class Run:
     def busy(self) -> bool:
         """A worker is making updates (free training or a manual step)."""
         return self.session is not None
+
+    def save(self, store: RunStore) -> None:
+        """Queue what the store's row keeps of the run's state (the latest queued wins)."""
+        store.update_run(
+            self.id,
+            status=self.status.value,
+            step=self.step,
+            loss=self.loss,
+            test_loss=self.test_loss,
+            message=self.message,
+            learning_rate=self.learning_rate,
+            speed=self.speed,
+        )
 
     def config_dict(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")

@@ -211,16 +211,7 @@ class TrainingSession:
         if losses or self._tests:
             self.store.add_losses(run.id, first, losses, self._tests)
         self._flushed, self._tests = run.step + 1, []
-        self.store.update_run(
-            run.id,
-            status=run.status.value,
-            step=run.step,
-            loss=run.loss,
-            test_loss=run.test_loss,
-            message=run.message,
-            learning_rate=run.learning_rate,
-            speed=run.speed,
-        )
+        run.save(self.store)
 
     def _finish(self, status: RunStatus) -> None:
         """Whatever ended the loop: pin a snapshot, flush, tell the viewers, resolve `done`."""
