@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +14,9 @@ from app.runs.errors import LimitExceeded
 from app.runs.frames import finite_or_none
 from app.runs.manager import RunManager
 from app.runs.run import RunStatus
-from app.settings import Settings
 from app.store import RunStore
+from tests.support.manager import with_manager
 from tests.support.runs import SMALL, engine_for
-
-Scenario = Callable[[RunManager, RunStore], Awaitable[None]]
-
-
-def with_manager(tmp_path: Path, scenario: Scenario, **settings: Any) -> None:
-    """Run `scenario` against a started manager on a fresh store, then shut both down."""
-    store = RunStore(tmp_path / "runs.db", flush_interval=0.05)
-    store.open()
-
-    async def main() -> None:
-        manager = RunManager(Settings(db_path=store.path, **settings), store)
-        await manager.start()
-        try:
-            await scenario(manager, store)
-        finally:
-            await manager.shutdown()
-
-    try:
-        asyncio.run(main())
-    finally:
-        store.close()
 
 
 class HeldPinnedSnapshot:
