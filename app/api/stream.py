@@ -53,10 +53,12 @@ async def stream(
         count = len(run.hub.viewers) + 1
         await refuse(websocket, 429, over_limit("viewers", count, "max_viewers", settings))
         return
-    await websocket.accept()
     viewer = Viewer(settings.default_fps, "json", settings.step_frame_backlog)
-    run.hub.add(viewer)  # before the state, so no frame after it is missed
+    # Counted before the handshake's await, so viewers connecting at once cannot all pass
+    # max_viewers; and before the state frame, so no frame after it is missed.
+    run.hub.add(viewer)
     try:
+        await websocket.accept()
         await websocket.send_text(await state_frame(manager, run, viewer))
         await _serve(websocket, run, viewer, settings)
     finally:

@@ -1,0 +1,57 @@
+"""max_viewers holds however many viewers connect at once (the stream handler, in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from app.api.stream import CLOSE_TRY_AGAIN, stream
+from app.runs.config import RunConfig
+from app.runs.manager import RunManager
+from app.settings import Settings
+from app.store import RunStore
+from tests.support.manager import with_manager
+from tests.support.runs import SMALL
+
+
+class SlowHandshake:
+    """A WebSocket whose accept waits until released; it leaves right after the state frame."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        self.scope: dict[str, Any] = {"extensions": {}}
+        self.release = release
+        self.closed: list[int] = []
+        self.sent: list[str] = []
+
+    async def accept(self) -> None:
+        await self.release.wait()
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.closed.append(code)
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "websocket.disconnect"}
+
+
+def test_viewers_connecting_at_once_cannot_pass_max_viewers(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        settings = Settings(db_path=store.path, max_viewers=2)
+        release = asyncio.Event()
+        sockets = [SlowHandshake(release) for _ in range(3)]
+        tasks = [
+            asyncio.create_task(stream(s, run.id, manager, settings))  # type: ignore[arg-type]
+            for s in sockets
+        ]
+        await asyncio.sleep(0.05)  # all three are in their handshake (or refused)
+        release.set()
+        await asyncio.gather(*tasks)
+        assert sorted(len(s.sent) for s in sockets) == [0, 1, 1]
+        assert [s.closed for s in sockets if not s.sent] == [[CLOSE_TRY_AGAIN]]
+        assert not run.hub.viewers
+
+    with_manager(tmp_path, scenario)
