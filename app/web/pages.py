@@ -1,4 +1,4 @@
-"""Routes that render the three pages; the data itself comes from the REST API and the stream.
+"""Routes that render the pages; the data itself comes from the REST API and the stream.
 
 Templates carry no inline script or style (the server's CSP is `script-src 'self'`), so anything a
 page needs from the server travels in `data-` attributes on the page's root element.
@@ -42,3 +42,9 @@ def run_page(request: Request, run_id: str) -> HTMLResponse:
 def descent(request: Request) -> HTMLResponse:
     """Gradient descent on one variable: the idea backpropagation applies to every weight."""
     return templates.TemplateResponse(request, "descent.html", {"page": "descent"})
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare(request: Request) -> HTMLResponse:
+    """Two to four runs side by side (`?runs=a,b`); the page reads the ids from its own URL."""
+    return templates.TemplateResponse(request, "compare.html", {"page": "compare"})

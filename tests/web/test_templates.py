@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.web.pages import STATIC_DIR, mount_static, router
 
-PAGES = ["/", "/runs/abc123", "/descent"]
+PAGES = ["/", "/runs/abc123", "/descent", "/compare?runs=a,b"]
 
 
 class Markup(HTMLParser):

@@ -25,3 +25,8 @@ export function signColor(value, alpha = 1) {
   const c = value >= 0 ? POS : NEG;
   return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
 }
+
+// One colour per compared run (Okabe-Ito: told apart with every common colour blindness), each
+// with its own dash so the lines differ in grey-scale print too.
+export const RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
+export const RUN_DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3]];

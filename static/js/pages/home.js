@@ -1,9 +1,18 @@
 // Home: the runs list and the new-run form. The form opens with the config in the URL, if any,
 // else with the article's example.
+import { CompareLauncher } from "../views/compare_launcher.js";
 import { RunForm } from "../views/run_form.js";
 import { RunsList } from "../views/runs_list.js";
 
-const list = new RunsList(document.getElementById("runs-body"), document.getElementById("runs-empty"), document.getElementById("runs-updated"));
+const launcher = new CompareLauncher({
+  button: document.getElementById("compare-selected"),
+  count: document.getElementById("compare-count"),
+  pairButtons: [...document.querySelectorAll("[data-pair]")],
+  error: document.getElementById("pair-error"),
+});
+const list = new RunsList(document.getElementById("runs-body"), document.getElementById("runs-empty"), document.getElementById("runs-updated"), {
+  onSelect: (ids) => launcher.setSelection(ids),
+});
 const form = new RunForm(document.getElementById("run-form"), {
   presetButtons: [...document.querySelectorAll("[data-preset]")],
   presetNote: document.getElementById("preset-note"),

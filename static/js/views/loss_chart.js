@@ -1,40 +1,53 @@
 // Train and test loss against step, every step kept; drawn one pixel column at a time (min..max)
 // so a million steps draw as fast as a thousand and spikes stay visible. Log scale by default.
+// One run's page draws its train and test lines; the compare page overlays one line per run.
 import { fitCanvas, niceTicks, FONT, MUTED, GRID, INK } from "../lib/canvas.js";
 import { fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 import { Series } from "./series.js";
 
 const TEST_COLOR = "#8b5cf6";
-const PAD = { left: 56, right: 12, top: 10, bottom: 26 };
+const PAD = { left: 56, right: 12, top: 10, bottom: 32 }; // bottom: tick labels and "step"
 
 export class LossChart {
-  constructor(canvas, { log = true } = {}) {
+  // overlay: start with no lines; the caller adds one per run with addLine().
+  constructor(canvas, { log = true, overlay = false } = {}) {
     this.canvas = canvas;
-    this.train = new Series();
-    this.test = new Series();
+    this.lines = [];
     this.log = log;
     this.scheduler = new FrameScheduler(() => this.draw());
+    if (!overlay) {
+      this.train = this.addLine(INK, 1.6);
+      this.test = this.addLine(TEST_COLOR, 1.4);
+    }
     redrawOnResize(canvas, this.scheduler);
   }
 
-  reset(history) {
-    this.train.clear();
-    this.test.clear();
+  // A new line drawn in `color` (dash: a canvas dash pattern, so lines differ without colour too).
+  addLine(color, width = 1.6, dash = []) {
+    const series = new Series();
+    this.lines.push({ series, color, width, dash });
+    this.scheduler.request();
+    return series;
+  }
+
+  reset(history, train = this.train, test = this.test) {
+    train.clear();
+    if (test) test.clear();
     if (history) {
       history.steps.forEach((s, k) => {
-        this.train.push(s, history.loss[k]);
-        if (history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined) this.test.push(s, history.test_loss[k]);
+        train.push(s, history.loss[k]);
+        if (test && history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined) test.push(s, history.test_loss[k]);
       });
     }
     this.scheduler.request();
   }
 
   // frame.losses: [[step, loss], ...] since the previous frame; frame.test_loss: at frame.step.
-  update(frame) {
-    for (const [step, loss] of frame.losses || []) this.train.push(step, loss);
-    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length)) this.train.push(frame.step, frame.loss);
-    if (frame.test_loss !== null && frame.test_loss !== undefined) this.test.push(frame.step, frame.test_loss);
+  update(frame, train = this.train, test = this.test) {
+    for (const [step, loss] of frame.losses || []) train.push(step, loss);
+    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length)) train.push(frame.step, frame.loss);
+    if (test && frame.test_loss !== null && frame.test_loss !== undefined) test.push(frame.step, frame.test_loss);
     this.scheduler.request();
   }
 
@@ -44,29 +57,30 @@ export class LossChart {
   }
 
   get pointCount() {
-    return this.train.length;
+    return this.lines.length ? this.lines[0].series.length : 0;
   }
 
   draw() {
     const { ctx, width, height } = fitCanvas(this.canvas);
     performance.mark("loss-draw-start");
-    this.canvas.dataset.points = String(this.train.length);
+    const drawn = this.lines.filter((line) => line.series.length);
+    this.canvas.dataset.points = String(this.pointCount);
+    this.canvas.dataset.series = String(drawn.length);
     const plotW = Math.max(10, Math.floor(width - PAD.left - PAD.right));
     const plotH = height - PAD.top - PAD.bottom;
-    if (!this.train.length) {
+    if (!drawn.length) {
       ctx.fillStyle = MUTED;
       ctx.font = FONT;
       ctx.fillText("The loss appears here once the run has a step.", PAD.left, PAD.top + 20);
       return;
     }
-    const x0 = this.train.steps[0];
-    const x1 = Math.max(this.train.lastStep(), this.test.lastStep(), x0 + 1);
+    const x0 = Math.min(...drawn.map((line) => line.series.steps[0]));
+    const x1 = Math.max(x0 + 1, ...drawn.map((line) => line.series.lastStep()));
     const tf = this.log ? (v) => (v > 0 ? Math.log10(v) : NaN) : (v) => v;
-    const train = this.train.columns(x0, x1, plotW, tf);
-    const test = this.test.columns(x0, x1, plotW, tf);
+    const columns = drawn.map((line) => line.series.columns(x0, x1, plotW, tf));
     let lo = Infinity;
     let hi = -Infinity;
-    for (const c of [train, test]) {
+    for (const c of columns) {
       for (let p = 0; p < plotW; p++) {
         if (c.mins[p] < lo) lo = c.mins[p];
         if (c.maxs[p] > hi) hi = c.maxs[p];
@@ -80,8 +94,7 @@ export class LossChart {
     if (!this.log) lo = Math.min(lo, 0);
     const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
     this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
-    this.drawColumns(ctx, train, plotW, yOf, INK, 1.6);
-    this.drawColumns(ctx, test, plotW, yOf, TEST_COLOR, 1.4);
+    drawn.forEach((line, k) => this.drawColumns(ctx, columns[k], plotW, yOf, line));
     performance.mark("loss-draw-end");
     performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
   }
@@ -120,9 +133,10 @@ export class LossChart {
   }
 
   // One vertical span per pixel column plus a line through the column midpoints.
-  drawColumns(ctx, { mins, maxs }, plotW, yOf, color, width) {
+  drawColumns(ctx, { mins, maxs }, plotW, yOf, { color, width, dash }) {
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
+    ctx.setLineDash(dash);
     ctx.lineJoin = "round";
     ctx.beginPath();
     let started = false;
@@ -139,6 +153,7 @@ export class LossChart {
       count++;
     }
     ctx.stroke();
+    ctx.setLineDash([]);
     if (count === 1) {
       // A single point (step 0) would be invisible as a line.
       const p = mins.findIndex(Number.isFinite);

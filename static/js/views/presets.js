@@ -33,3 +33,15 @@ export function shapeOfKind(kind, teacherLayers) {
   if (kind === "function") return [1, 1];
   return [2, 1];
 }
+
+// The classic side-by-side comparisons: the article's example twice, differing in one thing.
+export const PAIRS = {
+  variant: [{ variant: "standard" }, { variant: "no_activation_derivative" }],
+  learning_rate: [{ learning_rate: 0.5 }, { learning_rate: 2.0 }],
+  activation: [{ activation: ["sigmoid", "sigmoid", "sigmoid"] }, { activation: ["tanh", "tanh", "sigmoid"] }],
+  momentum: [{ momentum: 0 }, { momentum: 0.9 }],
+};
+
+export function pairConfigs(name) {
+  return PAIRS[name].map((change) => ({ ...PRESETS.article.config, ...change }));
+}

@@ -8,10 +8,12 @@ const ACTIVE = new Set(["paused", "running"]);
 const MAX_SPARKLINES = 30;
 
 export class RunsList {
-  constructor(body, empty, status) {
+  constructor(body, empty, status, { onSelect = () => {} } = {}) {
     this.body = body;
     this.empty = empty;
     this.status = status;
+    this.onSelect = onSelect;
+    this.selected = []; // ids ticked for comparison, in the order they were ticked
     this.histories = new Map(); // id -> {step, loss[]}
   }
 
@@ -26,7 +28,13 @@ export class RunsList {
     this.status.textContent = "";
     runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     this.empty.hidden = runs.length > 0;
+    const ids = new Set(runs.map((run) => String(run.id)));
+    const kept = this.selected.filter((id) => ids.has(id));
+    if (kept.length !== this.selected.length) this.select(kept);
+    // The rows are rebuilt on every poll: put the keyboard focus back where it was.
+    const focused = document.activeElement && this.body.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
     this.body.replaceChildren(...runs.map((run) => this.row(run)));
+    if (focused) this.body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
     runs.slice(0, MAX_SPARKLINES).forEach((run) => this.sparkline(run));
   }
 
@@ -35,21 +43,31 @@ export class RunsList {
     tr.dataset.runId = run.id;
     const layers = run.config && run.config.layers ? run.config.layers.join("-") : "";
     const kind = run.config && run.config.dataset ? run.config.dataset.kind : "";
-    tr.innerHTML = `<td><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(String(run.id))}">${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></td>
+    tr.innerHTML = `<td><div class="run-cell"><label class="run-pick"><input type="checkbox" data-testid="select-run"><span class="sr-only">Compare run ${escapeHtml(String(run.id))}</span></label><div><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(String(run.id))}">${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></div></div></td>
       <td><span class="badge" data-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>
       <td class="num">${fmtInt(run.step)}</td><td class="num">${fmt(run.loss, 4)}</td>
       <td><canvas aria-label="Loss curve of run ${escapeHtml(String(run.id))}"></canvas></td>
       <td><div class="run-actions"></div></td>`;
+    const pick = tr.querySelector("input[type=checkbox]");
+    pick.checked = this.selected.includes(String(run.id));
+    pick.dataset.focusKey = `pick:${run.id}`;
+    pick.addEventListener("change", () => this.select(pick.checked ? [...this.selected, String(run.id)] : this.selected.filter((id) => id !== String(run.id))));
     const actions = tr.querySelector(".run-actions");
     const open = document.createElement("a");
     open.className = "btn btn-ghost btn-small";
     open.href = `/runs/${encodeURIComponent(run.id)}`;
     open.textContent = "Open";
     open.setAttribute("aria-label", `Open run ${run.id}`);
+    open.dataset.focusKey = `open:${run.id}`;
     actions.append(open);
     if (ACTIVE.has(run.status)) actions.append(this.button("Stop", `Stop run ${run.id}`, () => post(`/api/runs/${run.id}/stop`)));
     actions.append(this.button("Delete", `Delete run ${run.id}`, () => del(`/api/runs/${run.id}`), "btn-danger"));
     return tr;
+  }
+
+  select(ids) {
+    this.selected = ids;
+    this.onSelect(ids);
   }
 
   button(text, label, action, extra = "") {
@@ -58,6 +76,7 @@ export class RunsList {
     b.className = `btn btn-ghost btn-small ${extra}`;
     b.textContent = text;
     b.setAttribute("aria-label", label);
+    b.dataset.focusKey = label;
     b.addEventListener("click", async () => {
       b.disabled = true;
       try {

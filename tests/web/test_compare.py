@@ -1,0 +1,165 @@
+"""The compare page in real headless Chromium: runs side by side, driven together."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import PageWithConsole, screenshot
+from tests.web.test_pages import ARTICLE, api, create_run, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def open_compare(page: Any, base_url: str, ids: list[str]) -> None:
+    page.goto(f"{base_url}/compare?runs={','.join(ids)}")
+    for k in range(len(ids)):
+        card = page.get_by_test_id(f"compare-run-{k}")
+        expect(card.locator("[data-role=conn]")).to_have_attribute("data-state", "open")
+
+
+def test_two_learning_rates_step_together(page: PageWithConsole, base_url: str) -> None:
+    slow = create_run(base_url, {**ARTICLE, "learning_rate": 0.5})
+    fast = create_run(base_url, {**ARTICLE, "learning_rate": 2.0})
+    ids = [slow["id"], fast["id"]]
+    p = page.page
+    open_compare(p, base_url, ids)
+    step = p.get_by_test_id("compare-step")
+    for _ in range(10):
+        step.click()  # waits while the previous step is in flight (the button is disabled then)
+    for k, run_id in enumerate(ids):
+        card = p.get_by_test_id(f"compare-run-{k}")
+        expect(card.get_by_test_id("compare-run-step")).to_have_text("10")
+        run = api(base_url, f"/api/runs/{run_id}")
+        assert run["step"] == 10
+        shown = card.get_by_test_id("compare-run-loss").get_attribute("data-value")
+        assert float(shown or "nan") == run["loss"]
+    expect(p.get_by_test_id("compare-sync")).to_have_text("all at step 10")
+    chart = p.get_by_test_id("compare-loss-chart")
+    wait_until(lambda: chart.get_attribute("data-series") == "2", what="two loss lines")
+    wait_until(lambda: chart.get_attribute("data-points") == "11", what="steps 0-10 drawn")
+    legend = p.get_by_test_id("compare-legend")
+    expect(legend).to_contain_text("lr 0.5")
+    expect(legend).to_contain_text("lr 2")
+    diff = p.get_by_test_id("compare-diff")
+    assert diff.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.field)") == [
+        "learning_rate"
+    ]
+    # The losses differ: the two rates really trained differently.
+    losses = [api(base_url, f"/api/runs/{run_id}")["loss"] for run_id in ids]
+    assert losses[0] != losses[1]
+    p.get_by_test_id("compare-network").first.focus()  # each small network is inspectable
+    p.keyboard.press("ArrowDown")
+    expect(p.locator("[data-testid=compare-run-0] [role=tooltip]")).to_contain_text("neuron 0")
+    p.keyboard.press("Escape")
+    screenshot(p, "compare")
+    assert page.errors == []
+
+
+def test_play_all_then_pause_all(page: PageWithConsole, base_url: str) -> None:
+    ids = [create_run(base_url)["id"], create_run(base_url, {**ARTICLE, "momentum": 0.9})["id"]]
+    p = page.page
+    open_compare(p, base_url, ids)
+    p.get_by_test_id("compare-play").click()
+    for k in range(2):
+        expect(
+            p.get_by_test_id(f"compare-run-{k}").get_by_test_id("compare-run-status")
+        ).to_have_text("running")
+    expect(p.get_by_test_id("compare-step")).to_be_disabled()
+    time.sleep(0.5)
+    p.get_by_test_id("compare-pause").click()
+    for k, run_id in enumerate(ids):
+        card = p.get_by_test_id(f"compare-run-{k}")
+        expect(card.get_by_test_id("compare-run-status")).to_have_text("paused")
+        run = api(base_url, f"/api/runs/{run_id}")
+        assert run["step"] > 0
+        expect(card.get_by_test_id("compare-run-step")).to_have_text(f"{run['step']:,}")
+    expect(p.get_by_test_id("compare-step")).to_be_enabled()
+    assert page.errors == []
+
+
+def test_preset_pair_creates_two_runs_differing_only_in_variant(
+    page: PageWithConsole, base_url: str
+) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.get_by_role("button", name="Compare: standard vs no f′(net)").click()
+    p.wait_for_url("**/compare?runs=*")
+    ids = p.url.split("runs=")[1].split(",")
+    assert len(ids) == 2
+    configs = [api(base_url, f"/api/runs/{run_id}")["config"] for run_id in ids]
+    assert [c["variant"] for c in configs] == ["standard", "no_activation_derivative"]
+    assert {**configs[0], "variant": None} == {**configs[1], "variant": None}
+    assert configs[0]["layers"] == [2, 4, 4, 1]
+    diff = p.get_by_test_id("compare-diff")
+    expect(diff.locator("tbody tr")).to_have_count(1)
+    expect(diff.locator("tbody tr")).to_have_attribute("data-field", "variant")
+    expect(p.get_by_test_id("compare-legend")).to_contain_text("no f′(net)")
+    assert page.errors == []
+
+
+def test_compare_selected_on_home_opens_the_right_url(page: PageWithConsole, base_url: str) -> None:
+    first = create_run(base_url)
+    second = create_run(base_url, {**ARTICLE, "activation": "tanh"})
+    create_run(base_url)  # a third run, left unticked
+    p = page.page
+    p.goto(base_url)
+    button = p.get_by_test_id("compare-selected")
+    expect(button).to_be_disabled()
+    p.get_by_label(f"Compare run {first['id']}").check()
+    expect(button).to_be_disabled()
+    p.get_by_label(f"Compare run {second['id']}").check()
+    expect(button).to_be_enabled()
+    time.sleep(2.2)  # the list re-renders every 2 s; the ticks must survive it
+    expect(p.get_by_label(f"Compare run {first['id']}")).to_be_checked()
+    button.click()
+    p.wait_for_url(f"**/compare?runs={first['id']},{second['id']}")
+    expect(p.get_by_test_id("compare-diff").locator("tbody tr").first).to_have_attribute(
+        "data-field", "activation"
+    )
+    expect(p.get_by_test_id("compare-legend")).to_contain_text("tanh")
+    assert page.errors == []
+
+
+def test_an_unknown_run_id_says_so(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url)
+    p = page.page
+    p.goto(f"{base_url}/compare?runs={run['id']},no-such-run")
+    notice = p.get_by_test_id("compare-notice")
+    expect(notice).to_contain_text("There is no run no-such-run")
+    expect(p.get_by_test_id("compare-run-0")).to_be_visible()
+    assert all("404" in error for error in page.errors), page.errors
+
+
+def test_too_few_runs_say_how_to_pick_them(page: PageWithConsole, base_url: str) -> None:
+    p = page.page
+    p.goto(f"{base_url}/compare?runs=only-one")
+    expect(p.get_by_test_id("compare-notice")).to_contain_text("Pick two to four runs")
+    expect(p.get_by_test_id("compare-step")).to_be_disabled()
+    assert page.errors == []
+
+
+def test_phone_width_stacks_the_runs(browser: Any, base_url: str) -> None:
+    ids = [
+        create_run(base_url)["id"],
+        create_run(base_url, {**ARTICLE, "learning_rate": 2.0})["id"],
+    ]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    p = context.new_page()
+    try:
+        open_compare(p, base_url, ids)
+        p.get_by_test_id("compare-step10").click()
+        expect(p.get_by_test_id("compare-run-1").get_by_test_id("compare-run-step")).to_have_text(
+            "10"
+        )
+        time.sleep(0.3)
+        screenshot(p, "phone-compare")
+        overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the compare page scrolls sideways by {overflow}px"
+        boxes = [p.get_by_test_id(f"compare-run-{k}").bounding_box() for k in range(2)]
+        assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"], "runs should stack"
+    finally:
+        context.close()
