@@ -99,7 +99,7 @@ class RunManager:
             except LimitExceeded:
                 await self.delete(run.id)
                 raise
-            self._resume(run)
+            await self._resume(run)
         return run
 
     async def step(self, run_id: str, count: int) -> Run:
@@ -115,7 +115,7 @@ class RunManager:
         if run.status == RunStatus.RUNNING:
             return run
         run = await self._trainable(run_id, "resume")
-        self._resume(run)
+        await self._resume(run)
         return run
 
     async def pause(self, run_id: str) -> Run:
@@ -323,11 +323,14 @@ class RunManager:
         session.start()
         return session
 
-    def _resume(self, run: Run) -> None:
+    async def _resume(self, run: Run) -> None:
         run.status, run.message = RunStatus.RUNNING, None
         run.save(self.store)
         run.hub.publish_status(run.status.value, run.step, run.message)
         self._start_session(run, None)
+        # Answer once 'running' is on disk: a server killed after that marks the run
+        # interrupted at its next start, rather than finding it paused where it was.
+        await asyncio.to_thread(self.store.flush)
 
     async def _halt(self, run_id: str, status: RunStatus) -> Run:
         run = self.get(run_id)

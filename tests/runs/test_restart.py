@@ -80,3 +80,15 @@ def test_restart_after_sigkill(tmp_path: Path) -> None:
     server.stop(signal.SIGKILL)
     client.close()
     check_restarted(server, paused, running, 300)
+
+
+def test_a_run_killed_right_after_resume_answered_comes_back_interrupted(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "runs.db").start()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        run_id = client.post("/api/runs", json=SMALL).json()["id"]
+        assert client.post(f"/api/runs/{run_id}/resume").json()["status"] == "running"
+        server.stop(signal.SIGKILL)  # well within the first flush interval
+    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+        run = client.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "interrupted", run
+        assert client.post(f"/api/runs/{run_id}/step").json()["step"] == run["step"] + 1
