@@ -115,6 +115,11 @@ def test_compare_selected_on_home_opens_the_right_url(page: PageWithConsole, bas
     expect(button).to_be_enabled()
     time.sleep(2.2)  # the list re-renders every 2 s; the ticks must survive it
     expect(p.get_by_label(f"Compare run {first['id']}")).to_be_checked()
+    screenshot(p, "home-compare-selected")
+    wrap = p.locator(".table-wrap")
+    assert wrap.evaluate("t => t.scrollWidth - t.clientWidth") <= 0, (
+        "the runs table scrolls sideways with its checkboxes"
+    )
     button.click()
     p.wait_for_url(f"**/compare?runs={first['id']},{second['id']}")
     expect(p.get_by_test_id("compare-diff").locator("tbody tr").first).to_have_attribute(
