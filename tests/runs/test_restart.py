@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,22 @@ def train(server: LiveServer, steps: int) -> tuple[str, str, httpx.Client]:
     running = client.post("/api/runs", json=SMALL | {"start": "running"}).json()["id"]
     wait_for_step(client, running, steps)
     return paused, running, client
+
+
+def committed(db: Path, run_id: str) -> tuple[str, int] | None:
+    """The run's row as committed to the file (read-only, beside the server's writer)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        row = conn.execute("SELECT status, step FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def wait_until_committed(db: Path, run_id: str, status: str, step: int) -> None:
+    """Poll until the run's row says `status` at `step` or later (a fixed sleep was not
+    enough on a loaded machine)."""
+    deadline = time.monotonic() + 20
+    while (row := committed(db, run_id)) is None or row[0] != status or row[1] < step:
+        assert time.monotonic() < deadline, row
+        time.sleep(0.05)
 
 
 def engine_weights(steps: int) -> list[np.ndarray]:
@@ -76,7 +94,9 @@ def test_restart_after_sigterm(tmp_path: Path) -> None:
 def test_restart_after_sigkill(tmp_path: Path) -> None:
     server = LiveServer(tmp_path / "runs.db").start()
     paused, running, client = train(server, 300)
-    time.sleep(0.6)  # at least one flush of the paused run's last steps
+    # Both runs' flushes of their first 300 steps are on disk before the kill.
+    wait_until_committed(server.db_path, paused, "paused", 300)
+    wait_until_committed(server.db_path, running, "running", 300)
     server.stop(signal.SIGKILL)
     client.close()
     check_restarted(server, paused, running, 300)
