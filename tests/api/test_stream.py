@@ -129,7 +129,10 @@ def test_binary_frames_decode_to_the_same_numbers(live_server: LiveServer) -> No
         open_stream(live_server, run_id) as (as_binary, _),
     ):
         as_binary.send(json.dumps({"encoding": "binary"}))
-        time.sleep(0.3)  # let the server read the option before the step
+        # Messages are read in order: once the notice about this bad one is back, the option
+        # before it is in force (a fixed sleep was not always enough on a loaded machine).
+        as_binary.send("not options")
+        assert strict_json(as_binary.recv(timeout=10))["type"] == "error"
         httpx.post(f"{live_server.url}/api/runs/{run_id}/step", json={"count": 2})
         for _ in range(2):
             raw = as_binary.recv(timeout=10)
