@@ -216,6 +216,7 @@ class TrainingSession:
     def _finish(self, status: RunStatus) -> None:
         """Whatever ended the loop: pin a snapshot, flush, tell the viewers, resolve `done`."""
         run, trainer = self.run, self.trainer
+        run.status = status  # first: whatever fails below, the run must not stay "running"
         try:
             latest = run.hub.latest
             if (
@@ -225,7 +226,6 @@ class TrainingSession:
             ):
                 loss = run.loss if run.loss is not None else math.nan
                 self._publish(self._result, loss, live=False)  # the state it stopped in
-            run.status = status
             self.store.add_snapshot(run.id, trainer.step, trainer.state().to_bytes(), pinned=True)
             self._flush()
         finally:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
-from app.runs.frames import finite_or_none
+from app.runs.frames import UpdateFrame, finite_or_none
+from app.runs.hub import Viewer
 from app.runs.manager import RunManager
 from app.runs.run import RunStatus
 from app.store import RunStore
@@ -143,5 +145,29 @@ def test_an_update_that_overflows_the_weights_ends_history_at_its_step(tmp_path:
         assert loss[3] == finite_or_none(stepped.loss) and None not in loss[:3]
         store.flush()
         assert store.history(run.id)[0] == [0, 1, 2, 3]
+
+    with_manager(tmp_path, scenario)
+
+
+# The failure is a bug and its thread says so (the excepthook); the run must still end.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_run_whose_frames_fail_ends_stopped_not_stuck_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(frame: UpdateFrame, encodings: Any) -> None:
+        raise ValueError("cannot serialise this frame")
+
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        run.hub.add(Viewer(30.0, "json", 16))  # watched: frames are built, and fail
+        monkeypatch.setattr(UpdateFrame, "prepare", broken)
+        await manager.resume(run.id)
+        for _ in range(200):  # its first frame fails at once
+            if run.session is None:
+                break
+            await asyncio.sleep(0.05)
+        assert run.status == RunStatus.STOPPED and "cannot serialise" in (run.message or "")
+        assert run.session is None
+        assert (await manager.stop(run.id)).status == RunStatus.STOPPED  # not a 409 "running"
 
     with_manager(tmp_path, scenario)
