@@ -379,26 +379,26 @@ def check_evaluation_never_raises(expression: Expression) -> None:
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@FUZZ
-@given(st.text(max_size=60))
-def test_fuzz_arbitrary_text(text: str) -> None:
+def check_parses_or_refuses_with_a_position(text: str) -> None:
+    """The documented error with a position inside the text, or an expression that evaluates."""
     try:
         expression = parse_expression(text)
     except ExpressionError as error:
         assert error.position is not None and 0 <= error.position <= len(text)
         return
     check_evaluation_never_raises(expression)
+
+
+@FUZZ
+@given(st.text(max_size=60))
+def test_fuzz_arbitrary_text(text: str) -> None:
+    check_parses_or_refuses_with_a_position(text)
 
 
 @FUZZ
 @given(grammar_text)
 def test_fuzz_text_from_grammar_tokens(text: str) -> None:
-    try:
-        expression = parse_expression(text)
-    except ExpressionError as error:
-        assert error.position is not None and 0 <= error.position <= len(text)
-        return
-    check_evaluation_never_raises(expression)
+    check_parses_or_refuses_with_a_position(text)
 
 
 @FUZZ
