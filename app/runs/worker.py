@@ -131,14 +131,7 @@ class TrainingSession:
             try:
                 result = trainer.update()
             except Diverged as diverged:
-                if trainer.step > log.last_step:
-                    # The update was made and overflowed a weight: its step has a (non-finite)
-                    # loss like any other, so history keeps one entry per step.
-                    run.loss = trainer.train_loss()
-                    log.append(run.loss)
-                run.step = trainer.step
-                run.message = diverged.reason
-                return RunStatus.DIVERGED
+                return self._diverged(diverged)
             loss = trainer.train_loss()
             step = trainer.step
             log.append(loss)
@@ -163,6 +156,17 @@ class TrainingSession:
             else:
                 turn.over(now)
         return self.request
+
+    def _diverged(self, diverged: Diverged) -> RunStatus:
+        run, trainer = self.run, self.trainer
+        if trainer.step > run.log.last_step:
+            # The update was made and overflowed a weight: its step has a (non-finite) loss
+            # like any other, so history keeps one entry per step.
+            run.loss = trainer.train_loss()
+            run.log.append(run.loss)
+        run.step = trainer.step
+        run.message = diverged.reason
+        return RunStatus.DIVERGED
 
     def _apply_rate(self) -> None:
         rate, step = self.run.learning_rate, self.trainer.step
