@@ -345,7 +345,8 @@ class RunManager:
             if status != run.status:
                 await self._settle(run, status)
         elif run.status != status:
-            raise RunConflict(f"cannot {status.value} run {run_id}: it is {run.status.value}")
+            action = "pause" if status == RunStatus.PAUSED else "stop"
+            raise RunConflict(f"cannot {action} run {run_id}: it is {run.status.value}")
         return run
 
     async def _settle(self, run: Run, status: RunStatus) -> None:

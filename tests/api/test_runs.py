@@ -131,6 +131,9 @@ def test_a_step_that_reaches_max_steps_exactly_finishes_the_run(client: TestClie
     stepped = client.post(f"/api/runs/{run_id}/step", json={"count": 10}).json()
     assert stepped["status"] == "finished" and stepped["step"] == 10
     assert client.post(f"/api/runs/{run_id}/step").status_code == 409
+    refused = client.post(f"/api/runs/{run_id}/pause")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == f"cannot pause run {run_id}: it is finished"
 
 
 def test_dataset_is_the_engines(client: TestClient) -> None:
