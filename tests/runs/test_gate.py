@@ -63,12 +63,12 @@ def test_turns_are_shared_fairly() -> None:
 
 def test_waiting_frees_the_gate_for_others() -> None:
     gate = TrainingGate(turn=0.002)
-    woke = threading.Event()
-    other_ran = threading.Event()
+    holding, woke, other_ran = threading.Event(), threading.Event(), threading.Event()
 
     def sleeper() -> None:
         with gate.turn_taken() as turn:
-            turn.wait(woke, 1.0)
+            holding.set()
+            turn.wait(woke, 30.0)
 
     def other() -> None:
         with gate.turn_taken():
@@ -76,10 +76,11 @@ def test_waiting_frees_the_gate_for_others() -> None:
 
     first = threading.Thread(target=sleeper)
     first.start()
-    time.sleep(0.05)  # the sleeper holds the gate, then waits inside its turn
+    assert holding.wait(10)  # the sleeper holds the gate (a fixed sleep could miss this)
     second = threading.Thread(target=other)
     second.start()
-    assert other_ran.wait(0.5)  # it did not have to wait for the sleeper's full second
+    # Far less than the sleeper's 30 s wait, however loaded the machine.
+    assert other_ran.wait(10)
     woke.set()
     first.join()
     second.join()
