@@ -95,14 +95,17 @@ def test_a_step_of_many_sends_every_steps_frame(live_server: LiveServer) -> None
 def test_a_running_viewer_gets_about_30_fps_and_every_loss(live_server: LiveServer) -> None:
     run_id = create(live_server)
     with open_stream(live_server, run_id) as (ws, state):
+        started = time.monotonic()
         httpx.post(f"{live_server.url}/api/runs/{run_id}/resume")
         frames = collect(ws, 2.0)
         run = httpx.post(f"{live_server.url}/api/runs/{run_id}/pause").json()
+        took = time.monotonic() - started  # the pause may take a while on a loaded machine
         frames += collect(ws, 0.5)
     updates = [f for f in frames if f["type"] == "update"]
     statuses = [f["status"] for f in frames if f["type"] == "status"]
     assert statuses == ["running", "paused"]
-    assert 20 <= len(updates) <= 2.5 * 30 + 3  # at most ~30 a second over ~2.5 s
+    # At most ~30 a second while it ran (+ the final frame), and not a trickle.
+    assert 0.3 * 30 * 2.0 <= len(updates) <= 30 * took + 3, (len(updates), took)
     losses = [pair for f in updates for pair in f["losses"]]
     assert [step for step, _ in losses] == list(range(1, run["step"] + 1))  # no holes
     assert updates[-1]["step"] == run["step"]
@@ -153,10 +156,15 @@ def test_a_viewer_may_ask_for_another_frame_rate(live_server: LiveServer) -> Non
     run_id = create(live_server)
     with open_stream(live_server, run_id) as (ws, _):
         ws.send(json.dumps({"fps": 5}))
+        ws.send("not options")  # its notice comes back once the option before it is in force
+        assert strict_json(ws.recv(timeout=10))["type"] == "error"
+        started = time.monotonic()
         httpx.post(f"{live_server.url}/api/runs/{run_id}/resume")
         frames = collect(ws, 2.0)
         httpx.post(f"{live_server.url}/api/runs/{run_id}/pause")
-    assert 5 <= len([f for f in frames if f["type"] == "update"]) <= 13
+        took = time.monotonic() - started
+    updates = len([f for f in frames if f["type"] == "update"])
+    assert 0.5 * 5 * 2.0 <= updates <= 5 * took + 3, (updates, took)
 
 
 def test_an_unknown_run_refuses_the_stream(live_server: LiveServer) -> None:
