@@ -51,6 +51,7 @@ class TrainingSession:
         self._wake = threading.Event()
         self._flushed = self.trainer.step + 1  # the first step whose loss the store lacks
         self._tests: list[tuple[int, float]] = []
+        self._tested_at = -1  # the step whose test loss was measured last
         self._result: UpdateResult | None = None
         self._initial_status = run.status
         # Requests for a consistent copy of the parameters, served between two updates.
@@ -175,6 +176,10 @@ class TrainingSession:
         self.store.add_learning_rate_change(self.run.id, step, rate)
 
     def _test_loss(self, step: int) -> float | None:
+        """The test loss at `step`, measured once (every N steps and at frames) and recorded."""
+        if step == self._tested_at:
+            return self.run.test_loss
+        self._tested_at = step
         value = self.trainer.test_loss()
         if value is not None:
             self._tests.append((step, value))

@@ -171,3 +171,27 @@ def test_a_run_whose_frames_fail_ends_stopped_not_stuck_running(
         assert (await manager.stop(run.id)).status == RunStatus.STOPPED  # not a 409 "running"
 
     with_manager(tmp_path, scenario)
+
+
+def test_a_step_measures_each_test_loss_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measured: list[int] = []
+
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        run.hub.add(Viewer(30.0, "json", 16))  # a manual step sends every step's frame
+        trainer = run.trainer
+        assert trainer is not None
+        test_loss = trainer.test_loss
+        monkeypatch.setattr(
+            trainer, "test_loss", lambda: measured.append(trainer.step) or test_loss()
+        )
+        await manager.step(run.id, 10)
+        store.flush()
+        _, _, tests = store.history(run.id)
+        assert sum(value is not None for value in tests) == 11  # steps 0 to 10
+
+    with_manager(tmp_path, scenario, test_loss_every=5)
+    # Step 5 and 10 are both due (every 5) and framed: measured once each, not twice.
+    assert measured == list(range(1, 11))
