@@ -82,6 +82,7 @@ class TrainingSession:
             if self._closed:
                 return None
             self._wanted.append(future)
+        self._wake.set()  # a paced loop serves it now, not after its next update
         return future
 
     def _serve_wanted(self) -> None:
@@ -188,13 +189,23 @@ class TrainingSession:
         return value
 
     def _pace(self, paced_at: float, now: float, speed: float, turn: Turn) -> float:
-        """Sleep so as to make at most `speed` updates a second; pause and stop wake it."""
+        """Sleep so as to make at most `speed` updates a second.
+
+        Pause, stop and a new speed end the sleep; a request for the parameters is served
+        during it (a run limited to one update a minute must not keep a viewer waiting).
+        """
         paced_at = max(paced_at + 1.0 / speed, now - 1.0)  # no burst after a long stall
-        if paced_at > now:
-            turn.wait(self._wake, paced_at - now)
-            self._wake.clear()
-        else:
+        if paced_at <= now:
             turn.over(now)
+            return paced_at
+        while self.request is None and self.run.speed == speed:
+            left = paced_at - time.monotonic()
+            if left <= 0:
+                break
+            turn.wait(self._wake, left)
+            self._wake.clear()
+            if self._wanted:
+                self._serve_wanted()
         return paced_at
 
     def _publish(self, result: UpdateResult | None, loss: float, live: bool) -> None:

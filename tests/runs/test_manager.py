@@ -195,3 +195,21 @@ def test_a_step_measures_each_test_loss_once(
     with_manager(tmp_path, scenario, test_loss_every=5)
     # Step 5 and 10 are both due (every 5) and framed: measured once each, not twice.
     assert measured == list(range(1, 11))
+
+
+def test_a_slow_run_answers_its_weights_at_once_and_exactly(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        # One update every 30 s: the first goes at once, the second is far off.
+        run = await manager.create(RunConfig.model_validate(SMALL | {"speed": 1 / 30}))
+        await manager.resume(run.id)
+        for _ in range(200):
+            if run.step >= 1:
+                break
+            await asyncio.sleep(0.05)
+        # Both used to wait for the next update (30 s) and then answer step 2.
+        now = await asyncio.wait_for(manager.parameters(run.id), 10)
+        exact = await asyncio.wait_for(manager.parameters(run.id, 1), 10)
+        assert now.step == exact.step == 1 == run.step
+        await manager.pause(run.id)
+
+    with_manager(tmp_path, scenario)
