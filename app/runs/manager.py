@@ -163,7 +163,10 @@ class RunManager:
         if step is not None and step > run.step:
             raise RunNotFound(f"step {step} not reached: run {run_id} is at step {run.step}")
         if step is None or step == run.step:
-            return await self.current(run)
+            parameters = await self.current(run)
+            if step is None or parameters.step == step:
+                return parameters
+            # A running run moved on while its worker was asked: recompute the step asked for.
         dataset = await self._dataset(run)
         trainer = await asyncio.to_thread(trainer_at, run, dataset, self.store, step)
         return current_parameters(run, trainer)

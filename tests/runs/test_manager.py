@@ -213,3 +213,14 @@ def test_a_slow_run_answers_its_weights_at_once_and_exactly(tmp_path: Path) -> N
         await manager.pause(run.id)
 
     with_manager(tmp_path, scenario)
+
+
+def test_weights_of_the_current_step_of_a_running_run_are_of_that_step(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL | {"start": "running"}))
+        for _ in range(20):
+            step = run.step
+            assert (await manager.parameters(run.id, step)).step == step
+        await manager.pause(run.id)
+
+    with_manager(tmp_path, scenario)
