@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.api.deps import AppSettings, Manager
 from app.api.responses import OrjsonResponse
 from app.api.runs import run_out
+from app.runs.errors import RunNotFound
 from app.runs.frames import ENCODINGS, UpdateFrame, dumps
 from app.runs.hub import Viewer
 from app.runs.limits import over_limit
@@ -59,7 +60,12 @@ async def stream(
     run.hub.add(viewer)
     try:
         await websocket.accept()
-        await websocket.send_text(await state_frame(manager, run, viewer))
+        try:
+            state = await state_frame(manager, run, viewer)
+        except RunNotFound as error:  # deleted meanwhile
+            await websocket.close(CLOSE_NOT_FOUND, str(error)[:120])
+            return
+        await websocket.send_text(state)
         await _serve(websocket, run, viewer, settings)
     finally:
         run.hub.remove(viewer)

@@ -1,4 +1,4 @@
-"""max_viewers holds however many viewers connect at once (the stream handler, in-process)."""
+"""The stream handler in-process, against races: viewers connecting at once, a run deleted."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from app.api.stream import CLOSE_TRY_AGAIN, stream
+from app.api.stream import CLOSE_NOT_FOUND, CLOSE_TRY_AGAIN, stream
 from app.runs.config import RunConfig
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -52,6 +52,25 @@ def test_viewers_connecting_at_once_cannot_pass_max_viewers(tmp_path: Path) -> N
         await asyncio.gather(*tasks)
         assert sorted(len(s.sent) for s in sockets) == [0, 1, 1]
         assert [s.closed for s in sockets if not s.sent] == [[CLOSE_TRY_AGAIN]]
+        assert not run.hub.viewers
+
+    with_manager(tmp_path, scenario)
+
+
+def test_a_run_deleted_during_the_handshake_closes_the_stream_as_not_found(
+    tmp_path: Path,
+) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        release = asyncio.Event()
+        socket = SlowHandshake(release)
+        settings = Settings(db_path=store.path)
+        task = asyncio.create_task(stream(socket, run.id, manager, settings))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        await manager.delete(run.id)
+        release.set()
+        await task  # no exception out of the handler (it would be a logged server error)
+        assert socket.sent == [] and socket.closed == [CLOSE_NOT_FOUND]
         assert not run.hub.viewers
 
     with_manager(tmp_path, scenario)
