@@ -46,6 +46,18 @@ def test_a_wrong_config_names_the_field(
     assert field in fields_of(response)
 
 
+def test_a_patch_to_a_null_learning_rate_is_refused_and_null_speed_is_not(
+    client: TestClient,
+) -> None:
+    run_id = client.post("/api/runs", json=SMALL | {"speed": 10}).json()["id"]
+    assert fields_of(client.patch(f"/api/runs/{run_id}", json={"learning_rate": None})) == [
+        "learning_rate"
+    ]
+    patched = client.patch(f"/api/runs/{run_id}", json={"speed": None})
+    assert patched.status_code == 200 and patched.json()["speed"] is None
+    assert patched.json()["learning_rate"] == SMALL["learning_rate"]
+
+
 def test_nan_in_the_body_is_a_422_not_a_500(client: TestClient) -> None:
     body = '{"layers": [2, 4, 1], "learning_rate": NaN}'
     response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.runs.config import RunConfig
 
@@ -24,9 +24,16 @@ class RunPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Left out: unchanged. Null is refused (a run always has a rate); it used to pass silently.
     learning_rate: Rate | None = None
     # Updates a second at most; null removes the limit.
     speed: Rate | None = None
+
+    @model_validator(mode="after")
+    def _rate_is_a_number(self) -> Self:
+        if "learning_rate" in self.model_fields_set and self.learning_rate is None:
+            raise ValueError("learning_rate: must be a number above 0 (leave it out to keep it)")
+        return self
 
 
 class DescentRequest(BaseModel):
