@@ -15,7 +15,7 @@ from app.runs.errors import LimitExceeded
 from app.runs.frames import UpdateFrame, finite_or_none
 from app.runs.hub import Viewer
 from app.runs.manager import RunManager
-from app.runs.run import RunStatus
+from app.runs.run import Run, RunStatus
 from app.store import RunStore
 from tests.support.manager import with_manager
 from tests.support.runs import SMALL, engine_for
@@ -35,13 +35,21 @@ class HeldPinnedSnapshot:
         self._add(run_id, step, blob, pinned=pinned)
 
 
+async def step_held_in_wind_up(
+    manager: RunManager, store: RunStore, count: int
+) -> tuple[Run, HeldPinnedSnapshot, asyncio.Task[Run]]:
+    """A new run stepping `count` times, its worker held once the loop is over."""
+    run = await manager.create(RunConfig.model_validate(SMALL))
+    held = HeldPinnedSnapshot(store)
+    store.add_snapshot = held  # type: ignore[method-assign]
+    stepping = asyncio.create_task(manager.step(run.id, count))
+    assert await asyncio.to_thread(held.reached.wait, 10)
+    return run, held, stepping
+
+
 def test_stop_that_arrives_as_a_step_ends_stops_the_run(tmp_path: Path) -> None:
     async def scenario(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        held = HeldPinnedSnapshot(store)
-        store.add_snapshot = held  # type: ignore[method-assign]
-        stepping = asyncio.create_task(manager.step(run.id, 5))
-        assert await asyncio.to_thread(held.reached.wait, 10)
+        run, held, stepping = await step_held_in_wind_up(manager, store, 5)
         # The worker's loop is over (its count done) but it has not let go of the run yet.
         stopping = asyncio.create_task(manager.stop(run.id))
         await asyncio.sleep(0.05)
@@ -57,11 +65,7 @@ def test_stop_that_arrives_as_a_step_ends_stops_the_run(tmp_path: Path) -> None:
 
 def test_current_during_a_workers_wind_up_answers_its_last_step(tmp_path: Path) -> None:
     async def scenario(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        held = HeldPinnedSnapshot(store)
-        store.add_snapshot = held  # type: ignore[method-assign]
-        stepping = asyncio.create_task(manager.step(run.id, 3))
-        assert await asyncio.to_thread(held.reached.wait, 10)
+        run, held, stepping = await step_held_in_wind_up(manager, store, 3)
         reading = asyncio.create_task(manager.current(run))
         await asyncio.sleep(0.05)
         assert not reading.done()
@@ -184,9 +188,12 @@ def test_a_step_measures_each_test_loss_once(
         trainer = run.trainer
         assert trainer is not None
         test_loss = trainer.test_loss
-        monkeypatch.setattr(
-            trainer, "test_loss", lambda: measured.append(trainer.step) or test_loss()
-        )
+
+        def counted() -> float | None:
+            measured.append(trainer.step)
+            return test_loss()
+
+        monkeypatch.setattr(trainer, "test_loss", counted)
         await manager.step(run.id, 10)
         store.flush()
         _, _, tests = store.history(run.id)
