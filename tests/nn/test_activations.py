@@ -11,9 +11,11 @@ from app.nn.activations import HIDDEN_ACTIVATIONS, RELU, SIGMOID, SOFTMAX, TANH,
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
+
 # Overflow, division by zero and invalid results raise; underflow to 0 is the right answer
 # (e^-2000 is 0 in floating point) and numpy does not warn about it by default either.
-STRICT = {"all": "raise", "under": "ignore"}
+def strict() -> np.errstate:
+    return np.errstate(all="raise", under="ignore")
 
 
 def test_sigmoid_values() -> None:
@@ -24,7 +26,7 @@ def test_sigmoid_values() -> None:
 
 def test_sigmoid_of_huge_nets_saturates_without_warnings() -> None:
     net = np.array([[-1e4, -800.0, 800.0, 1e4]])
-    with np.errstate(**STRICT):
+    with strict():
         output = SIGMOID.function(net)
         derivative = SIGMOID.derivative(net, output)
     np.testing.assert_array_equal(output, [[0.0, 0.0, 1.0, 1.0]])
@@ -33,7 +35,7 @@ def test_sigmoid_of_huge_nets_saturates_without_warnings() -> None:
 
 def test_sigmoid_keeps_float32() -> None:
     net = np.array([[-1e4, 0.5, 1e4]], dtype=np.float32)
-    with np.errstate(**STRICT):
+    with strict():
         assert SIGMOID.function(net).dtype == np.float32
 
 
@@ -65,7 +67,7 @@ def test_derivative_matches_a_central_difference(name: str) -> None:
 
 def test_softmax_rows_sum_to_one_even_for_huge_nets() -> None:
     net = np.array([[1000.0, 999.0, -1000.0], [0.0, 0.0, 0.0]])
-    with np.errstate(**STRICT):
+    with strict():
         output = SOFTMAX.function(net)
     e = math.exp(-1.0)
     np.testing.assert_allclose(output[0], [1 / (1 + e), e / (1 + e), 0.0], rtol=1e-15, atol=1e-300)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from app.nn.activations import Array
 from app.nn.anatomy import next_update_anatomy
 from app.nn.datasets import Dataset, DatasetSpec, make_dataset
 from app.nn.trainer import Diverged, Trainer, TrainingConfig
@@ -51,8 +53,8 @@ def test_new_weights_are_what_the_update_then_makes(config: TrainingConfig, data
     dtype = trainer.network.weights[0].dtype
     for shown, real in zip(anatomy.new_weights, trainer.network.weights, strict=True):
         np.testing.assert_array_equal(np.array(shown, dtype=dtype), real)
-    for shown, real in zip(anatomy.new_biases, trainer.network.biases, strict=True):
-        np.testing.assert_array_equal(np.array(shown, dtype=dtype), real)
+    for shown_bias, real in zip(anatomy.new_biases, trainer.network.biases, strict=True):
+        np.testing.assert_array_equal(np.array(shown_bias, dtype=dtype), real)
     for shown, real in zip(anatomy.gradients, result.backward.weight_gradients, strict=True):
         np.testing.assert_array_equal(np.array(shown, dtype=dtype), real)
     assert anatomy.loss == result.batch_loss
@@ -81,7 +83,11 @@ def test_every_number_follows_the_maths(data: Dataset) -> None:
     assert anatomy.activation[0] == anatomy.x
 
     a = np.array(anatomy.x)
-    functions = [np.tanh, lambda z: np.maximum(z, 0.0), lambda z: 1 / (1 + np.exp(-z))]
+    functions: list[Callable[[Array], Array]] = [
+        np.tanh,
+        lambda z: np.maximum(z, 0.0),
+        lambda z: 1 / (1 + np.exp(-z)),
+    ]
     for layer, f in enumerate(functions):
         net = a @ np.array(anatomy.weights[layer]) + np.array(anatomy.biases[layer])
         np.testing.assert_allclose(anatomy.net[layer], net, rtol=1e-13)
@@ -118,8 +124,8 @@ def test_summed_deltas_and_gradients_cover_the_whole_batch(data: Dataset) -> Non
     forward = trainer.network.forward(data.x_train)
     backward = trainer.network.backward(forward, data.y_train)
     assert anatomy.batch_size == len(data.x_train) == 48
-    for shown, real in zip(anatomy.deltas, backward.bias_gradients, strict=True):
-        np.testing.assert_array_equal(shown, real)
+    for shown_delta, real in zip(anatomy.deltas, backward.bias_gradients, strict=True):
+        np.testing.assert_array_equal(shown_delta, real)
     for shown, real in zip(anatomy.gradients, backward.weight_gradients, strict=True):
         np.testing.assert_array_equal(shown, real)
     per_sample = [next_update_anatomy(trainer, sample=n).sample_deltas[0] for n in range(48)]

@@ -12,9 +12,12 @@ from app.nn.losses import CrossEntropy, MeanSquaredError, loss_named
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
+
 # Overflow, division by zero and invalid results raise; underflow to 0 is the right answer
 # (e^-2000 is 0 in floating point) and numpy does not warn about it by default either.
-STRICT = {"all": "raise", "under": "ignore"}
+def strict() -> np.errstate:
+    return np.errstate(all="raise", under="ignore")
+
 
 MSE = MeanSquaredError()
 CE = CrossEntropy()
@@ -96,7 +99,7 @@ def test_cross_entropy_is_finite_for_huge_nets(outputs: int) -> None:
         target = np.array([[0.0], [1.0]])  # both samples confidently wrong
     else:
         target = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    with np.errstate(**STRICT):
+    with strict():
         output = activation.function(net)
         value = CE.value(net, output, target)
         delta = CE.output_delta(net, output, target, activation, True)
@@ -109,7 +112,7 @@ def test_cross_entropy_is_finite_for_huge_nets(outputs: int) -> None:
 
 def test_cross_entropy_of_a_confident_right_answer_is_near_zero() -> None:
     net = np.array([[800.0], [-800.0]])
-    with np.errstate(**STRICT):
+    with strict():
         value = CE.value(net, SIGMOID.function(net), np.array([[1.0], [0.0]]))
     assert value == 0.0
 

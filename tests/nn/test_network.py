@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,6 +28,8 @@ from app.nn.network import Network
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 EXTENDED = np.longdouble
+# A loss: one scalar in its arrays' precision (float64, or EXTENDED for the reference).
+Loss = np.floating[Any]
 STEP = 1e-6  # truncation error ~STEP² ≈ 1e-12, rounding ~1e-19·L/STEP ≈ 1e-14
 TOLERANCE = 1e-6
 SHAPES = [(1, 1), (2, 1), (2, 3, 1), (3, 4, 2), (2, 5, 3), (3, 5, 5, 5, 2)]
@@ -71,15 +74,21 @@ def near_relu_kink(network: Network, x: Array) -> bool:
     )
 
 
-def reference_loss(name: str, net: Array, output: Array, y: Array) -> Array:
+def per_sample(losses: Array, y: Array) -> Loss:
+    """The sum of `losses` over every entry, divided by the number of samples."""
+    total: Loss = losses.sum()
+    return total / len(y)
+
+
+def reference_loss(name: str, net: Array, output: Array, y: Array) -> Loss:
     """The loss written out again, kept in the arrays' own (extended) precision."""
     if name == "mse":
-        return 0.5 * ((output - y) ** 2).sum() / len(y)
+        return 0.5 * per_sample((output - y) ** 2, y)
     if net.shape[1] == 1:  # −[y log σ(z) + (1−y) log(1−σ(z))] = log(1 + e^z) − y·z
-        return (np.logaddexp(0.0, net) - y * net).sum() / len(y)
+        return per_sample(np.logaddexp(0.0, net) - y * net, y)
     top = net.max(axis=1, keepdims=True)
     log_sum = top + np.log(np.exp(net - top).sum(axis=1, keepdims=True))
-    return (y * (log_sum - net)).sum() / len(y)
+    return per_sample(y * (log_sum - net), y)
 
 
 def extended_copy(network: Network) -> Network:
@@ -92,7 +101,7 @@ def extended_copy(network: Network) -> Network:
     )
 
 
-def loss_from_net(network: Network, layer: int, net: Array, y: Array) -> Array:
+def loss_from_net(network: Network, layer: int, net: Array, y: Array) -> Loss:
     """The loss when layer `layer + 1`'s net input is `net`: the forward pass from there on."""
     activation = network.activations[layer].function(net)
     for index in range(layer + 1, len(network.weights)):
@@ -103,7 +112,7 @@ def loss_from_net(network: Network, layer: int, net: Array, y: Array) -> Array:
     return reference_loss(network.loss.name, net, activation, y)
 
 
-def numerical_gradient(loss_of: Callable[[], Array], array: Array) -> Array:
+def numerical_gradient(loss_of: Callable[[], Loss], array: Array) -> Array:
     """Central differences of `loss_of()` with respect to every entry of `array` (in place)."""
     gradient = np.zeros(array.shape)
     for index in np.ndindex(array.shape):
@@ -123,7 +132,7 @@ def assert_gradients_match(network: Network, x: Array, y: Array) -> None:
     exact = extended_copy(network)
     x_exact, y_exact = x.astype(EXTENDED), y.astype(EXTENDED)
 
-    def loss() -> Array:
+    def loss() -> Loss:
         return loss_from_net(exact, 0, x_exact @ exact.weights[0] + bias_of(exact, 0), y_exact)
 
     for layer, weight in enumerate(exact.weights):

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from tests.reliability.support import SMALL_RUN, create_run, raw_handshake
 from tests.support.server import LiveServer
@@ -91,13 +92,13 @@ def test_token_required_for_the_stream(guarded: LiveServer) -> None:
     auth = {"authorization": f"Bearer {TOKEN}"}
     run_id = httpx.post(f"{guarded.url}/api/runs", json=SMALL_RUN, headers=auth).json()["id"]
     url = f"{guarded.ws_url}{stream_path(run_id)}"
-    for attempt in ({}, {"subprotocols": ["bearer.wrong-token"]}):
+    for subprotocols in (None, [Subprotocol("bearer.wrong-token")]):
         with pytest.raises(InvalidStatus) as refused:
-            connect(url, **attempt)  # type: ignore[arg-type]
+            connect(url, subprotocols=subprotocols)
         assert refused.value.response.status_code == 401
     with pytest.raises(InvalidStatus):
         connect(f"{url}?token={TOKEN}")
-    with connect(url, subprotocols=["bearer", f"bearer.{TOKEN}"]) as ws:  # type: ignore[list-item]
+    with connect(url, subprotocols=[Subprotocol("bearer"), Subprotocol(f"bearer.{TOKEN}")]) as ws:
         assert ws.subprotocol == "bearer"
         assert json.loads(ws.recv(timeout=10))["type"] == "state"
     with connect(url, additional_headers=auth) as ws:

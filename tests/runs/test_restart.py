@@ -51,7 +51,7 @@ def engine_weights(steps: int) -> list[np.ndarray]:
 
 def check_restarted(server: LiveServer, paused: str, running: str, steps: int) -> dict[str, Any]:
     with server, httpx.Client(base_url=server.url, timeout=30) as client:
-        runs = {run["id"]: run for run in client.get("/api/runs").json()}
+        runs: dict[str, dict[str, Any]] = {run["id"]: run for run in client.get("/api/runs").json()}
         assert set(runs) == {paused, running}
         assert runs[paused]["status"] == "paused" and runs[paused]["step"] == steps
         history = client.get(f"/api/runs/{paused}/history").json()
