@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,7 @@ class LiveServer:
         self.extra_args = list(extra_args)
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
+        self._reaper: weakref.finalize[[], LiveServer] | None = None
         self.log_path = db_path.with_suffix(".log")
 
     @property
@@ -52,11 +54,19 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self, timeout: float = 20.0) -> LiveServer:
+        if self.running:
+            raise RuntimeError(f"the server on port {self.port} is already running")
         command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--db", str(self.db_path), *self.extra_args]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        # A test that fails before stop() must not leave its server running after pytest exits.
+        self._reaper = weakref.finalize(self, self.process.kill)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -82,10 +92,13 @@ class LiveServer:
                 self.process.wait()
         code = self.process.returncode
         self.process = None
+        if self._reaper is not None:
+            self._reaper.detach()
         return code
 
     def __enter__(self) -> LiveServer:
-        return self.start()
+        # `with server.start():` and `with server:` both mean one running server.
+        return self if self.running else self.start()
 
     def __exit__(
         self,
