@@ -120,6 +120,31 @@ def torch_step(trainer: Trainer) -> Callable[[], object] | None:
     return step
 
 
+def plain_numpy_step(trainer: Trainer) -> Callable[[], object]:
+    """The baseline: the textbook numpy update (no bookkeeping, no views, no checks), written
+    out the way a tutorial MLP does it, on copies of the trainer's weights and data."""
+    weights = [w.copy() for w in trainer.network.weights]
+    biases = [b.copy() for b in trainer.network.biases]
+    x, y = trainer.data.x_train, trainer.data.y_train
+
+    def step() -> None:
+        activations = [x]
+        for weight, bias in zip(weights, biases, strict=True):
+            activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ weight + bias))))
+        out = activations[-1]
+        delta = (out - y) / len(y) * out * (1.0 - out)
+        for layer in range(len(weights) - 1, -1, -1):
+            weight_gradient = activations[layer].T @ delta
+            bias_gradient = delta.sum(axis=0)
+            if layer:
+                below = activations[layer]
+                delta = (delta @ weights[layer].T) * below * (1.0 - below)
+            weights[layer] -= RATE * weight_gradient
+            biases[layer] -= RATE * bias_gradient
+
+    return step
+
+
 def square_product(dtype: str, size: int) -> Callable[[], object]:
     a = np.random.default_rng(1).random((size, size)).astype(dtype)
     return lambda: a @ a
@@ -127,15 +152,17 @@ def square_product(dtype: str, size: int) -> Callable[[], object]:
 
 def update_row(case: Case, dtype: str, seconds: float) -> list[str]:
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(case, dtype).update}
+    steps["plain"] = plain_numpy_step(make_trainer(case, dtype))
     torch = torch_step(make_trainer(case, dtype))
     if torch is not None:
         steps["torch"] = torch
     times = fastest(steps, seconds)
-    ours = times["engine"]
+    ours, plain = times["engine"], times["plain"]
+    cells = [case.name, dtype, f"{ours * 1e6:,.1f}", f"{plain * 1e6:,.1f}", f"{ours / plain:.2f}"]
     if torch is None:
-        return [case.name, dtype, f"{ours * 1e6:,.1f}", "torch not installed", ""]
+        return [*cells, "torch not installed", ""]
     theirs = times["torch"]
-    return [case.name, dtype, f"{ours * 1e6:,.1f}", f"{theirs * 1e6:,.1f}", f"{theirs / ours:.2f}"]
+    return [*cells, f"{theirs * 1e6:,.1f}", f"{theirs / ours:.2f}"]
 
 
 def large_row(dtype: str, seconds: float) -> list[str]:
@@ -202,7 +229,8 @@ def main() -> None:
     seconds = parser.parse_args().seconds
     print(machine(), end="\n\n")
     rows = [update_row(case, dtype, seconds) for case in CASES for dtype in ("float64", "float32")]
-    header = ["network, samples", "dtype", "engine µs/update", "torch µs/update", "torch/engine"]
+    header = ["network, samples", "dtype", "engine µs/update", "plain numpy µs/update"]
+    header += ["engine/plain", "torch µs/update", "torch/engine"]
     print(table(header, rows), end="\n\n")
     large = [large_row(dtype, seconds) for dtype in ("float32", "float64")]
     header = ["network, samples", "dtype", "engine ms/update", "engine GFLOP/s"]
