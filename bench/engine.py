@@ -166,8 +166,10 @@ def update_row(case: Case, dtype: str, seconds: float) -> list[str]:
 
 
 def large_row(dtype: str, seconds: float) -> list[str]:
-    """The large network's update, torch's, and numpy's matrix-product peak, interleaved."""
+    """The large network's update, the plain numpy baseline's, torch's, and numpy's
+    matrix-product peak, interleaved."""
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(LARGE, dtype).update}
+    steps["plain"] = plain_numpy_step(make_trainer(LARGE, dtype))
     steps |= {f"peak {n}": square_product(dtype, n) for n in (1024, 2048)}
     torch = torch_step(make_trainer(LARGE, dtype))
     if torch is not None:
@@ -175,11 +177,12 @@ def large_row(dtype: str, seconds: float) -> list[str]:
     times = fastest(steps, seconds)
     peak = max(2 * n**3 / times[f"peak {n}"] / 1e9 for n in (1024, 2048))
     flops = LARGE.matmul_flops()
-    rate = flops / times["engine"] / 1e9
+    rate, plain_rate = flops / times["engine"] / 1e9, flops / times["plain"] / 1e9
     theirs = "torch not installed"
     if torch is not None:
         theirs = f"{times['torch'] * 1e3:.1f} ms, {flops / times['torch'] / 1e9:.0f} GFLOP/s"
     cells = [f"{times['engine'] * 1e3:.1f}", f"{rate:.0f}", f"{peak:.0f}", f"{rate / peak:.0%}"]
+    cells += [f"{times['plain'] * 1e3:.1f} ms, {plain_rate / peak:.0%}"]
     return [LARGE.name, dtype, *cells, theirs]
 
 
@@ -234,7 +237,8 @@ def main() -> None:
     print(table(header, rows), end="\n\n")
     large = [large_row(dtype, seconds) for dtype in ("float32", "float64")]
     header = ["network, samples", "dtype", "engine ms/update", "engine GFLOP/s"]
-    header += ["numpy matmul peak GFLOP/s", "engine share of peak", "torch"]
+    header += ["numpy matmul peak GFLOP/s", "engine share of peak"]
+    header += ["plain numpy, share of peak", "torch"]
     print(table(header, large))
 
 

@@ -112,6 +112,7 @@ class Network:
         self.weight_count = sum(w.size for w in weights)
         self._weights, self._biases = self.split(self.parameters)
         self._batch_ones = np.ones(0, dtype=self.parameters.dtype)
+        self._scaled_step = np.empty(0, dtype=self.parameters.dtype)
         listed = list(activations)
         # The loss may replace the output activation (cross-entropy applies sigmoid or softmax).
         self.activations = (*listed[:-1], loss.output_activation(listed[-1], self.layers[-1]))
@@ -230,7 +231,12 @@ class Network:
         Entry for entry it computes exactly what `update` does, so the two agree bit for bit.
         """
         count = self.parameter_count  # the biases come last, so this leaves them out if unused
-        self.parameters[:count] -= rate * step[:count]
+        # α·Δ goes into a buffer kept from update to update: a fresh temporary of a large
+        # network's size costs page faults on every update.
+        if len(self._scaled_step) != count:
+            self._scaled_step = np.empty(count, dtype=self.parameters.dtype)
+        np.multiply(step[:count], rate, out=self._scaled_step)
+        self.parameters[:count] -= self._scaled_step
 
     def copy(self) -> Network:
         # The constructor packs the arrays into a new parameter vector: a copy.
