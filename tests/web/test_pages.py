@@ -95,6 +95,25 @@ def hover_first_edge(page: Any) -> dict[str, Any]:
     }
 
 
+def weights_after_update(body: Any) -> dict[tuple[int, ...], float]:
+    """The update phase's table: (layer, i, j) -> the weight shown after the update."""
+    shown = {}
+    for row in body.locator("tr[data-l]").all():
+        key = tuple(int(row.get_attribute(f"data-{name}") or -1) for name in "lij")
+        shown[key] = float(row.locator("[data-w-after]").get_attribute("data-w-after") or "nan")
+    return shown
+
+
+def assert_api_weights_equal(
+    base_url: str, run_id: str, step: int, shown: dict[tuple[int, ...], float]
+) -> None:
+    """Every weight the page showed equals the API's at `step`."""
+    weights = api(base_url, f"/api/runs/{run_id}/weights")
+    assert weights["step"] == step
+    for (layer, i, j), value in shown.items():
+        assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
+
+
 def test_article_example_from_the_form_then_one_step(page: PageWithConsole, base_url: str) -> None:
     p = page.page
     p.goto(base_url)
@@ -174,17 +193,11 @@ def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: st
         "backward:1",
         "update:",
     ]
-    shown = {}
-    for row in body.locator("tr[data-l]").all():
-        key = tuple(int(row.get_attribute(f"data-{name}") or -1) for name in "lij")
-        shown[key] = float(row.locator("[data-w-after]").get_attribute("data-w-after") or "nan")
+    shown = weights_after_update(body)
     assert len(shown) == 2 * 4 + 4 * 4 + 4 * 1
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
-    weights = api(base_url, f"/api/runs/{run['id']}/weights")
-    assert weights["step"] == 1
-    for (layer, i, j), value in shown.items():
-        assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
+    assert_api_weights_equal(base_url, run["id"], 1, shown)
     assert page.errors == []
 
 
@@ -416,16 +429,10 @@ def test_behind_the_scenes_with_momentum_and_mini_batches(
     while "Apply" not in nxt.inner_text():
         nxt.click()
     expect(body).to_contain_text("momentum μ = 0.9")
-    shown = {}
-    for row in body.locator("tr[data-l]").all():
-        key = tuple(int(row.get_attribute(f"data-{name}") or -1) for name in "lij")
-        shown[key] = float(row.locator("[data-w-after]").get_attribute("data-w-after") or "nan")
+    shown = weights_after_update(body)
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
-    weights = api(base_url, f"/api/runs/{run['id']}/weights")
-    assert weights["step"] == 4
-    for (layer, i, j), value in shown.items():
-        assert value == pytest.approx(weights["weights"][layer][i][j], rel=1e-12, abs=1e-15)
+    assert_api_weights_equal(base_url, run["id"], 4, shown)
     assert page.errors == []
 
 
