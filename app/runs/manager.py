@@ -143,17 +143,24 @@ class RunManager:
         rate = changes.get("learning_rate")
         if rate is not None and rate != run.learning_rate:
             run.learning_rate = rate
-            if run.session is None:
+            session = run.session
+            if session is None or not session.takes_rate_changes():
                 # Idle: record it now, at the step whose next update will use it. A busy
-                # worker records it itself, at the step where it starts using it.
-                run.rate_changes.append((run.step, rate))
-                self.store.add_learning_rate_change(run.id, run.step, rate)
-                if run.trainer is not None:
-                    run.trainer.learning_rate = rate
+                # worker records it itself, at the step where it starts using it, or as it
+                # ends if it ends first (the check and the worker's close share a lock).
+                self._record_rate(run, rate)
         run.save(self.store)
         if run.session is not None:
             run.session.nudge()  # a sleeping paced loop picks up the new speed now
         return run
+
+    def _record_rate(self, run: Run, rate: float) -> None:
+        if run.trainer is not None and run.trainer.learning_rate == rate:
+            return  # a session that has just ended took it up already
+        run.rate_changes.append((run.step, rate))
+        self.store.add_learning_rate_change(run.id, run.step, rate)
+        if run.trainer is not None:
+            run.trainer.learning_rate = rate
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -85,6 +85,11 @@ class TrainingSession:
         self._wake.set()  # a paced loop serves it now, not after its next update
         return future
 
+    def takes_rate_changes(self) -> bool:
+        """Whether this session will still record a changed `run.learning_rate` itself."""
+        with self._wanted_lock:
+            return not self._closed
+
     def _serve_wanted(self) -> None:
         with self._wanted_lock:
             wanted, self._wanted = self._wanted, []
@@ -250,6 +255,11 @@ class TrainingSession:
             self._flush()
         finally:
             with self._wanted_lock:
+                # A rate PATCHed too late for this session's last update is recorded here,
+                # at the step whose next update will use it, as the manager does for an
+                # idle run; once closed, the manager records such changes itself.
+                if run.learning_rate != trainer.learning_rate:
+                    self._apply_rate()
                 self._closed = True
             self._serve_wanted()
             run.session = None

@@ -231,3 +231,53 @@ def test_weights_of_the_current_step_of_a_running_run_are_of_that_step(tmp_path:
         await manager.pause(run.id)
 
     with_manager(tmp_path, scenario)
+
+
+def test_a_rate_patched_just_before_a_pause_is_recorded_at_the_step_it_paused(
+    tmp_path: Path,
+) -> None:
+    """CI caught this race: the worker ended (paused) before its next update took the rate."""
+
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        # One update a second: the worker sleeps after its first update, so the PATCH and
+        # the pause both land while it sleeps and it never reaches another update.
+        paced = RunConfig.model_validate(SMALL | {"start": "running", "speed": 1})
+        run = await manager.create(paced)
+        while run.step < 1:
+            await asyncio.sleep(0.01)
+        manager.patch(run.id, {"learning_rate": 0.25})
+        paused_at = (await manager.pause(run.id)).step
+        assert run.rate_changes == [(paused_at, 0.25)]
+        assert run.trainer is not None and run.trainer.learning_rate == 0.25
+        store.flush()
+        assert store.learning_rate_changes(run.id) == [(paused_at, 0.25)]
+        await manager.step(run.id, 3)  # the next updates use it, once, with no second record
+        assert run.rate_changes == [(paused_at, 0.25)]
+        engine = engine_for(SMALL)
+        for _ in range(paused_at):
+            engine.update()
+        engine.learning_rate = 0.25
+        for _ in range(3):
+            engine.update()
+        served = await manager.current(run)
+        for x, y in zip(served.weights, engine.network.weights, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+    with_manager(tmp_path, scenario)
+
+
+def test_a_rate_patched_during_the_workers_wind_up_is_recorded_by_the_worker(
+    tmp_path: Path,
+) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run, held, stepping = await step_held_in_wind_up(manager, store, 4)
+        # The worker's loop is over, so no update will take the rate; the session is still
+        # attached, so the manager leaves the record to it.
+        manager.patch(run.id, {"learning_rate": 0.3})
+        held.release.set()
+        await stepping
+        assert run.rate_changes == [(4, 0.3)]
+        assert run.trainer is not None and run.trainer.learning_rate == 0.3
+        assert run.rate_at(4) == 0.3 and run.rate_at(3) == SMALL["learning_rate"]
+
+    with_manager(tmp_path, scenario)
