@@ -187,13 +187,20 @@ class Network:
     def loss_value(self, forward: ForwardPass, target: Array) -> float:
         return self.loss.value(forward.nets[-1], forward.output, target)
 
-    def backward(self, forward: ForwardPass, target: Array) -> BackwardPass:
-        """Carry the error back from the output, layer by layer (the chain rule)."""
+    def backward(
+        self, forward: ForwardPass, target: Array, gradient: Array | None = None
+    ) -> BackwardPass:
+        """Carry the error back from the output, layer by layer (the chain rule).
+
+        ∂L/∂W and ∂L/∂b are written into `gradient` (laid out like `parameters`) if given,
+        else into a new vector.
+        """
         use_derivative = self.variant == "standard"
         delta = self.loss.output_delta(
             forward.nets[-1], forward.output, target, self.activations[-1], use_derivative
         )
-        gradient = np.empty_like(self.parameters)
+        if gradient is None:
+            gradient = np.empty_like(self.parameters)
         weight_gradients, bias_gradients = self.split(gradient)
         ones = self._ones(len(delta))
         deltas = [delta]

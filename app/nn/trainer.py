@@ -49,13 +49,18 @@ class Diverged(Exception):
 
 @dataclass(frozen=True)
 class UpdateResult:
-    """One update: the step it produced, and the forward and backward pass behind it."""
+    """One update: the step it produced, and the forward and backward pass behind it.
+
+    The gradient vector (and the per-layer gradient views into it) is the trainer's own
+    buffer, written afresh by each update: copy what must outlive the next one. A new
+    vector per update costs a large network page faults on every update.
+    """
 
     step: int  # updates made so far, this one included
     batch_loss: float  # loss of the batch under the weights before the update
     batch_indices: Array | None  # rows of the training set used; None for the whole set
     forward: ForwardPass
-    backward: BackwardPass
+    backward: BackwardPass  # its gradients are overwritten by the trainer's next update
 
 
 @dataclass
@@ -116,6 +121,8 @@ class Trainer:
         self.learning_rate = config.learning_rate
         # Momentum's velocity, laid out like network.parameters; None until the first update.
         self._velocity: Array | None = None
+        # ∂L/∂θ of the latest update, laid out like network.parameters (see UpdateResult).
+        self._gradient = np.empty_like(self.network.parameters)
         # The forward pass of the whole training set under the current weights: the loss at
         # this step, and (in full-batch mode) the first half of the next update.
         self._current: ForwardPass | None = None
@@ -162,7 +169,7 @@ class Trainer:
         batch_loss = self.network.loss_value(forward, y)
         if not math.isfinite(batch_loss):
             raise Diverged(self.step, f"the loss became {batch_loss} before update {self.step + 1}")
-        backward = self.network.backward(forward, y)
+        backward = self.network.backward(forward, y, self._gradient)
         self._apply(backward)
         self.step += 1
         self._current = None
@@ -237,6 +244,7 @@ class Trainer:
         twin = copy.copy(self)
         twin.network = self.network.copy()
         twin._velocity = None if self._velocity is None else self._velocity.copy()
+        twin._gradient = np.empty_like(self._gradient)
         return twin
 
     def accuracy(self, x: Array, y: Array) -> float:

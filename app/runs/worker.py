@@ -220,9 +220,9 @@ class TrainingSession:
             "biases": [b.copy() for b in trainer.network.biases],
         }
         if result is not None:
-            # Fresh arrays every update, never written to again: no copy needed.
-            arrays["deltas"] = list(result.backward.bias_gradients)
-            arrays["gradients"] = list(result.backward.weight_gradients)
+            # The trainer rewrites its gradient buffer on every update: the frame keeps copies.
+            arrays["deltas"] = [d.copy() for d in result.backward.bias_gradients]
+            arrays["gradients"] = [g.copy() for g in result.backward.weight_gradients]
         test_loss = self._test_loss(trainer.step)
         frame = UpdateFrame(
             trainer.step, finite_or_none(loss), finite_or_none(test_loss), arrays, live, time.time()

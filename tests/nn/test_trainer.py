@@ -128,7 +128,7 @@ def test_without_momentum_an_update_is_exactly_w_minus_rate_times_gradient(
 
 def test_momentum_accumulates_a_velocity(teacher_data: Dataset) -> None:
     trainer = Trainer(replace(BASE, momentum=0.9), teacher_data)
-    first = trainer.update().backward.weight_gradients
+    first = [g.copy() for g in trainer.update().backward.weight_gradients]
     before = trainer.state().weights
     second = trainer.update().backward.weight_gradients
     for old, new, g1, g2 in zip(before, trainer.network.weights, first, second, strict=True):
@@ -266,3 +266,14 @@ def test_spiral_learned_by_a_larger_network() -> None:
     assert trainer.accuracy(data.x_test, data.y_test) >= 0.95
     test_loss = trainer.test_loss()
     assert start is not None and test_loss is not None and test_loss < 0.15 < start
+
+
+def test_a_copy_of_a_trainer_keeps_its_own_gradient_buffer(teacher_data: Dataset) -> None:
+    trainer = Trainer(BASE, teacher_data)
+    gradient = trainer.update().backward.gradient
+    kept = gradient.copy()
+    twin = trainer.copy()
+    twin.update()
+    np.testing.assert_array_equal(gradient, kept)  # the twin wrote into a buffer of its own
+    trainer.update()
+    assert not np.array_equal(gradient, kept)  # the trainer's next update rewrote its own
