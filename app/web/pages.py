@@ -6,6 +6,7 @@ page needs from the server travels in `data-` attributes on the page's root elem
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -13,9 +14,25 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = REPO_ROOT / "templates"
-STATIC_DIR = REPO_ROOT / "static"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# templates/ and static/ sit at the top of the repo (the project layout wants them there), but a
+# wheel can only carry files inside a package: pyproject.toml maps them to app/templates and
+# app/static, so `pip install .` puts them next to this package. A source checkout or an editable
+# install (`pip install -e .`) has no app/templates and reads them from the repo root instead.
+ASSET_ROOTS = (PACKAGE_DIR, PACKAGE_DIR.parent)
+
+
+def find_asset_root() -> Path | None:
+    """The first of ASSET_ROOTS holding both templates/ and static/, or None."""
+    for root in ASSET_ROOTS:
+        if (root / "templates").is_dir() and (root / "static").is_dir():
+            return root
+    return None
+
+
+ASSET_ROOT = find_asset_root()
+TEMPLATES_DIR = (ASSET_ROOT or PACKAGE_DIR) / "templates"
+STATIC_DIR = (ASSET_ROOT or PACKAGE_DIR) / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 router = APIRouter(include_in_schema=False)
@@ -23,6 +40,16 @@ router = APIRouter(include_in_schema=False)
 
 def mount_static(app: FastAPI) -> None:
     """Serve `static/` (ES modules, CSS) at `/static`; called once by the app factory."""
+    if ASSET_ROOT is None:
+        # The app factory runs outside app/cli.py's error handling, so report it the way the CLI
+        # reports its own start-up errors: one line on stderr, exit status 2, no traceback.
+        places = " nor ".join(str(root) for root in ASSET_ROOTS)
+        print(
+            f"backprop-live: the pages' templates/ and static/ are in neither {places};"
+            " reinstall backprop-live (`pip install .` from a checkout)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
