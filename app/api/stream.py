@@ -1,4 +1,4 @@
-"""The stream of one run: a state frame on connect, then update and status frames.
+"""The stream of one run: a state frame on connect, then update, status and settings frames.
 
 Two tasks per viewer: one sends what the hub queued for it (at most its frame rate while the
 run trains freely, every frame after a manual step), the other reads the client's options
@@ -145,6 +145,10 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
         if isinstance(frame, UpdateFrame):
             if frame.step <= viewer.last_step:
                 continue  # already covered by the state frame
+            if frame.learning_rate is None and frame.step > 0:
+                # The rate that made this update: its change (if any) is recorded before the
+                # update is made, so it is known by now and never changes afterwards.
+                frame.learning_rate = run.rate_at(frame.step - 1)
             message = frame.message(viewer.encoding, run.log, viewer.last_step)
             viewer.last_step = frame.step
             if frame.live:

@@ -5,6 +5,12 @@ An update frame is built by the training thread from copies of the arrays. Its b
 viewer is only `losses` (every loss since that viewer's previous frame), which is spliced onto
 the pre-serialised bytes. Viewers whose previous frame was the same share the whole message.
 
+Every update frame also says `learning_rate`, the rate that made that update (stamped by the
+stream as it sends the frame, from the run's recorded rate changes; it may differ from the
+run's current rate after a PATCH). A `settings` frame tells viewers that a PATCH changed the
+rate or the speed: `{"type": "settings", "learning_rate", "speed", "step"}`, where `step` is
+the step the run had reached then (the `state` frame carries both in its `run`).
+
 Binary encoding: uint32 little-endian header length H, H bytes of UTF-8 JSON header (the
 update frame without its arrays, plus "arrays": [[field, layer, shape], ...] in payload order),
 zero bytes up to a multiple of 4, then the arrays as float32 little-endian, row-major, one
@@ -54,6 +60,8 @@ class UpdateFrame:
     arrays: dict[str, list[Array]]  # field -> one array per layer
     live: bool
     time: float = 0.0  # wall clock (Unix seconds) when built, right after its update
+    # The rate of this update; set (once) before the first message, see `message`.
+    learning_rate: float | None = None
     _json_head: bytes | None = None
     _binary_head: bytes | None = None
     _payload: bytes | None = None
@@ -86,22 +94,28 @@ class UpdateFrame:
         self._payload = b"".join(parts)
 
     def message(self, encoding: str, log: LossLog, since: int) -> str | bytes:
-        """The frame for a viewer whose previous frame was at step `since`."""
+        """The frame for a viewer whose previous frame was at step `since`.
+
+        `losses` and `learning_rate` end the message, after the pre-serialised head: every
+        viewer gets the same rate (it is the one that made this update), so the cache holds.
+        """
         key = (encoding, since)
         cached = self._messages.get(key)
         if cached is not None:
             return cached
         self.prepare([encoding])
-        losses = dumps(log.pairs(since + 1, self.step))
+        tail = dumps(log.pairs(since + 1, self.step))
+        if self.learning_rate is not None:
+            tail += b',"learning_rate":' + dumps(finite_or_none(self.learning_rate))
         message: str | bytes
         if encoding == "binary":
             assert self._binary_head is not None and self._payload is not None
-            header = self._binary_head + losses + b"}"
+            header = self._binary_head + tail + b"}"
             padding = b"\0" * (-(4 + len(header)) % 4)
             message = struct.pack("<I", len(header)) + header + padding + self._payload
         else:
             assert self._json_head is not None
-            message = (self._json_head + losses + b"}").decode()
+            message = (self._json_head + tail + b"}").decode()
         self._messages[key] = message
         return message
 
@@ -121,7 +135,28 @@ class StatusFrame:
         return dumps(frame | {"message": self.message}).decode()
 
 
-Frame = UpdateFrame | StatusFrame
+@dataclass
+class SettingsFrame:
+    """A PATCH changed the learning rate and/or the speed; always JSON text.
+
+    `step` is the step the run had reached when the change was made: an idle run's next update
+    uses the new rate; a training run takes it up from the update after the one in progress
+    (each update frame says the rate that made it). A newer settings frame replaces one not yet
+    sent (each carries both settings whole), and neither displaces update or status frames.
+    """
+
+    learning_rate: float
+    speed: float | None
+    step: int
+    live: bool = False
+    kind = "settings"
+
+    def text(self) -> str:
+        frame = {"type": "settings", "learning_rate": self.learning_rate, "speed": self.speed}
+        return dumps(frame | {"step": self.step}).decode()
+
+
+Frame = UpdateFrame | StatusFrame | SettingsFrame
 
 
 def decode_binary(message: bytes) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 The training thread never waits for a viewer: it hands a frame to the event loop with
 `call_soon_threadsafe` and carries on. On the loop, each viewer keeps at most one live frame
 (a newer one replaces it) plus the frames of a manual step, up to a backlog; a viewer that
-cannot keep up loses frames, never the training's time, and its memory stays bounded.
+cannot keep up loses frames, never the training's time, and its memory stays bounded. Status
+frames and at most one settings frame (a newer one replaces it: each holds every setting) wait
+beside them; neither ever displaces an update frame.
 
 The thread reads `watched`, `frame_interval` and `encodings` without a lock: the loop rebinds
 them whole, and a stale value for one update only delays or adds one frame.
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 from collections import deque
 
-from app.runs.frames import ENCODINGS, Frame, StatusFrame, UpdateFrame, dumps
+from app.runs.frames import ENCODINGS, Frame, SettingsFrame, StatusFrame, UpdateFrame, dumps
 
 
 class Viewer:
@@ -39,9 +41,15 @@ class Viewer:
         if frame.live:
             # Newest wins: a live frame replaces any live frame not yet sent.
             self.pending = deque(f for f in self.pending if not f.live)
+        elif isinstance(frame, SettingsFrame):
+            # So does a settings frame: it carries the rate and the speed whole.
+            self.pending = deque(f for f in self.pending if not isinstance(f, SettingsFrame))
         self.pending.append(frame)
-        while len(self.pending) > self.backlog:
-            self._drop_oldest_update()
+        if len(self.pending) > self.backlog:
+            # The one settings frame waits beyond the backlog: it never pushes out an update.
+            limit = self.backlog + any(isinstance(f, SettingsFrame) for f in self.pending)
+            while len(self.pending) > limit:
+                self._drop_oldest_update()
         self.wakeup.set()
 
     def _drop_oldest_update(self) -> None:
@@ -99,3 +107,7 @@ class StreamHub:
 
     def publish_status(self, status: str, step: int, message: str | None) -> None:
         self.publish(StatusFrame(status, step, message))
+
+    def publish_settings(self, learning_rate: float, speed: float | None, step: int) -> None:
+        """A PATCH changed the rate or the speed: every viewer's controls follow."""
+        self.publish(SettingsFrame(learning_rate, speed, step))

@@ -136,7 +136,7 @@ class RunManager:
         await asyncio.to_thread(self.store.delete_run, run_id)
 
     def patch(self, run_id: str, changes: dict[str, float | None]) -> Run:
-        """Change the learning rate and/or speed from the next update on."""
+        """Change the learning rate and/or speed from the next update on, and tell viewers."""
         run = self.get(run_id)
         if "speed" in changes:
             run.speed = changes["speed"]
@@ -152,6 +152,8 @@ class RunManager:
         run.save(self.store)
         if run.session is not None:
             run.session.nudge()  # a sleeping paced loop picks up the new speed now
+        # Every viewer's controls follow (a `settings` frame; see app.runs.frames).
+        run.hub.publish_settings(run.learning_rate, run.speed, run.step)
         return run
 
     def _record_rate(self, run: Run, rate: float) -> None:
