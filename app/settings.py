@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     max_samples: int = Field(20_000, ge=2)
     max_step_count: int = Field(100_000, ge=1)
     max_training_runs: int = Field(8, ge=1)
+    # GET /history?points=N: buckets of a thinned history. At least 256, what the home page's
+    # sparklines may ask for.
+    max_history_points: int = Field(4096, ge=256)
 
     # The stream.
     max_viewers: int = Field(200, ge=1)

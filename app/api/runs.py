@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from app.api.deps import Manager
 from app.api.responses import OrjsonResponse
+from app.api.schemas.history import ThinnedHistoryOut
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
     DatasetOut,
@@ -18,7 +21,9 @@ from app.api.schemas.responses import (
     WeightsOut,
 )
 from app.runs.frames import finite_or_none
+from app.runs.limits import over_limit
 from app.runs.run import Run
+from app.store.thin import thin
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -135,10 +140,48 @@ async def get_dataset(run_id: str, manager: Manager) -> Response:
     return OrjsonResponse(dict(zip(names, data.arrays(), strict=True)))
 
 
-@router.get("/{run_id}/history", response_model=HistoryOut, responses=NOT_FOUND)
-async def get_history(run_id: str, manager: Manager) -> Response:
-    """The loss of every step so far, and the test loss where it was measured."""
-    steps, loss, test_loss = await manager.history(run_id)
-    changes = manager.get(run_id).rate_changes
-    content = {"steps": steps, "loss": loss, "test_loss": test_loss, "learning_rates": changes}
+@router.get(
+    "/{run_id}/history",
+    response_model=HistoryOut | ThinnedHistoryOut,
+    responses=NOT_FOUND,
+)
+async def get_history(
+    run_id: str,
+    manager: Manager,
+    points: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="thin to at most this many buckets of steps, each with its min and max"
+            " loss; above the setting max_history_points (default 4096) a 422 names it."
+            " Default: every step",
+        ),
+    ] = None,
+) -> Response:
+    """The loss of every step so far, and the test loss where it was measured.
+
+    With `points`, the same history in at most `points` buckets of consecutive steps, each with
+    its min and max train and test loss: a few hundred numbers for a small chart, however long
+    the run.
+    """
+    if points is None:
+        steps, loss, test_loss = await manager.history(run_id)
+        changes = manager.get(run_id).rate_changes
+        content = {"steps": steps, "loss": loss, "test_loss": test_loss, "learning_rates": changes}
+        return OrjsonResponse(content)
+    if points > manager.settings.max_history_points:
+        message = over_limit("points", points, "max_history_points", manager.settings)
+        error = {"type": "less_than_equal", "loc": ("query", "points"), "msg": message}
+        raise RequestValidationError([error])
+    # As manager.history does, but kept in numpy arrays: the stored losses up to the run's step,
+    # then those not flushed yet from its in-memory log.
+    run = manager.get(run_id)
+    stored = await asyncio.to_thread(manager.store.history_arrays, run.id)
+    last = run.step
+    stored = stored.up_to(last)
+    first = int(stored.steps[-1]) + 1 if len(stored.steps) else 0
+    start, tail = run.log.between(first, last)
+    history = stored.extended(start, tail, run.log.tests_between(first, last))
+    thinned = await asyncio.to_thread(thin, history, points)
+    content = {"points": points, **thinned._asdict(), "learning_rates": run.rate_changes}
     return OrjsonResponse(content)

@@ -11,7 +11,7 @@ win and there is one entry per step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -71,6 +71,104 @@ class LossGroup:
         )
 
 
+class LossArrays(NamedTuple):
+    """A run's loss history as arrays: what merge_history answers, without a Python float a step.
+
+    `loss` and `test` hold NaN where merge_history has None (absent or not finite).
+    """
+
+    steps: npt.NDArray[np.int64]  # the steps held, increasing
+    loss: npt.NDArray[np.float64]
+    test: npt.NDArray[np.float64]
+
+    def up_to(self, last_step: int) -> LossArrays:
+        """Only the steps up to `last_step`."""
+        end = int(np.searchsorted(self.steps, last_step, side="right"))
+        return LossArrays(self.steps[:end], self.loss[:end], self.test[:end])
+
+    def extended(
+        self, first_step: int, losses: Sequence[float], tests: Mapping[int, float]
+    ) -> LossArrays:
+        """These steps followed by steps first_step.. with `losses` (all after the last held).
+
+        tests: test losses by step; those outside the new steps are ignored.
+        """
+        if not losses:
+            return self
+        steps = np.arange(first_step, first_step + len(losses), dtype=np.int64)
+        loss = np.asarray(losses, dtype=np.float64)
+        test = np.full(len(losses), np.nan)
+        for step, value in tests.items():
+            if first_step <= step < first_step + len(losses):
+                test[step - first_step] = value
+        return LossArrays(
+            np.concatenate([self.steps, steps]),
+            np.concatenate([self.loss, _finite_or_nan(loss)]),
+            np.concatenate([self.test, _finite_or_nan(test)]),
+        )
+
+
+def merge_arrays(chunks: Iterable[Chunk]) -> LossArrays:
+    """The history merge_history answers, as arrays. `chunks` must come in write order."""
+    decoded = list(chunks)
+    sequential = _merge_sequential(decoded)
+    if sequential is not None:
+        return sequential
+    size = max((c.last_step + 1 for c in decoded), default=0)
+    loss, has_loss = np.full(size, np.nan), np.zeros(size, dtype=bool)
+    test, has_test = np.full(size, np.nan), np.zeros(size, dtype=bool)
+    high = -1  # no step past this one is marked yet
+    for c in decoded:
+        if c.length:
+            end = c.first_step + c.length
+            # A rewind forgets everything marked from its first step on. Clearing only up to the
+            # highest mark, not to the end of the arrays, keeps a run that never rewinds linear
+            # (to the end, 250 chunks of a million steps cleared ~125M flags: ~40 ms).
+            has_loss[c.first_step : high + 1] = False
+            has_test[c.first_step : high + 1] = False
+            loss[c.first_step : end] = np.frombuffer(c.losses, dtype=FLOAT)
+            has_loss[c.first_step : end] = True
+            high = max(high, end - 1)
+        if c.test_steps:
+            steps = np.frombuffer(c.test_steps, dtype=STEP)
+            test[steps] = np.frombuffer(c.test_losses, dtype=FLOAT)
+            has_test[steps] = True
+            high = max(high, int(steps.max()))
+    where = np.flatnonzero(has_loss | has_test)
+    if len(where) == size:  # every step held (the usual case): no copies needed
+        return LossArrays(where, _finite_or_nan(loss), _finite_or_nan(test))
+    return LossArrays(where, _finite_or_nan(loss[where]), _finite_or_nan(test[where]))
+
+
+def _merge_sequential(chunks: list[Chunk]) -> LossArrays | None:
+    """The merge of a run that never rewound, None for any other.
+
+    The usual layout: each chunk of train losses starts where the one before ended and holds
+    its test losses, increasing. Nothing overlaps, so the chunks are simply laid end to end:
+    one copy of the losses, no per-step flags (a third of the time of the general merge).
+    """
+    if not chunks:
+        return None
+    first = chunks[0].first_step
+    end = first
+    for c in chunks:
+        if not c.length or c.first_step != end or c.last_step != c.first_step + c.length - 1:
+            return None
+        end += c.length
+    test_steps = np.concatenate([np.frombuffer(c.test_steps, dtype=STEP) for c in chunks])
+    if len(test_steps) and (
+        test_steps[0] < first or test_steps[-1] >= end or np.any(test_steps[1:] <= test_steps[:-1])
+    ):
+        return None  # tests outside the train losses, repeated or out of order
+    loss = np.concatenate([np.frombuffer(c.losses, dtype=FLOAT) for c in chunks])
+    test = np.full(len(loss), np.nan)
+    test[test_steps - first] = np.concatenate(
+        [np.frombuffer(c.test_losses, dtype=FLOAT) for c in chunks]
+    )
+    steps = np.arange(first, end, dtype=np.int64)
+    return LossArrays(steps, _finite_or_nan(loss), _finite_or_nan(test))
+
+
 def merge_history(
     chunks: Iterable[Chunk],
 ) -> tuple[list[int], list[float | None], list[float | None]]:
@@ -78,24 +176,14 @@ def merge_history(
 
     `chunks` must come in write order.
     """
-    decoded = list(chunks)
-    size = max((c.last_step + 1 for c in decoded), default=0)
-    loss, has_loss = np.full(size, np.nan), np.zeros(size, dtype=bool)
-    test, has_test = np.full(size, np.nan), np.zeros(size, dtype=bool)
-    for c in decoded:
-        if c.length:
-            end = c.first_step + c.length
-            # Slicing to the end is cheap: for a run that never rewinds only this chunk lies there.
-            has_loss[c.first_step :] = False
-            has_test[c.first_step :] = False
-            loss[c.first_step : end] = np.frombuffer(c.losses, dtype=FLOAT)
-            has_loss[c.first_step : end] = True
-        if c.test_steps:
-            steps = np.frombuffer(c.test_steps, dtype=STEP)
-            test[steps] = np.frombuffer(c.test_losses, dtype=FLOAT)
-            has_test[steps] = True
-    where = np.flatnonzero(has_loss | has_test)
-    return where.tolist(), _finite_or_none(loss[where]), _finite_or_none(test[where])
+    merged = merge_arrays(chunks)
+    return merged.steps.tolist(), _finite_or_none(merged.loss), _finite_or_none(merged.test)
+
+
+def _finite_or_nan(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`values` with infinities as NaN (in place: callers hand over arrays of their own)."""
+    values[np.isinf(values)] = np.nan
+    return values
 
 
 def _finite_or_none(values: npt.NDArray[np.float64]) -> list[float | None]:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.store.errors import StoreError
-from app.store.losses import Chunk, merge_history
+from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
 from app.store.models import StoredRun
 from app.store.ops import (
     AddLearningRate,
@@ -229,6 +229,16 @@ class RunStore:
                 (run_id,),
             ).fetchall()
         return merge_history(Chunk(*row) for row in rows)
+
+    def history_arrays(self, run_id: str) -> LossArrays:
+        """What history() answers, as numpy arrays (NaN for None): cheap to thin or reduce."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT first_step, count, losses, test_steps, test_losses, last_step"
+                " FROM loss_chunks WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        return merge_arrays(Chunk(*row) for row in rows)
 
     def learning_rate_changes(self, run_id: str) -> list[tuple[int, float]]:
         """(first step using the rate, rate), by step."""

@@ -35,12 +35,6 @@ export function overlayFor(explain, phase, m) {
     edgeLayer,
     show: phase.kind === "backward" ? "delta" : "act",
     learningRate: explain.learning_rate,
-    momentum: explain.momentum || 0,
-    phase: phase.kind,
-    oldWeights: m.weights,
-    newWeights: m.newWeights,
-    step: explain.step,
-    sample: explain.sample,
-    batchSize: explain.batch_size,
+    label: `sample ${explain.sample}`,
   };
 }

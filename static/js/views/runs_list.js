@@ -1,11 +1,14 @@
 // The runs table on the home page, refreshed by polling (the home page shows many runs at a
-// glance; a stream per run would be wasteful). Sparklines refetch only when a run's step moved.
+// glance; a stream per run would be wasteful). Sparklines refetch only when a run's step moved,
+// and then only the thinned history (`?points=N`: per bucket of steps its min and max), a few
+// hundred bytes however long the run: the whole of it is tens of MB at a million steps.
 import { ApiError, del, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { drawSparkline } from "./sparkline.js";
 
 const ACTIVE = new Set(["paused", "running"]);
 const MAX_SPARKLINES = 30;
+const MAX_SPARKLINE_POINTS = 256; // the server's max_history_points is at least this
 
 export class RunsList {
   constructor(body, empty, status, { onSelect = () => {} } = {}) {
@@ -94,9 +97,11 @@ export class RunsList {
     if (!canvas) return;
     let cached = this.histories.get(run.id);
     if (!cached || cached.step !== run.step) {
+      // One bucket per two pixels: each is drawn as a stroke from its min to its max.
+      const points = Math.max(2, Math.min(MAX_SPARKLINE_POINTS, Math.floor(canvas.clientWidth / 2)));
       try {
-        const history = await get(`/api/runs/${run.id}/history`);
-        cached = { step: run.step, loss: history.loss };
+        const history = await get(`/api/runs/${run.id}/history?points=${points}`);
+        cached = { step: run.step, loss: spans(history.loss_min, history.loss_max) };
         this.histories.set(run.id, cached);
       } catch {
         return;
@@ -104,6 +109,22 @@ export class RunsList {
     }
     if (canvas.isConnected) drawSparkline(canvas, cached.loss);
   }
+}
+
+// The buckets' (min, max) pairs as one line of values, each pair entered at the end nearer the
+// previous pair (the first left at the end nearer the next), so the line runs through every
+// bucket's span and a spike shows. A lone bucket (a run at step 0) is one value, which draws
+// nothing, as before.
+function spans(mins, maxs) {
+  const pairs = mins.map((lo, k) => [lo, maxs[k]]).filter(([lo, hi]) => lo !== null && hi !== null);
+  if (pairs.length === 1) return [pairs[0][0]];
+  const values = [];
+  pairs.forEach(([lo, hi], k) => {
+    const nearer = (near) => (Math.abs(near - hi) < Math.abs(near - lo) ? [hi, lo] : [lo, hi]);
+    if (k) values.push(...nearer(values[values.length - 1]));
+    else values.push(...nearer((pairs[1][0] + pairs[1][1]) / 2).reverse());
+  });
+  return values;
 }
 
 function escapeHtml(text) {
