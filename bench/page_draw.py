@@ -1,10 +1,14 @@
 """Time one run-page frame draw in headless Chromium, for nets of ~50, 1,000 and 100,000 weights.
 
-    python bench/page_draw.py [--repeat 30]
+    python bench/page_draw.py [--repeat 30] [--part frames|steps|all]
 
 Serves the repository over a throwaway local HTTP server (no app server needed: the benchmark
 feeds synthetic frames to the page's own view modules), opens bench/page_draw.html in Debian's
 chromium and prints a table of medians and 95th percentiles in milliseconds.
+
+The second table (`--part steps`) times one loss-chart redraw (a frame's new step appended,
+then the chart drawn) with 10,000, 100,000 and 1,000,000 steps already in it, as a run left
+training for hours has; each row's ratio is against the 10,000-step row of the same run.
 """
 
 from __future__ import annotations
@@ -32,6 +36,44 @@ CHROMIUM_ARGS = [
 ]
 SIZES = [[2, 6, 5, 1], [2, 30, 30, 1], [2, 300, 300, 30, 1]]
 COLUMNS = ["json", "binary", "network", "loss", "data", "total"]
+STEP_COUNTS = [10_000, 100_000, 1_000_000]
+
+# Runs in the benchmark page (its loss canvas is sized by the run page's stylesheet). The losses
+# decay with noise and a spike every ~5,000 steps; a test loss every 10 steps, as a run has.
+LOSS_CHART_BENCH = """
+async ([counts, repeat]) => {
+  const { LossChart } = await import("/static/js/views/loss_chart.js");
+  const sorted = (xs) => xs.slice().sort((a, b) => a - b);
+  const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
+  const p95 = (xs) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const lossAt = (k) => (1 / (k + 10)) * (1 + 0.2 * rand()) * (rand() < 2e-4 ? 50 : 1);
+  const rows = [];
+  for (const count of counts) {
+    const chart = new LossChart(document.getElementById("loss-canvas"));
+    const t0 = performance.now();
+    for (let k = 0; k < count; k++) {
+      chart.train.push(k, lossAt(k));
+      if (k % 10 === 0) chart.test.push(k, lossAt(k) * 1.1);
+    }
+    const fill = performance.now() - t0;
+    const times = [];
+    for (let r = 0; r < repeat + 3; r++) {
+      const step = count + r;
+      const frame = { step, loss: lossAt(step), losses: [[step, lossAt(step)]], test_loss: null };
+      const a = performance.now();
+      chart.update(frame);
+      chart.draw();
+      const b = performance.now();
+      if (r >= 3) times.push(b - a); // warm-up: JIT and canvas allocation
+    }
+    const fill_ns = (fill / count) * 1e6;
+    rows.push({ steps: count, median: median(times), p95: p95(times), fill_ns });
+  }
+  return rows;
+}
+"""
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,21 +88,23 @@ def serve() -> http.server.ThreadingHTTPServer:
     return server
 
 
-def run(repeat: int) -> list[dict[str, Any]]:
+def run(repeat: int, sizes: list[list[int]], step_counts: list[int]) -> tuple[Any, Any]:
+    """(one row per net size, one row per step count) as the page measured them."""
     server = serve()
     url = f"http://127.0.0.1:{server.server_address[1]}/bench/page_draw.html"
-    query = f"?repeat={repeat}&sizes={json.dumps(SIZES, separators=(',', ':'))}"
+    query = f"?repeat={repeat}&sizes={json.dumps(sizes, separators=(',', ':'))}"
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url + query)
             page.wait_for_selector("body[data-done='1']", timeout=300_000)
-            results: list[dict[str, Any]] = page.evaluate("window.benchResults")
+            frames = page.evaluate("window.benchResults")
+            steps = page.evaluate(LOSS_CHART_BENCH, [step_counts, repeat]) if step_counts else []
             browser.close()
     finally:
         server.shutdown()
-    return results
+    return frames, steps
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -72,17 +116,40 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def steps_table(rows: list[dict[str, Any]]) -> str:
+    base = rows[0]["median"] or 0.1  # the timer is coarsened to 0.1 ms
+    lines = [
+        f"| steps | redraw ms | ratio to {rows[0]['steps']:,} | append ns/step |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        redraw = f"{r['median']:.2f} (p95 {r['p95']:.2f})"
+        ratio = f"{r['median'] / base:.1f}x"
+        lines.append(f"| {r['steps']:,} | {redraw} | {ratio} | {r['fill_ns']:.0f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--part", choices=["frames", "steps", "all"], default="all")
     args = parser.parse_args()
-    results = run(args.repeat)
-    print(table(results))
-    for r in results:
-        if r["note"]:
-            print(f"{r['layers']}: {r['note']}")
-    print("json/binary: decoding the stream frame; network/loss/data: update + draw of each view;")
-    print("total: the decode the page uses (json, binary past 20,000 weights) + the three draws.")
+    sizes = SIZES if args.part != "steps" else []
+    frames, steps = run(args.repeat, sizes, STEP_COUNTS if args.part != "frames" else [])
+    if frames:
+        print(table(frames))
+        for r in frames:
+            if r["note"]:
+                print(f"{r['layers']}: {r['note']}")
+        print("json/binary: decoding the stream frame; network/loss/data: update + draw of each")
+        print("view; total: the decode the page uses (json, binary past 20,000 weights) + the")
+        print("three draws.")
+    if steps:
+        if frames:
+            print()
+        print(steps_table(steps))
+        print("redraw: one step appended to the loss chart, then the chart drawn (train + test")
+        print("lines, log scale); append: filling the chart, per step.")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // Train and test loss against step, every step kept; drawn one pixel column at a time (min..max)
-// so a million steps draw as fast as a thousand and spikes stay visible. Log scale by default.
+// so spikes stay visible. Each column's min and max come from the series' min/max pyramid, so a
+// redraw costs O(pixels · log steps), not O(steps). Log scale by default.
 // One run's page draws its train and test lines; the compare page overlays one line per run.
 import { fitCanvas, niceTicks, FONT, MUTED, GRID, INK } from "../lib/canvas.js";
 import { fmt } from "../lib/format.js";
@@ -76,8 +77,8 @@ export class LossChart {
     }
     const x0 = Math.min(...drawn.map((line) => line.series.steps[0]));
     const x1 = Math.max(x0 + 1, ...drawn.map((line) => line.series.lastStep()));
-    const tf = this.log ? (v) => (v > 0 ? Math.log10(v) : NaN) : (v) => v;
-    const columns = drawn.map((line) => line.series.columns(x0, x1, plotW, tf));
+    // In log10 units on a log scale (values <= 0 left out); O(pixels · log steps) a line.
+    const columns = drawn.map((line) => line.series.columns(x0, x1, plotW, { log: this.log }));
     let lo = Infinity;
     let hi = -Infinity;
     for (const c of columns) {
