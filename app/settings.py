@@ -71,8 +71,18 @@ class Settings(BaseSettings):
     send_timeout: float = Field(10.0, gt=0)
     # After a manual step every step's frame is sent, up to this many per viewer.
     step_frame_backlog: int = Field(256, ge=1)
+    # ...and up to this many bytes per viewer (arrays and serialised messages of its queued
+    # frames): past it the oldest update frames are dropped (never a status frame, never the
+    # newest update; `losses` in the next frame sent covers the skipped steps).
+    viewer_backlog_bytes: int = Field(8 * 1024 * 1024, ge=0)
     # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
     loss_log_capacity: int = Field(1 << 18, ge=1024)
+
+    # The event loop's lag (/healthz `loop_lag_ms`): a task sleeps this long, again and again,
+    # and records how late it wakes; the figures cover the last `loop_lag_window` seconds
+    # (at most 4096 samples).
+    loop_lag_interval: float = Field(0.05, ge=0.001, le=10)
+    loop_lag_window: float = Field(60.0, gt=0, le=3600)
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod

@@ -3,25 +3,33 @@
 Frames here are ~1 MB (a 32-256-64-4 net), so a viewer that never reads fills its socket
 buffers within a few frames and the server's send to it blocks. Timings are compared as ratios
 (with and without dead viewers, on the same machine and in the same run), never as absolutes.
+During a manual step every step's frame is queued, so there the bound is the hub's byte budget
+per viewer (`viewer_backlog_bytes`), checked on a 784-128-64-10 net (~12 MB a frame).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from app.settings import Settings
 from tests.reliability.support import (
     create_run,
     raw_handshake,
@@ -180,3 +188,114 @@ def test_a_viewer_that_answers_pings_stays(server: LiveServer) -> None:
         except ConnectionClosed as error:
             raise AssertionError("a healthy viewer was dropped") from error
         assert frame["type"] == "update" and frame["step"] == 1
+
+
+# A 784-128-64-10 net: N floats in a frame (weights and gradients, biases and deltas).
+MNIST_LAYERS = [784, 128, 64, 10]
+MNIST_RUN = {
+    "layers": MNIST_LAYERS,
+    "dataset": {"kind": "teacher", "layers": [784, 8, 10], "samples": 16},
+    "batch_size": 4,
+}
+FLOATS = 2 * sum(a * b + b for a, b in itertools.pairwise(MNIST_LAYERS))
+STEPS = 300  # more than step_frame_backlog (256): the last 256 steps each get a frame
+
+
+@dataclass
+class StepWatcher:
+    """A viewer that reads everything, noting each update's step and the steps of its losses."""
+
+    url: str
+    encoding: str
+    target: int
+    steps: list[int] = field(default_factory=list)
+    loss_steps: list[int] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with connect(self.url, max_size=None) as ws:
+                ws.recv(timeout=30)  # the state frame
+                ws.send(json.dumps({"encoding": self.encoding, "fps": 60}))
+                self.ready.set()
+                while not self.steps or self.steps[-1] < self.target:
+                    frame = self.header(ws.recv(timeout=60))
+                    if frame["type"] == "update":
+                        self.steps.append(frame["step"])
+                        self.loss_steps += [step for step, _ in frame["losses"]]
+        except BaseException as error:  # reported by the test
+            self.error = error
+            self.ready.set()
+
+    @staticmethod
+    def header(message: str | bytes) -> dict[str, Any]:
+        if isinstance(message, bytes):  # binary: only the JSON header, not the arrays
+            (length,) = struct.unpack_from("<I", message)
+            message = message[4 : 4 + length]
+        frame: dict[str, Any] = orjson.loads(message)
+        return frame
+
+
+def peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss_bytes(pid))
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+def test_a_dead_viewer_during_a_big_manual_step_holds_at_most_its_byte_budget(
+    tmp_path: Path,
+) -> None:
+    budget = Settings().viewer_backlog_bytes
+    # What the hub counts for one frame (app.runs.hub.frame_bytes), at most: float64 arrays,
+    # and twice each encoding in use (JSON <= 25 bytes a number, binary 4), plus headers.
+    frame = 8 * FLOATS + 2 * (25 + 4) * FLOATS + 65536
+    viewers = 3  # the dead one and two that read
+    # Per viewer: its queue (the budget, or the one newest frame when that is bigger), the
+    # frame it is sending and the message in its socket's write buffer; besides, the hub's
+    # latest frame, the one the worker is building, and one in the loop's queue; then 32 MB
+    # for the allocator. Without the byte budget the dead viewer alone held 256 frames (~3 GB).
+    bound = viewers * (max(budget, frame) + 2 * frame) + 3 * frame + (32 << 20)
+    env = {"BACKPROP_SEND_TIMEOUT": "120"}  # the dead viewer stays for the whole step
+    with LiveServer(tmp_path / "runs.db", env=env) as server:
+        http = httpx.Client(base_url=server.url, timeout=120)
+        run_id = create_run(http, MNIST_RUN)
+        path = f"/api/runs/{run_id}/stream"
+        dead, status = raw_handshake(server, path, receive_buffer=4096)
+        assert status.startswith("HTTP/1.1 101")
+        watchers = [StepWatcher(f"{server.ws_url}{path}", e, STEPS) for e in ("json", "binary")]
+        threads = [threading.Thread(target=w.run, daemon=True) for w in watchers]
+        for thread in threads:
+            thread.start()
+        assert all(w.ready.wait(30) for w in watchers)
+        time.sleep(1.0)  # options applied, the state frames sent, the dead socket full
+        pid = server_pid(server)
+        before, peak, stop = rss_bytes(pid), [0], threading.Event()
+        sampler = threading.Thread(target=peak_rss, args=(pid, stop, peak), daemon=True)
+        sampler.start()
+        started = time.monotonic()
+        response = http.post(f"/api/runs/{run_id}/step", json={"count": STEPS})
+        took = time.monotonic() - started
+        for thread in threads:
+            thread.join(60)
+        stop.set()
+        sampler.join()
+        log = server.log_path.read_text()
+        dead.close()
+
+    growth = peak[0] - before
+    print(  # figures for docs/reliability.md (pytest -s)
+        f"step {STEPS} in {took:.1f} s; RSS MB {before >> 20} -> peak {peak[0] >> 20} "
+        f"(+{growth >> 20}, bound +{bound >> 20}); frames received "
+        f"{[len(w.steps) for w in watchers]} of {Settings().step_frame_backlog}"
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["step"] == STEPS  # training completed, never waited for a viewer
+    assert growth < bound, (growth, bound)
+    for watcher in watchers:
+        assert watcher.error is None, watcher.error
+        assert watcher.steps[-1] == STEPS
+        # Frames skipped for the budget: the losses of the next one cover their steps.
+        assert watcher.loss_steps == list(range(1, STEPS + 1)), watcher.encoding
+    assert "Traceback" not in log
