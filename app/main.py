@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.api import descent, docs, health, runs, stream
 from app.api.errors import install_error_handlers
+from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
 from app.runs.manager import RunManager
 from app.security import SecurityPolicy, install_security
@@ -24,12 +25,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
         manager = RunManager(settings, store)
+        app.state.loop_lag.start()
         try:
             await manager.start()
             app.state.manager = manager
             yield
             await manager.shutdown()
         finally:
+            await app.state.loop_lag.stop()
             store.close()
 
     app = FastAPI(
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
     install_error_handlers(app)
     install_security(app, security_policy(settings), settings.max_body_bytes, docs_paths=("/docs",))
     routers = (health.router, runs.router, descent.router, stream.router, docs.router)

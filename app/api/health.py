@@ -1,14 +1,18 @@
-"""Liveness: answers as soon as the app has started (the test harness waits on it)."""
+"""Liveness (the test harness waits on it), and how late the event loop runs (app/api/lag.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
 
-from app.api.schemas.responses import HealthOut
+from fastapi import APIRouter, Request
+
+from app.api.lag import LoopLagSampler
+from app.api.schemas.responses import HealthOut, LoopLagOut
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz() -> HealthOut:
-    return HealthOut(status="ok")
+async def healthz(request: Request) -> HealthOut:
+    sampler: LoopLagSampler = request.app.state.loop_lag
+    return HealthOut(status="ok", loop_lag_ms=LoopLagOut(**asdict(sampler.figures())))

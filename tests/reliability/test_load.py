@@ -1,9 +1,10 @@
 """The load test (#tests): 8 runs training, 50 viewers, steady REST, 60 s, loopback only.
 
 Run by `.ci/run` as `python -m pytest -m load`, not by the default quick run. It stops by
-itself: every task works until one shared deadline. Event-loop lag is measured from the client
-side, as the time /healthz takes to answer (a trivial async route: what it measures beyond a
-loopback round trip is the wait for the server's event loop); it is reported, not asserted.
+itself: every task works until one shared deadline. Event-loop lag is measured by the server
+itself (/healthz `loop_lag_ms`: how late a task sleeping 50 ms wakes, over the last 60 s, so the
+answer right after the load covers all of it) and asserted; the /healthz round trip seen by the
+client is reported too (it adds the client's own loop, crowded by 50 viewers, and the request).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +29,11 @@ RUNS, VIEWERS = 8, 50
 REST_INTERVAL = 0.05  # each of the REST clients: one request every 50 ms
 REST_CLIENTS = 4
 MEMORY_GROWTH_BOUND = 150 * 1024 * 1024  # between the end of warm-up and the end
+# The server's own loop lag p99. Measured with the training gate: 46 ms, on a machine that was
+# busy with other work too (docs/reliability.md); before the gate, eight trainers held the loop
+# for seconds (/healthz took 2.8 s at p99). 250 ms is 5x the one and a tenth of the other: it
+# fails if the loop is starved again, not because the machine is shared.
+LOOP_LAG_P99_BOUND_MS = 250.0
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Tally:
     health_ms: list[float] = field(default_factory=list)
     rss: list[tuple[float, int]] = field(default_factory=list)
     slowest: dict[str, float] = field(default_factory=dict)
+    loop_lag_ms: dict[str, Any] = field(default_factory=dict)  # the server's, at the end
 
 
 @pytest.fixture
@@ -116,6 +124,8 @@ async def load(server: LiveServer) -> tuple[Tally, list[str]]:
             prober(http, server_pid(server), deadline, tally),
         ]  # fmt: skip
         await asyncio.gather(*tasks)
+        # The window (60 s) covers the whole load: the figures are the load's.
+        tally.loop_lag_ms = (await http.get("/healthz")).json()["loop_lag_ms"]
         statuses = [(await http.get(f"/api/runs/{i}")).json()["status"] for i in ids]
         for run_id in ids:
             await http.post(f"/api/runs/{run_id}/stop")
@@ -132,10 +142,13 @@ def test_load(server: LiveServer) -> None:
     tally, statuses = asyncio.run(load(server))
     warm = [rss for at, rss in tally.rss if at >= tally.rss[0][0] + 10.0]
     growth = warm[-1] - warm[0]
+    lag = tally.loop_lag_ms
     print(
         f"\nload: {RUNS} runs, {VIEWERS} viewers, {DURATION:.0f} s: {tally.frames} frames "
         f"({tally.frames / DURATION / VIEWERS:.1f}/s a viewer), {tally.requests} REST requests; "
-        f"healthz ms p50 {percentile(tally.health_ms, 50):.1f} p99 "
+        f"server loop lag ms p50 {lag['p50']} p99 {lag['p99']} max {lag['max']} "
+        f"({lag['samples']} samples); "
+        f"healthz round trip ms p50 {percentile(tally.health_ms, 50):.1f} p99 "
         f"{percentile(tally.health_ms, 99):.1f} max {max(tally.health_ms):.1f}; RSS MB "
         f"{tally.rss[0][1] >> 20} -> {warm[0] >> 20} (10 s) -> {warm[-1] >> 20}; "
         f"errors {len(tally.errors)}; slowest REST s {tally.slowest}"
@@ -144,4 +157,7 @@ def test_load(server: LiveServer) -> None:
     assert statuses == ["running"] * RUNS
     assert growth < MEMORY_GROWTH_BOUND, growth
     assert tally.frames > VIEWERS * DURATION  # every viewer kept receiving (> 1 frame/s)
+    # Sampled every 50 ms through the whole load (a stalled loop samples less, not never).
+    assert lag["samples"] >= DURATION / 0.05 / 2, lag
+    assert lag["p99"] < LOOP_LAG_P99_BOUND_MS, lag
     assert "Traceback" not in server.log_path.read_text()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,7 @@ from app.runs.config import RunConfig
 
 StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
 Matrix = list[list[float | None]]
+RateChange = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
 class RunOut(BaseModel):
@@ -44,8 +45,12 @@ class HistoryOut(BaseModel):
     steps: list[int]
     loss: list[float | None]
     test_loss: list[float | None] = Field(description="null at steps without a test loss")
-    learning_rates: list[tuple[int, float]] = Field(
-        description="[step, rate]: the updates after `step` use `rate` (changes made by PATCH)"
+    # Arrays of two numbers rather than tuple[int, float]: a tuple's `prefixItems` is valid
+    # OpenAPI 3.1, but Schemathesis rewrites it into an invalid `items: [...]` and then cannot
+    # check the answer. The JSON sent is the same: [[103, 2.0], ...].
+    learning_rates: list[RateChange] = Field(
+        description="[step, rate] pairs, oldest first: the updates after `step` (an integer) "
+        "use `rate` (changes made by PATCH)"
     )
 
 
@@ -92,8 +97,20 @@ class DescentOut(BaseModel):
     trace: list[DescentPointOut]
 
 
+class LoopLagOut(BaseModel):
+    """How late the event loop ran: a server task sleeps `loop_lag_interval` seconds again and
+    again; each sample is how much later than due it woke. Over the last `loop_lag_window`
+    seconds; null while there is no sample yet."""
+
+    p50: float | None = Field(description="median lateness, ms")
+    p99: float | None = Field(description="99th percentile lateness, ms")
+    max: float | None = Field(description="worst lateness, ms")
+    samples: int = Field(description="samples in the window")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
+    loop_lag_ms: LoopLagOut
 
 
 class ErrorOut(BaseModel):
