@@ -1,20 +1,33 @@
-"""weights?step=k is exact: a thinned-out step is recomputed, never approximated."""
+"""weights?step=k is exact: a thinned-out step is recomputed, never approximated.
+
+Against a real server (`python -m app serve`, tests/support/server.py) on its own SQLite file:
+what is replayed is what that server's store kept, read back over HTTP.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import numpy as np
-from fastapi.testclient import TestClient
+import pytest
 
 from app.store import should_snapshot
 from tests.support.runs import SMALL, as_arrays, engine_for
+from tests.support.server import LiveServer
 
 MINI_BATCH: dict[str, Any] = SMALL | {"batch_size": 16, "momentum": 0.9, "learning_rate": 0.2}
 
 
-def weights_at(client: TestClient, run_id: str, step: int | None = None) -> dict[str, Any]:
+@pytest.fixture
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        yield http
+
+
+def weights_at(client: httpx.Client, run_id: str, step: int | None = None) -> dict[str, Any]:
     query = "" if step is None else f"?step={step}"
     answer: dict[str, Any] = client.get(f"/api/runs/{run_id}/weights{query}").json()
     return answer
@@ -27,7 +40,7 @@ def assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
             np.testing.assert_array_equal(x, y)
 
 
-def test_a_thinned_out_step_equals_an_identical_run_stepped_to_it(client: TestClient) -> None:
+def test_a_thinned_out_step_equals_an_identical_run_stepped_to_it(client: httpx.Client) -> None:
     k = 155
     assert not should_snapshot(k)
     long_run = client.post("/api/runs", json=MINI_BATCH).json()["id"]
@@ -38,7 +51,7 @@ def test_a_thinned_out_step_equals_an_identical_run_stepped_to_it(client: TestCl
     assert_same(weights_at(client, long_run, 0), weights_at(client, short_run, 0))
 
 
-def test_a_learning_rate_change_is_recorded_and_replayed_exactly(client: TestClient) -> None:
+def test_a_learning_rate_change_is_recorded_and_replayed_exactly(client: httpx.Client) -> None:
     run_id = client.post("/api/runs", json=SMALL).json()["id"]
     client.post(f"/api/runs/{run_id}/step", json={"count": 103})
     patched = client.patch(f"/api/runs/{run_id}", json={"learning_rate": 2.0}).json()
@@ -59,7 +72,7 @@ def test_a_learning_rate_change_is_recorded_and_replayed_exactly(client: TestCli
         np.testing.assert_array_equal(served, own)
 
 
-def test_patch_changes_the_rate_of_a_running_run_from_its_next_update(client: TestClient) -> None:
+def test_patch_changes_the_rate_of_a_running_run_from_its_next_update(client: httpx.Client) -> None:
     run_id = client.post("/api/runs", json=SMALL | {"start": "running"}).json()["id"]
     client.patch(f"/api/runs/{run_id}", json={"learning_rate": 0.25})
     paused = client.post(f"/api/runs/{run_id}/pause").json()
@@ -76,7 +89,7 @@ def test_patch_changes_the_rate_of_a_running_run_from_its_next_update(client: Te
         np.testing.assert_array_equal(x, y)
 
 
-def test_speed_limits_updates_a_second(client: TestClient) -> None:
+def test_speed_limits_updates_a_second(client: httpx.Client) -> None:
     run_id = client.post("/api/runs", json=SMALL | {"speed": 50}).json()["id"]
     started = time.monotonic()
     client.post(f"/api/runs/{run_id}/resume")
