@@ -95,6 +95,24 @@ def hover_first_edge(page: Any) -> dict[str, Any]:
     }
 
 
+def tip_value(tooltip: Any, role: str) -> float:
+    """The exact value behind a number of the tooltip (its data-value)."""
+    return float(tooltip.locator(f"[data-role={role}]").get_attribute("data-value"))
+
+
+def hover_until(page: Any, text: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Hover the first edge until its tooltip says `text` (the frame it needs has been drawn)."""
+    deadline = time.monotonic() + timeout
+    edge = hover_first_edge(page)
+    while text not in edge["text"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the tooltip never said {text!r}: {edge['text']}")
+        page.mouse.move(0, 0)
+        time.sleep(0.1)
+        edge = hover_first_edge(page)
+    return edge
+
+
 def weights_after_update(body: Any) -> dict[tuple[int, ...], float]:
     """The update phase's table: (layer, i, j) -> the weight shown after the update."""
     shown = {}
@@ -151,6 +169,86 @@ def test_article_example_from_the_form_then_one_step(page: PageWithConsole, base
     assert page.errors == []
 
 
+def test_hover_numbers_are_the_apis_and_multiply_out(page: PageWithConsole, base_url: str) -> None:
+    """Every number of the edge and neuron hovers is the API's, labelled with its update."""
+    run = create_run(base_url)
+    url = f"{base_url}/api/runs/{run['id']}"
+    update_1 = api(base_url, f"/api/runs/{run['id']}/explain?sample=0")  # made by the step below
+    assert update_1["step"] == 0 and update_1["learning_rate"] == 0.5
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.locator("#sample-select").select_option("0")
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+
+    edge = hover_until(p, "step applied")
+    tooltip = p.get_by_test_id("tooltip")
+    layer, i, j = edge["l"], edge["i"], edge["j"]
+    w0 = api(base_url, f"/api/runs/{run['id']}/weights?step=0")["weights"][layer][i][j]
+    w1 = api(base_url, f"/api/runs/{run['id']}/weights?step=1")["weights"][layer][i][j]
+    gradient = tip_value(tooltip, "gradient")
+    assert "(after update 1)" in edge["text"]
+    assert "update 1, made at the initial weights" in edge["text"]
+    assert tip_value(tooltip, "w") == w1
+    assert gradient == pytest.approx(update_1["gradients"][layer][i][j], rel=1e-12)
+    assert tip_value(tooltip, "rate") == 0.5
+    # −α·∂L/∂w is the step that was applied, and its factors are the ones shown.
+    assert tip_value(tooltip, "change") == -0.5 * gradient
+    assert tip_value(tooltip, "change") == pytest.approx(w1 - w0, rel=1e-9, abs=1e-15)
+    assert "×" not in edge["text"].split("step applied")[0]  # no product of unrelated factors
+    screenshot(p, "run-hover-edge")
+
+    # Another tab's PATCH: the hover keeps update 1's α and says the next update's.
+    assert httpx.patch(url, json={"learning_rate": 0.25}, timeout=10).status_code == 200
+    expect(tooltip).to_contain_text("the next update uses α = 0.25")
+    assert tip_value(tooltip, "rate") == 0.5
+    expect(p.get_by_test_id("learning-rate")).to_have_value("0.25")
+
+    # Neuron 0 of layer 1, sample 0: net, a, f′ under the weights after update 1 (the next
+    # update's forward pass, from the API), and Σₙ δ of update 1, labelled as such.
+    update_2 = api(base_url, f"/api/runs/{run['id']}/explain?sample=0")
+    assert update_2["step"] == 1 and update_2["row"] == 0
+    p.mouse.move(0, 0)
+    p.get_by_test_id("network-view").focus()
+    for _ in range(3):
+        p.keyboard.press("ArrowDown")
+    expect(tooltip).to_contain_text("neuron 0 of layer 1")
+    text = tooltip.inner_text()
+    assert "sample 0, under the weights shown (after update 1)" in text
+    assert "update 1, made at the initial weights" in text and "not sample 0's δ" in text
+    assert tip_value(tooltip, "net") == pytest.approx(update_2["net"][0][0], rel=1e-9)
+    assert tip_value(tooltip, "act") == pytest.approx(update_2["activation"][1][0], rel=1e-9)
+    assert tip_value(tooltip, "dact") == pytest.approx(update_2["derivative"][0][0], rel=1e-9)
+    assert tip_value(tooltip, "delta-sum") == pytest.approx(update_1["deltas"][0][0], rel=1e-12)
+    screenshot(p, "run-hover-neuron")
+    # The mean over samples is not f of the mean: no "a = f(net)" is claimed for it.
+    p.locator("#sample-select").select_option("mean")
+    p.get_by_test_id("network-view").focus()
+    p.keyboard.press("ArrowDown")
+    expect(tooltip).to_contain_text("mean a =")
+    assert "sigmoid(net) =" not in tooltip.inner_text()
+    assert page.errors == []
+
+
+def test_hover_under_momentum_shows_the_step_applied(page: PageWithConsole, base_url: str) -> None:
+    run = create_run(base_url, {**ARTICLE, "momentum": 0.9})
+    httpx.post(f"{base_url}/api/runs/{run['id']}/step", json={"count": 1}, timeout=10)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("step-button").click()  # update 2: its frame follows the state at step 1
+    expect(p.get_by_test_id("step-count")).to_have_text("2")
+    edge = hover_until(p, "Δw = w − w before")
+    screenshot(p, "run-hover-momentum")
+    tooltip = p.get_by_test_id("tooltip")
+    assert "−α·v" in edge["text"] and "not −α·∂L/∂w" in edge["text"]
+    assert tooltip.locator("[data-role=rate]").count() == 0  # no −α·∂L/∂w claimed as the step
+    layer, i, j = edge["l"], edge["i"], edge["j"]
+    w1 = api(base_url, f"/api/runs/{run['id']}/weights?step=1")["weights"][layer][i][j]
+    w2 = api(base_url, f"/api/runs/{run['id']}/weights?step=2")["weights"][layer][i][j]
+    assert tip_value(tooltip, "change") == pytest.approx(w2 - w1, rel=1e-12, abs=1e-18)
+    assert page.errors == []
+
+
 def test_play_for_a_second_then_pause(page: PageWithConsole, base_url: str) -> None:
     run = create_run(base_url)
     p = page.page
@@ -193,11 +291,60 @@ def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: st
         "backward:1",
         "update:",
     ]
-    shown = weights_after_update(body)
-    assert len(shown) == 2 * 4 + 4 * 4 + 4 * 1
+    after = weights_after_update(body)
+    assert len(after) == 2 * 4 + 4 * 4 + 4 * 1
+    # The hover now follows sample 0 of this update: a·δ multiplies out, and sums to ∂L/∂w.
+    explain = api(base_url, f"/api/runs/{run['id']}/explain?sample=0")
+    edge = hover_first_edge(p)
+    tooltip = p.get_by_test_id("tooltip")
+    layer, i, j = edge["l"], edge["i"], edge["j"]
+    a, delta = tip_value(tooltip, "a"), tip_value(tooltip, "delta")
+    assert a == explain["activation"][layer][i]
+    assert delta == explain["sample_deltas"][layer][j]
+    assert tip_value(tooltip, "product") == a * delta
+    assert tip_value(tooltip, "gradient") == explain["gradients"][layer][i][j]
+    assert tip_value(tooltip, "w") == explain["new_weights"][layer][i][j]
+    assert "over the 160 samples of the batch" in edge["text"]
+    screenshot(p, "run-hover-behind-the-scenes")
+    p.mouse.move(0, 0)
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
-    assert_api_weights_equal(base_url, run["id"], 1, shown)
+    assert_api_weights_equal(base_url, run["id"], 1, after)
+    assert page.errors == []
+
+
+def test_behind_the_scenes_never_applies_an_update_the_run_moved_past(
+    page: PageWithConsole, base_url: str
+) -> None:
+    """Another tab changes α, then steps: the panel says so and shows the new next update."""
+    run = create_run(base_url)
+    url = f"{base_url}/api/runs/{run['id']}"
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("bts-start").click()
+    body = p.get_by_test_id("phase-body")
+    nxt = p.get_by_test_id("phase-next")
+    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    while "Apply" not in nxt.inner_text():
+        nxt.click()
+    assert httpx.patch(url, json={"learning_rate": 0.25}, timeout=10).status_code == 200
+    expect(p.get_by_test_id("bts-stale")).to_contain_text("α is 0.25, not 0.5")
+    nxt.click()
+    expect(p.get_by_test_id("bts-reexplained")).to_contain_text("α = 0.25")
+    assert api(base_url, f"/api/runs/{run['id']}")["step"] == 0  # nothing was applied
+    expect(body).to_contain_text("α = 0.25")
+
+    httpx.post(f"{url}/step", json={"count": 1}, timeout=10)  # "another tab" steps
+    expect(p.get_by_test_id("bts-stale")).to_contain_text("at step 1, not 0")
+    screenshot(p, "run-behind-the-scenes-stale")
+    nxt.click()
+    expect(p.get_by_test_id("bts-reexplained")).to_contain_text("from step 1")
+    assert api(base_url, f"/api/runs/{run['id']}")["step"] == 1
+    after = weights_after_update(body)
+    expect(nxt).to_have_text("Apply this update ✓")
+    nxt.click()
+    p.get_by_test_id("bts-applied").wait_for()
+    assert_api_weights_equal(base_url, run["id"], 2, after)
     assert page.errors == []
 
 
@@ -324,6 +471,17 @@ def test_two_tabs_stay_in_sync(browser: Any, base_url: str) -> None:
         step = api(base_url, f"/api/runs/{run['id']}")["step"]
         for tab in (first, second):
             expect(tab.get_by_test_id("step-count")).to_have_text(f"{step:,}")
+        # A PATCH from one tab reaches the other (a settings frame): α field, speed, hover.
+        first.get_by_test_id("learning-rate").fill("0.125")
+        first.get_by_test_id("learning-rate").press("Tab")
+        expect(second.get_by_test_id("learning-rate")).to_have_value("0.125")
+        first.get_by_test_id("speed").select_option("20")
+        expect(second.get_by_test_id("speed")).to_have_value("20")
+        second.get_by_test_id("step-button").click()
+        expect(first.get_by_test_id("step-count")).to_have_text(f"{step + 1:,}")
+        edge = hover_until(first, "step applied")
+        assert tip_value(first.get_by_test_id("tooltip"), "rate") == 0.125
+        assert "next update uses" not in edge["text"]
     finally:
         context.close()
 

@@ -209,7 +209,8 @@ function commonSummary(config, diffs) {
   if (!differs.has("layers")) parts.push(showValue("layers", config.layers));
   if (!differs.has("activation")) parts.push(showValue("activation", config.activation));
   if (!differs.has("loss")) parts.push(config.loss);
-  if (!differs.has("learning_rate")) parts.push(`α = ${showValue("learning_rate", config.learning_rate)}`);
+  // The config's rate: each run's may have been changed since (PATCH); the hovers say the rate in use.
+  if (!differs.has("learning_rate")) parts.push(`starting α = ${showValue("learning_rate", config.learning_rate)}`);
   if (!differs.has("dataset.kind") && config.dataset) parts.push(`${config.dataset.kind} data`);
   return parts.length ? `Shared by every run: ${parts.join(" · ")}.` : "";
 }

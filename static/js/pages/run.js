@@ -22,13 +22,14 @@ class RunPage {
     this.$ = (id) => root.querySelector(`#${id}`);
     this.step = -1;
     this.statusEpoch = 0; // counts status frames: a REST answer must not undo a newer one
+    this.settingsEpoch = 0; // counts settings frames, likewise for α and the speed
     this.live = null; // newest {weights, biases, deltas, gradients} from the stream
     this.scrubbing = false;
     this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
     this.loss = new LossChart(this.$("loss-canvas"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
-    const epoch = () => this.statusEpoch;
+    const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });
     this.controls = new Controls(root, this.runId, { onRun, epoch });
     this.history = new HistoryScrubber(root, this.runId, {
       onSnapshot: (snap) => this.showSnapshot(snap),
@@ -68,6 +69,7 @@ class RunPage {
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
+    this.network.setTraining({ momentum: config.momentum || 0, batchSize: config.batch_size ?? null, perSampleHint: "Behind the scenes, below" });
     this.data.setModel(this.layers, this.activations);
     const ds = config.dataset || {};
     const batch = config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
@@ -98,24 +100,34 @@ class RunPage {
       this.statusEpoch++;
       return this.applyRun({ status: frame.status, message: frame.message });
     }
+    // A PATCH from this tab, another tab or a script: α field, speed and hover follow.
+    if (frame.type === "settings") {
+      this.settingsEpoch++;
+      return this.applyRun({ learning_rate: frame.learning_rate, speed: frame.speed });
+    }
   }
 
   onState(frame) {
     this.step = -1;
     this.applyRun(frame.run);
     this.loss.reset(frame.history);
-    this.setLive({ weights: matricesFrom(frame.weights), biases: vectorsFrom(frame.biases), learningRate: frame.run.learning_rate });
+    this.setLive({ step: frame.step ?? frame.run.step, weights: matricesFrom(frame.weights), biases: vectorsFrom(frame.biases) });
   }
 
+  // An update frame's deltas and gradients are those of update `step`, made with the frame's own
+  // learning_rate at the weights of the frame before (kept when it was update step − 1).
   onUpdate(frame) {
     this.showStep(frame.step, frame.loss, frame.test_loss);
     this.loss.update(frame);
+    const before = this.live && this.live.step === frame.step - 1 ? this.live.weights : null;
     this.setLive({
+      step: frame.step,
       weights: matricesFrom(frame.weights),
       biases: vectorsFrom(frame.biases),
       deltas: vectorsFrom(frame.deltas),
       gradients: matricesFrom(frame.gradients),
-      learningRate: this.run.learning_rate,
+      updateRate: frame.learning_rate ?? null,
+      previousWeights: before,
     });
   }
 
@@ -128,7 +140,7 @@ class RunPage {
 
   showSnapshot(snap) {
     this.scrubbing = true;
-    this.network.update({ ...snap, learningRate: this.run.learning_rate });
+    this.network.update(snap);
     this.data.update(snap);
   }
 
@@ -137,18 +149,24 @@ class RunPage {
     if (this.live) this.setLive(this.live);
   }
 
-  // `epoch`: the statusEpoch when a REST request was sent. If a status frame came in meanwhile
-  // (say the run diverged right after "resume"), the stream's status is newer than the answer's.
+  // `epoch`: the frame counts when a REST request was sent. If a status frame came in meanwhile
+  // (say the run diverged right after "resume"), the stream's status is newer than the answer's;
+  // so are α and the speed after a settings frame (another tab's PATCH).
   applyRun(answer, epoch) {
     const run = { ...answer };
-    if (epoch !== undefined && epoch !== this.statusEpoch) delete run.status;
+    if (epoch !== undefined && epoch.status !== this.statusEpoch) delete run.status;
+    if (epoch !== undefined && epoch.settings !== this.settingsEpoch) {
+      delete run.learning_rate;
+      delete run.speed;
+    }
     this.run = { ...this.run, ...run };
     const badge = this.$("run-status");
     badge.textContent = this.run.status;
     badge.dataset.status = this.run.status;
     this.controls.update(run);
-    if (run.learning_rate !== undefined) this.network.learningRate = run.learning_rate;
+    if (run.learning_rate !== undefined) this.network.setLearningRate(run.learning_rate);
     if (run.loss !== undefined) this.showStep(run.step, run.loss, run.test_loss);
+    this.bts.noteRun({ step: this.step, learning_rate: this.run.learning_rate });
     if (["diverged", "interrupted", "finished", "stopped"].includes(this.run.status) && this.run.message) this.notice(this.run.message);
     else if (this.run.status === "diverged") this.notice("The run diverged: the numbers overflowed. Try a smaller learning rate.");
   }
@@ -163,6 +181,7 @@ class RunPage {
     lossEl.dataset.value = loss === null ? "" : String(loss);
     if (testLoss !== undefined) this.$("test-loss-value").textContent = fmtExact(testLoss);
     this.history.update(step);
+    if (this.bts) this.bts.noteRun({ step, learning_rate: this.run.learning_rate });
   }
 
   connection(state) {

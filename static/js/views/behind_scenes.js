@@ -2,10 +2,18 @@
 // phase by phase with next/previous. The network view lights up what each phase computes; the
 // last phase applies the update on the server (POST step), so the weights that end up on the
 // server are exactly the ones shown.
+//
+// Another tab (or a script) may step the run or change α while this is open. The page notices it
+// from the stream (noteRun) and says so; Apply checks the run is still at the explained step and
+// rate before it steps (else it fetches the next update again and says why), and afterwards
+// compares the server's weights with the "new w" shown before claiming they are equal.
 import { ApiError, get, post } from "../lib/api.js";
+import { fmt, fmtInt } from "../lib/format.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { buildPhases, overlayFor } from "./phases.js";
 import { phaseHtml } from "./phase_text.js";
+
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 export class BehindTheScenes {
   constructor(root, runId, { network, onRun, epoch, isRunning }) {
@@ -23,6 +31,8 @@ export class BehindTheScenes {
     this.sampleSelect = this.q("bts-sample");
     this.explain = null;
     this.index = 0;
+    this.stale = ""; // why the explained update is no longer the run's next one ("" if it is)
+    this.applying = false;
     this.q("bts-start").addEventListener("click", () => this.start());
     this.prev.addEventListener("click", () => this.go(this.index - 1));
     this.next.addEventListener("click", () => (this.atEnd() ? this.apply() : this.go(this.index + 1)));
@@ -40,13 +50,25 @@ export class BehindTheScenes {
         const epoch = this.epoch();
         this.onRun(await post(`/api/runs/${this.runId}/pause`), epoch);
       }
-      const sample = Number(this.sampleSelect.value || 0);
-      this.explain = await get(`/api/runs/${this.runId}/explain?sample=${sample}`);
+      await this.load(Number(this.sampleSelect.value || 0));
     } catch (err) {
       this.body.textContent = `Could not explain the next update: ${err instanceof ApiError ? err.describe() : err}`;
       return;
     }
-    const e = this.explain;
+    this.go(0);
+  }
+
+  // Fetch the next update through one sample (sample 0 if that one is no longer in the batch).
+  async load(sample) {
+    let e;
+    try {
+      e = await get(`/api/runs/${this.runId}/explain?sample=${sample}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 422 && sample > 0)) throw err;
+      e = await get(`/api/runs/${this.runId}/explain?sample=0`);
+    }
+    this.explain = e;
+    this.stale = "";
     this.m = {
       weights: matricesFrom(e.weights),
       newWeights: matricesFrom(e.new_weights),
@@ -66,7 +88,6 @@ export class BehindTheScenes {
       return li;
     }));
     this.closeButton.hidden = false;
-    this.go(0);
   }
 
   atEnd() {
@@ -77,7 +98,8 @@ export class BehindTheScenes {
     if (!this.phases) return;
     this.index = Math.max(0, Math.min(this.phases.length - 1, index));
     const phase = this.phases[this.index];
-    this.body.innerHTML = `<p class="muted small">Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` + phaseHtml(this.explain, phase, this.m);
+    const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${esc(this.stale)}</p>` : "";
+    this.body.innerHTML = stale + `<p class="muted small">Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` + phaseHtml(this.explain, phase, this.m);
     this.body.dataset.phase = `${phase.kind}:${phase.layer ?? ""}`;
     [...this.list.children].forEach((li, k) => {
       li.classList.toggle("done", k < this.index);
@@ -87,34 +109,88 @@ export class BehindTheScenes {
     this.network.setOverlay(overlayFor(this.explain, phase, this.m));
     this.prev.disabled = this.index === 0;
     this.next.disabled = false;
-    this.next.textContent = this.atEnd() ? "Apply this update ✓" : "Next phase →";
+    this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : "Apply this update ✓") : "Next phase →";
+  }
+
+  // The stream says where the run is now: {step, learning_rate, status}.
+  noteRun(run) {
+    if (!this.phases || !this.explain || this.applying) return;
+    const why = changes(this.explain, run);
+    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update. ${this.atEnd() ? "Press the button below" : "On the last phase, Apply"} fetches the next update again.` : "";
+    if (stale !== this.stale) {
+      this.stale = stale;
+      this.go(this.index);
+    }
   }
 
   async apply() {
     this.next.disabled = true;
+    this.applying = true; // its own step is not "another tab's"
+    const e = this.explain;
     try {
+      // The run must still be where this update was explained, with the same α.
+      const asked = this.epoch();
+      const now = await get(`/api/runs/${this.runId}`);
+      const why = changes(e, now);
+      if (now.status === "running") {
+        this.onRun(now, asked);
+        return this.refuse(`The run is training now (started in another tab or by a script), so this update cannot be applied step by step. Pause it and press “Explain the next update”.`);
+      }
+      if (why) return await this.reload(e, why);
       const epoch = this.epoch();
       const run = await post(`/api/runs/${this.runId}/step`, { count: 1 });
       this.onRun(run, epoch);
-      this.finish(run);
+      this.finish(run, await this.differences(e, run));
     } catch (err) {
       this.next.disabled = false;
-      this.body.insertAdjacentHTML("afterbegin", `<p class="field-error">${err instanceof ApiError ? err.describe() : err}</p>`);
+      this.body.insertAdjacentHTML("afterbegin", `<p class="field-error">${esc(err instanceof ApiError ? err.describe() : err)}</p>`);
+    } finally {
+      this.applying = false;
     }
   }
 
-  finish(run) {
+  // The run moved on: show its next update instead, at the same phase, and say why.
+  async reload(old, why) {
+    await this.load(old.sample);
+    this.go(this.phases.length - 1);
+    const e = this.explain;
+    const note = `Not applied: the run changed since that update was explained (${why}). Below is the run's next update now, from step ${fmtInt(e.step)} with α = ${fmt(e.learning_rate, 6)}; press Apply to make this one.`;
+    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-reexplained">${esc(note)}</p>`);
+  }
+
+  refuse(text) {
+    this.next.disabled = false;
+    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-refused">${esc(text)}</p>`);
+  }
+
+  // "" if the server's weights after the step are the "new w" shown, else what differs.
+  async differences(e, run) {
+    if (run.step !== e.step + 1) return `the run went from step ${fmtInt(e.step)} to ${fmtInt(run.step)}: another update was made at the same time`;
+    const after = await get(`/api/runs/${this.runId}/weights?step=${e.step + 1}`);
+    if (sameNumbers(after.weights, e.new_weights) && (!e.new_biases || sameNumbers(after.biases, e.new_biases))) return "";
+    if (run.learning_rate !== e.learning_rate) return `α was changed to ${fmt(run.learning_rate, 6)} (it was ${fmt(e.learning_rate, 6)} when explained)`;
+    return "another change came in between";
+  }
+
+  finish(run, mismatch) {
     this.network.setOverlay(null);
     this.phases = null;
+    this.stale = "";
     this.list.replaceChildren();
     this.prev.disabled = true;
     this.next.disabled = true;
     this.next.textContent = "Next phase →";
     this.closeButton.hidden = true;
     const note = document.createElement("p");
-    note.className = "notice-ok";
-    note.dataset.testid = "bts-applied";
-    note.textContent = `Applied: the run is at step ${run.step} and its weights are the "new w" below. Press "Explain the next update" to follow the next one.`;
+    if (mismatch) {
+      note.className = "notice";
+      note.dataset.testid = "bts-mismatch";
+      note.textContent = `Applied one update, but the server's weights after it are not the "new w" below: ${mismatch}. The network shows the server's weights (step ${fmtInt(run.step)}). Press "Explain the next update" to follow the next one.`;
+    } else {
+      note.className = "notice-ok";
+      note.dataset.testid = "bts-applied";
+      note.textContent = `Applied: the run is at step ${fmtInt(run.step)} and its weights are the "new w" below (checked against the server's). Press "Explain the next update" to follow the next one.`;
+    }
     this.body.prepend(note);
   }
 
@@ -122,10 +198,28 @@ export class BehindTheScenes {
     this.network.setOverlay(null);
     this.phases = null;
     this.explain = null;
+    this.stale = "";
     this.list.replaceChildren();
     this.body.replaceChildren();
     this.prev.disabled = true;
     this.next.disabled = true;
     this.closeButton.hidden = true;
   }
+}
+
+// How `run` ({step, learning_rate}) differs from where update `e` was explained; "" if it does not.
+function changes(e, run) {
+  const why = [];
+  if (run.step !== undefined && run.step !== e.step) why.push(`it is at step ${fmtInt(run.step)}, not ${fmtInt(e.step)}`);
+  if (run.learning_rate !== undefined && run.learning_rate !== e.learning_rate) why.push(`α is ${fmt(run.learning_rate, 6)}, not ${fmt(e.learning_rate, 6)}`);
+  return why.join("; ");
+}
+
+// The same numbers up to rounding far below what is shown (nested lists; null = non-finite).
+function sameNumbers(a, b) {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, k) => sameNumbers(x, b[k]));
+  }
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 }

@@ -22,6 +22,8 @@ export class CompareRun {
     this.part = (role) => card.querySelector(`[data-role=${role}]`);
     this.network = new NetworkView(this.part("network"), this.part("tooltip"), this.part("note"));
     this.network.setModel(run.config.layers, layerActivations(run.config));
+    this.network.setTraining({ momentum: run.config.momentum || 0, batchSize: run.config.batch_size ?? null });
+    this.previous = null; // {step, weights} of the last frame, for the hover's Δw under momentum
     this.show(run);
   }
 
@@ -44,18 +46,27 @@ export class CompareRun {
     if (frame.type === "state") {
       this.step = -1;
       this.chart.reset(frame.history, this.line, null);
-      this.network.update({ weights: matricesFrom(frame.weights), biases: vectorsFrom(frame.biases), learningRate: frame.run.learning_rate });
+      const step = frame.step ?? frame.run.step;
+      this.previous = { step, weights: matricesFrom(frame.weights) };
+      this.network.update({ step, weights: this.previous.weights, biases: vectorsFrom(frame.biases) });
       this.show(frame.run);
     } else if (frame.type === "update") {
       this.chart.update(frame, this.line, null);
+      const weights = matricesFrom(frame.weights);
+      const before = this.previous && this.previous.step === frame.step - 1 ? this.previous.weights : null;
+      this.previous = { step: frame.step, weights };
       this.network.update({
-        weights: matricesFrom(frame.weights),
+        step: frame.step,
+        weights,
         biases: vectorsFrom(frame.biases),
         deltas: vectorsFrom(frame.deltas),
         gradients: matricesFrom(frame.gradients),
-        learningRate: this.run.learning_rate,
+        updateRate: frame.learning_rate ?? null,
+        previousWeights: before,
       });
       this.show({ step: frame.step, loss: frame.loss });
+    } else if (frame.type === "settings") {
+      this.show({ learning_rate: frame.learning_rate, speed: frame.speed });
     } else if (frame.type === "status") {
       this.statusEpoch++;
       this.show({ status: frame.status, message: frame.message });
@@ -79,6 +90,7 @@ export class CompareRun {
   show(answer) {
     const fresh = answer.step === undefined || answer.step >= this.step;
     this.run = { ...this.run, ...(fresh ? answer : { status: answer.status ?? this.run.status }) };
+    if (fresh && answer.learning_rate !== undefined) this.network.setLearningRate(answer.learning_rate);
     if (fresh && answer.step !== undefined) {
       this.step = answer.step;
       this.part("step").textContent = fmtInt(answer.step);

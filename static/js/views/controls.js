@@ -1,6 +1,7 @@
 // Play, pause, step, step ×10, stop, speed and live learning rate, plus the keyboard shortcuts
-// (space = play/pause, → = step). Buttons reflect the run's status from the stream, so every tab
-// shows the same state whichever tab pressed the button.
+// (space = play/pause, → = step). Buttons reflect the run's status from the stream, and the α field
+// and the speed follow its settings frames (sent on every PATCH), so every tab shows the same state
+// whichever tab pressed the button or changed the setting.
 import { ApiError, patch, post } from "../lib/api.js";
 
 const ACTIVE = new Set(["paused", "running"]);
@@ -12,6 +13,8 @@ export class Controls {
     this.epoch = epoch;
     this.status = "paused";
     this.busy = false;
+    this.rate = null; // the run's learning rate as last heard (REST answer or settings frame)
+    this.rateOnFocus = null;
     this.el = (id) => root.querySelector(`#${id}`);
     this.error = this.el("controls-error");
     this.el("play-button").addEventListener("click", () => this.act("resume"));
@@ -21,12 +24,18 @@ export class Controls {
     this.el("stop-button").addEventListener("click", () => this.act("stop"));
     this.el("speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
     this.el("lr").addEventListener("change", (e) => this.setLearningRate(e.target.value));
+    // A rate that came in while the field had the focus is shown once it is left unedited.
+    this.el("lr").addEventListener("focus", (e) => (this.rateOnFocus = e.target.value));
+    this.el("lr").addEventListener("blur", (e) => {
+      if (e.target.value === this.rateOnFocus && this.rate !== null) e.target.value = String(this.rate);
+    });
     document.addEventListener("keydown", (e) => this.onKey(e));
   }
 
-  // From the run object (REST) or a status frame.
+  // From the run object (REST), a status frame or a settings frame.
   update({ status, learning_rate: lr, speed }) {
     if (status) this.status = status;
+    if (lr !== undefined) this.rate = lr;
     if (lr !== undefined && document.activeElement !== this.el("lr")) this.el("lr").value = String(lr);
     if (speed !== undefined) {
       const select = this.el("speed");

@@ -1,7 +1,8 @@
 // Hover and keyboard inspection of the network view: finds the neuron or edge under the pointer
 // (or the next one with ↑/↓) and writes its numbers into the tooltip. Reads the view's state,
 // never changes it.
-import { edgeText, neuronText } from "./network_tooltip.js";
+import { fmtInt } from "../lib/format.js";
+import { afterUpdate, edgeText, edgeTextExplained, neuronText, weightsAt } from "./network_tooltip.js";
 
 export class NetworkInspector {
   constructor(view, canvas, tooltip) {
@@ -105,37 +106,79 @@ export class NetworkInspector {
   }
 
   edgeHtml(hit) {
-    const ov = this.view.overlay;
-    const act = ov ? ov.act && ov.act[hit.l] : this.view.neurons && this.view.neurons.act[hit.l];
-    const grads = ov ? ov.gradients : this.view.gradients;
-    const deltas = ov ? ov.batchDeltas : this.view.deltas;
+    const view = this.view;
+    const ov = view.overlay;
+    if (ov) return this.explainedEdgeHtml(hit, ov);
+    const prev = view.previousWeights;
     return edgeText({
       l: hit.l, i: hit.i, j: hit.j, w: hit.value,
-      gradient: grads ? grads[hit.l].get(hit.i, hit.j) : null,
-      delta: deltas ? deltas[hit.l][hit.j] : null,
-      activation: act ? act[hit.i] : null,
-      lr: ov ? ov.learningRate : this.view.learningRate,
-      sampleLabel: ov ? ov.label : this.view.sampleLabel(),
-      historical: this.view.historical && !ov,
+      step: view.step,
+      historical: view.historical,
+      gradient: view.gradients ? view.gradients[hit.l].get(hit.i, hit.j) : null,
+      rate: view.updateRate,
+      nextRate: view.learningRate,
+      momentum: view.momentum,
+      wBefore: prev ? prev[hit.l].get(hit.i, hit.j) : null,
+      batch: view.batchWords(),
+      perSample: view.perSampleHint,
+    });
+  }
+
+  // Behind the scenes: every factor is this sample's, at the weights before the update.
+  explainedEdgeHtml(hit, ov) {
+    const sampleDelta = ov.delta && ov.delta[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
+    const known = sampleDelta !== null && ov.gradients;
+    return edgeTextExplained({
+      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      phase: ov.phase,
+      wOld: ov.oldWeights[hit.l].get(hit.i, hit.j),
+      wNew: ov.newWeights[hit.l].get(hit.i, hit.j),
+      step: ov.step,
+      sample: ov.sample,
+      batchSize: ov.batchSize,
+      a: ov.act && ov.act[hit.l] ? ov.act[hit.l][hit.i] : null,
+      delta: sampleDelta,
+      gradient: known ? ov.gradients[hit.l].get(hit.i, hit.j) : null,
+      rate: ov.learningRate,
+      momentum: ov.momentum,
     });
   }
 
   neuronHtml(hit) {
-    const ov = this.view.overlay;
-    const n = this.view.neurons;
-    const pick = (arr) => (arr && arr[hit.l] ? arr[hit.l][hit.j] : null);
-    const data = ov
-      ? { net: pick(ov.net), activation: pick(ov.act), dact: pick(ov.dact), delta: pick(ov.delta) }
-      : {
-          net: n && hit.l > 0 ? n.net[hit.l - 1][hit.j] : null,
-          activation: n ? n.act[hit.l][hit.j] : null,
-          dact: n && hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null,
-          delta: this.view.deltas && hit.l > 0 && !this.view.historical ? this.view.deltas[hit.l - 1][hit.j] : null,
-        };
+    const view = this.view;
+    const ov = view.overlay;
+    const base = { l: hit.l, j: hit.j, isInput: hit.l === 0, fname: hit.l > 0 ? view.activations[hit.l - 1] : "" };
+    const pick = (arr, l = hit.l) => (arr && arr[l] ? arr[l][hit.j] : null);
+    if (ov) {
+      const sampleDelta = pick(ov.delta);
+      return neuronText({
+        ...base,
+        values: { net: pick(ov.net), activation: pick(ov.act), dact: pick(ov.dact) },
+        mean: 0,
+        sample: ov.sample,
+        where: `in this update's forward pass (at ${weightsAt(ov.step)})`,
+        sampleDelta,
+        deltaSum: sampleDelta !== null && ov.batchDeltas ? pick(ov.batchDeltas, hit.l - 1) : null,
+        sumNote: `   (over the ${ov.batchSize} samples of the batch)`,
+        deltaNote: hit.l > 0 && sampleDelta === null ? "δ: once the backward pass reaches this layer" : "",
+      });
+    }
+    const n = view.neurons;
+    const withDelta = hit.l > 0 && view.deltas && !view.historical;
+    let deltaNote = "";
+    if (hit.l > 0 && !withDelta) deltaNote = view.historical ? "δ: not kept for past steps" : "δ: shown once an update is made here (step or play)";
+    const mean = view.sample === "mean" ? view.meanCount() : 0;
+    const hint = view.perSampleHint ? `; one sample's δ is in ${view.perSampleHint}` : "";
     return neuronText({
-      l: hit.l, j: hit.j, isInput: hit.l === 0, ...data,
-      fname: hit.l > 0 ? this.view.activations[hit.l - 1] : "",
-      sampleLabel: ov ? ov.label : this.view.sampleLabel(),
+      ...base,
+      values: n ? { net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null, activation: n.act[hit.l][hit.j], dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null } : null,
+      mean,
+      sample: view.sample,
+      where: `under the weights shown (${afterUpdate(view.step)})`,
+      deltaHead: `<b>update ${fmtInt(view.step)}</b>, made at ${weightsAt(view.step - 1)}, on ${view.batchWords()}:`,
+      deltaSum: withDelta ? view.deltas[hit.l - 1][hit.j] : null,
+      sumNote: mean ? "   (a sum over that batch)" : `   (a sum over that batch, not sample ${view.sample}'s δ${hint})`,
+      deltaNote,
     });
   }
 }

@@ -22,7 +22,13 @@ export class NetworkView {
     this.biases = null;
     this.deltas = null;
     this.gradients = null;
-    this.learningRate = 0;
+    this.step = 0; // the update that made the weights shown (0: the initial weights)
+    this.updateRate = null; // the α of that update (deltas and gradients are its own)
+    this.previousWeights = null; // the weights before it, when that frame came too
+    this.learningRate = null; // the α of the next update
+    this.momentum = 0;
+    this.batchSize = null; // null: the whole training set
+    this.perSampleHint = null; // where the page shows one sample's δ and a·δ (run page)
     this.samples = [];
     this.sample = "mean";
     this.neurons = null; // {net, act, dact} for the chosen sample, recomputed when weights change
@@ -55,19 +61,43 @@ export class NetworkView {
     this.invalidate();
   }
 
-  // frame: {weights: Matrix[], biases: Float64Array[], deltas?, gradients?, learningRate?}
+  // How the run updates, for the hover's words: {momentum, batchSize (null: full batch), perSampleHint}.
+  setTraining({ momentum = 0, batchSize = null, perSampleHint = null }) {
+    Object.assign(this, { momentum, batchSize, perSampleHint });
+  }
+
+  // frame: {step, weights: Matrix[], biases: Float64Array[], deltas?, gradients?, updateRate?
+  // (the α that made them), previousWeights? (the weights after step − 1), historical?}
   update(frame) {
     if (frame.weights) this.weights = frame.weights;
     if (frame.biases) this.biases = frame.biases;
+    if (frame.step !== undefined) this.step = frame.step;
     this.deltas = frame.deltas || null;
     this.gradients = frame.gradients || null;
-    if (frame.learningRate !== undefined) this.learningRate = frame.learningRate;
+    this.updateRate = frame.updateRate ?? null;
+    this.previousWeights = frame.previousWeights || null;
     this.historical = Boolean(frame.historical);
     this.invalidate();
   }
 
-  // Behind the scenes takes over the colouring: {weights, act, net, dact, delta (per layer or null),
-  // activeLayer, edgeLayer, label}.
+  // The α of the next update (from the run, a PATCH, or another tab's PATCH).
+  setLearningRate(rate) {
+    this.learningRate = rate;
+    this.inspector.refresh();
+  }
+
+  // The batch of update `step`, as the trainer picks it: epochs of ⌈n / size⌉ batches, the last
+  // one smaller when size does not divide n.
+  batchWords(step = this.step) {
+    const n = this.samples.length;
+    const size = this.batchSize;
+    if (!n) return size ? `its mini-batch (of at most ${size} samples)` : "the whole training set";
+    if (!size || size >= n) return `the whole training set (${n} samples)`;
+    const position = (step - 1) % Math.ceil(n / size);
+    return `its mini-batch of ${Math.min(size, n - position * size)} samples`;
+  }
+
+  // Behind the scenes takes over the colouring and the hover: see phases.js overlayFor.
   setOverlay(overlay) {
     this.overlay = overlay;
     this.scheduler.request();
@@ -76,10 +106,6 @@ export class NetworkView {
   invalidate() {
     this.neurons = null;
     this.scheduler.request();
-  }
-
-  sampleLabel() {
-    return this.sample === "mean" ? `mean over ${this.meanCount()} samples` : `sample ${this.sample}`;
   }
 
   meanCount() {

@@ -35,6 +35,12 @@ export function overlayFor(explain, phase, m) {
     edgeLayer,
     show: phase.kind === "backward" ? "delta" : "act",
     learningRate: explain.learning_rate,
-    label: `sample ${explain.sample}`,
+    momentum: explain.momentum || 0,
+    phase: phase.kind,
+    oldWeights: m.weights,
+    newWeights: m.newWeights,
+    step: explain.step,
+    sample: explain.sample,
+    batchSize: explain.batch_size,
   };
 }
