@@ -54,7 +54,9 @@ async def stream(
         count = len(run.hub.viewers) + 1
         await refuse(websocket, 429, over_limit("viewers", count, "max_viewers", settings))
         return
-    viewer = Viewer(settings.default_fps, "json", settings.step_frame_backlog)
+    viewer = Viewer(
+        settings.default_fps, "json", settings.step_frame_backlog, settings.viewer_backlog_bytes
+    )
     # Counted before the handshake's await, so viewers connecting at once cannot all pass
     # max_viewers; and before the state frame, so no frame after it is missed.
     run.hub.add(viewer)

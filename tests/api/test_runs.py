@@ -178,7 +178,9 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
 
 
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    answer = client.get("/healthz").json()
+    assert answer["status"] == "ok"
+    assert set(answer["loop_lag_ms"]) == {"p50", "p99", "max", "samples"}
 
 
 def test_explain_shows_the_next_update_without_making_it(client: TestClient) -> None:

@@ -74,3 +74,31 @@ def test_a_run_deleted_during_the_handshake_closes_the_stream_as_not_found(
         assert not run.hub.viewers
 
     with_manager(tmp_path, scenario)
+
+
+class HeldOpen(SlowHandshake):
+    """Accepted at once; stays connected, silent, until `release` is set."""
+
+    async def accept(self) -> None:
+        return None
+
+    async def receive(self) -> dict[str, Any]:
+        await self.release.wait()
+        return {"type": "websocket.disconnect"}
+
+
+def test_each_viewer_takes_its_byte_budget_from_the_settings(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        settings = Settings(db_path=store.path, viewer_backlog_bytes=12_345, step_frame_backlog=7)
+        release = asyncio.Event()
+        socket = HeldOpen(release)
+        task = asyncio.create_task(stream(socket, run.id, manager, settings))  # type: ignore[arg-type]
+        while not run.hub.viewers:
+            await asyncio.sleep(0.01)
+        [viewer] = run.hub.viewers
+        assert (viewer.backlog_bytes, viewer.backlog) == (12_345, 7)
+        release.set()
+        await task
+
+    with_manager(tmp_path, scenario)
