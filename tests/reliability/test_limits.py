@@ -55,7 +55,11 @@ def bystander(http: httpx.Client) -> str:
 
 @pytest.fixture(scope="module")
 def watcher(server: LiveServer, bystander: str) -> Iterator[ClientConnection]:
-    with connect(f"{server.ws_url}/api/runs/{bystander}/stream") as ws:
+    # An unbounded queue: the tests read this viewer only now and then, and with the default
+    # 16 messages the client stops reading the socket, so at teardown its close handshake
+    # waited the whole 10 s close_timeout behind the unread frames.
+    url = f"{server.ws_url}/api/runs/{bystander}/stream"
+    with connect(url, max_queue=None) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "state"
         yield ws
 
