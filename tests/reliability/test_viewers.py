@@ -64,14 +64,19 @@ class Watcher:
     url: str
     arrivals: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
     def run(self) -> None:
-        with connect(self.url, max_size=None) as ws:
-            ws.send(json.dumps({"fps": 10}))
-            while not self.stop.is_set():
-                frame = json.loads(ws.recv(timeout=10))
-                if frame["type"] == "update":
-                    self.arrivals.append(time.monotonic())
+        """Read until `stop` is set; set it before the run stops, whose status frame ends it."""
+        try:
+            with connect(self.url, max_size=None) as ws:
+                ws.send(json.dumps({"fps": 10}))
+                while not self.stop.is_set():
+                    frame = json.loads(ws.recv(timeout=10))
+                    if frame["type"] == "update":
+                        self.arrivals.append(time.monotonic())
+        except BaseException as error:  # reported by the test
+            self.error = error
 
     def frames_between(self, start: float, end: float) -> int:
         return sum(start <= t < end for t in self.arrivals)
@@ -130,8 +135,10 @@ def test_dead_viewers_cost_bounded_memory_are_dropped_and_slow_nobody(server: Li
     # Each dead socket is reset by the server: send deadline, then the grace to drain.
     dropped = wait_for(lambda: all(tcp_state(s) == TCP_CLOSE for s in dead), 10 + 2 * SEND_TIMEOUT)
     memory_after = rss_bytes(server_pid(server))
-    http.post(f"/api/runs/{run_id}/stop")
+    # Stop the watcher first: set after the stop, it was missed whenever the watcher had read
+    # the run's last frames already, and then waited 10 s for a frame that never came.
     watcher.stop.set()
+    http.post(f"/api/runs/{run_id}/stop")
     thread.join(15)
 
     print(  # figures for docs/reliability.md (pytest -s)
@@ -147,6 +154,7 @@ def test_dead_viewers_cost_bounded_memory_are_dropped_and_slow_nobody(server: Li
     assert rate_during >= 0.5 * rate_before, (rate_before, rate_during)
     assert frames_during >= 0.6 * frames_before, (frames_before, frames_during)
     assert frames_before >= 15  # the watcher really was receiving ~10 frames a second
+    assert not thread.is_alive() and watcher.error is None, watcher.error
     for sock in dead:
         sock.close()
 
