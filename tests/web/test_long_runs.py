@@ -201,9 +201,7 @@ def test_loss_chart_draws_a_long_run_in_log_and_linear(blank: Any) -> None:
           const out = {};
           for (const log of [true, false, true]) {
             chart.setLog(log);
-            const t = performance.now();
             chart.draw();
-            out[`${log}-ms`] = performance.now() - t;
             out[String(log)] = inked();
           }
           out.points = canvas.dataset.points;
@@ -212,8 +210,7 @@ def test_loss_chart_draws_a_long_run_in_log_and_linear(blank: Any) -> None:
     )
     assert result["points"] == "300000"
     assert result["true"] > 1000 and result["false"] > 1000
-    # A scan of 300k points took ~15 ms here; the pyramid ~1 ms. Generous for a loaded machine.
-    assert result["false-ms"] < 200
+    # How fast it draws is measured by bench/page_draw.py, never asserted in a test.
 
 
 def test_home_page_sparklines_ask_for_thinned_history(page: PageWithConsole, base_url: str) -> None:
