@@ -26,6 +26,7 @@ from app.nn.activations import RELU, Activation, Array, activation_named
 from app.nn.losses import Loss, loss_named
 
 VARIANTS = ("standard", "no_activation_derivative")
+DESCENT_BLOCK = 65_536  # parameters updated at a time by `descend` (256 KB of float32)
 DTYPES = ("float64", "float32")
 
 
@@ -232,18 +233,30 @@ class Network:
             for bias, step in zip(self.biases, bias_steps, strict=True):
                 bias -= rate * step
 
-    def descend(self, step: Array, rate: float) -> None:
-        """The same update for a flat step laid out like `parameters`, in one numpy call.
+    def descend(self, step: Array, rate: float) -> float:
+        """The same update for a flat step laid out like `parameters`; returns the sum of the
+        updated parameters, which is finite exactly when every one of them is (inf and nan
+        both survive a sum), so the trainer checks for divergence without another pass.
 
         Entry for entry it computes exactly what `update` does, so the two agree bit for bit.
         """
         count = self.parameter_count  # the biases come last, so this leaves them out if unused
-        # α·Δ goes into a buffer kept from update to update: a fresh temporary of a large
-        # network's size costs page faults on every update.
-        if len(self._scaled_step) != count:
-            self._scaled_step = np.empty(count, dtype=self.parameters.dtype)
-        np.multiply(step[:count], rate, out=self._scaled_step)
-        self.parameters[:count] -= self._scaled_step
+        # Block by block, so each block of α·Δ is still in the CPU cache when it is subtracted
+        # and the result when it is summed: three whole-vector passes of a large network each
+        # go out to memory (1024-wide float32: 2.1 ms a descent, 1.5 ms in blocks). The α·Δ
+        # buffer is kept from update to update: a fresh one costs page faults every update.
+        block = min(count, DESCENT_BLOCK)
+        if len(self._scaled_step) != block:
+            self._scaled_step = np.empty(block, dtype=self.parameters.dtype)
+        total = 0.0
+        for start in range(0, count, block):
+            stop = min(start + block, count)
+            scaled = self._scaled_step[: stop - start]
+            np.multiply(step[start:stop], rate, out=scaled)
+            updated = self.parameters[start:stop]
+            updated -= scaled
+            total += float(updated.sum())
+        return total
 
     def copy(self) -> Network:
         # The constructor packs the arrays into a new parameter vector: a copy.

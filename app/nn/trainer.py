@@ -170,28 +170,28 @@ class Trainer:
         if not math.isfinite(batch_loss):
             raise Diverged(self.step, f"the loss became {batch_loss} before update {self.step + 1}")
         backward = self.network.backward(forward, y, self._gradient)
-        self._apply(backward)
+        parameter_sum = self._apply(backward)
         self.step += 1
         self._current = None
-        self._check_weights()
+        self._check_weights(parameter_sum)
         return UpdateResult(self.step, batch_loss, indices, forward, backward)
 
-    def _apply(self, backward: BackwardPass) -> None:
+    def _apply(self, backward: BackwardPass) -> float:
+        """θ ← θ − α·∂L/∂θ (or the momentum form); returns the sum of the new parameters."""
         momentum = self.config.momentum
         if not momentum:
-            self.network.descend(backward.gradient, self.learning_rate)
-            return
+            return self.network.descend(backward.gradient, self.learning_rate)
         # v ← μ·v + ∂L/∂θ, then θ ← θ − α·v, for all parameters θ at once.
         if self._velocity is None:
             self._velocity = np.zeros_like(self.network.parameters)
         self._velocity *= momentum
         self._velocity += backward.gradient
-        self.network.descend(self._velocity, self.learning_rate)
+        return self.network.descend(self._velocity, self.learning_rate)
 
-    def _check_weights(self) -> None:
-        # One sum over every parameter: inf and nan both survive a sum (and a sum that
-        # overflows means weights near 1e308, diverged anyway), so this catches any bad entry.
-        total = float(self.network.parameters.sum())
+    def _check_weights(self, total: float) -> None:
+        # `total` sums every parameter: inf and nan both survive a sum (and a sum that
+        # overflows means weights near the dtype's maximum, diverged anyway), so a single bad
+        # entry makes it non-finite.
         if not math.isfinite(total):
             raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
 

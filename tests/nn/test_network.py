@@ -22,7 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.nn.activations import Array
-from app.nn.network import Network
+from app.nn.network import DESCENT_BLOCK, Network
 
 # numpy reports overflow, invalid values and division by zero as RuntimeWarning.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -397,3 +397,27 @@ def test_descend_on_the_flat_gradient_equals_the_per_layer_update(bias: bool) ->
     twin.update(backward.weight_gradients, backward.bias_gradients, 0.7)
     np.testing.assert_array_equal(network.parameters, twin.parameters)
     assert network.parameter_count == (network.parameters.size if bias else 20)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_descend_in_blocks_equals_the_per_layer_update_and_sums_the_result(bias: bool) -> None:
+    # 400·400 + 400·2 weights: several blocks of DESCENT_BLOCK and a partial last one.
+    network, x, y = random_problem((400, 400, 2), ["tanh", "sigmoid"], "mse", bias, seed=5)
+    assert network.parameter_count > 2 * DESCENT_BLOCK
+    backward = network.backward(network.forward(x), y)
+    twin = network.copy()
+    total = network.descend(backward.gradient, 0.3)
+    twin.update(backward.weight_gradients, backward.bias_gradients, 0.3)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
+    counted = network.parameters[: network.parameter_count]
+    assert total == pytest.approx(float(counted.sum()), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_descend_reports_a_non_finite_parameter_in_any_block(bad: float) -> None:
+    network, _, _ = random_problem((400, 400, 2), ["tanh", "sigmoid"], "mse", True, seed=6)
+    for index in (0, DESCENT_BLOCK + 7, network.parameter_count - 1):
+        step = np.zeros_like(network.parameters)
+        step[index] = bad
+        assert not math.isfinite(network.copy().descend(step, 1.0)), index
+    assert math.isfinite(network.copy().descend(np.zeros_like(network.parameters), 1.0))

@@ -134,10 +134,12 @@ def test_an_update_that_overflows_the_weights_ends_history_at_its_step(tmp_path:
         network = run.trainer.network
         descend = network.descend
 
-        def overflow_at_update_3(step: Any, rate: float) -> None:
-            descend(step, rate)
+        def overflow_at_update_3(step: Any, rate: float) -> float:
+            total = descend(step, rate)
             if run.trainer is not None and run.trainer.step == 2:
                 network.parameters[0] = np.inf  # the loss before it was finite
+                total = float(network.parameters.sum())
+            return total
 
         network.descend = overflow_at_update_3  # type: ignore[method-assign]
         stepped = await manager.step(run.id, 10)
