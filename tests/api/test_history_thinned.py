@@ -79,9 +79,15 @@ def assert_matches_the_full_history(client: TestClient, run_id: str) -> dict[str
 
 
 def test_buckets_hold_numpys_min_and_max_over_the_full_history(tmp_path: Path) -> None:
-    # Flushes 5 s apart: until the explicit flush below, the newest losses are only in the
-    # run's in-memory log, and the thinned answer must take them from there.
-    with TestClient(create_app(settings(tmp_path, flush_interval=5))) as client:
+    # Until the explicit flush in check_against_numpy, the newest losses must be only in the
+    # run's in-memory log, and the thinned answer must take them from there. The store's writer
+    # waits its flush interval between batches unless a flush wakes it: after this flush it
+    # waits an hour, so the last steps' losses cannot land before the test looks (with the
+    # setting's 5 s at most, on a slow machine they could, just before the check).
+    with TestClient(create_app(settings(tmp_path))) as client:
+        store = client.app.state.manager.store  # type: ignore[attr-defined]
+        store.flush_interval = 3600.0
+        store.flush()
         check_against_numpy(client)
 
 
