@@ -262,8 +262,12 @@ def test_play_for_a_second_then_pause(page: PageWithConsole, base_url: str) -> N
     step = int(p.get_by_test_id("step-count").inner_text().replace(",", ""))
     assert step > 1
     chart = p.get_by_test_id("loss-chart")
-    wait_until(lambda: int(chart.get_attribute("data-points") or 0) > 1, what="loss points")
-    assert int(chart.get_attribute("data-points") or 0) >= step
+    # The chart counts its points when it redraws (next animation frame), which may come just
+    # after the status shows "paused": wait for that redraw rather than read the count once.
+    wait_until(
+        lambda: int(chart.get_attribute("data-points") or 0) >= step,
+        what=f"the loss of every one of {step} steps charted",
+    )
     assert page.errors == []
 
 
