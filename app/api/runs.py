@@ -173,15 +173,8 @@ async def get_history(
         message = over_limit("points", points, "max_history_points", manager.settings)
         error = {"type": "less_than_equal", "loc": ("query", "points"), "msg": message}
         raise RequestValidationError([error])
-    # As manager.history does, but kept in numpy arrays: the stored losses up to the run's step,
-    # then those not flushed yet from its in-memory log.
-    run = manager.get(run_id)
-    stored = await asyncio.to_thread(manager.store.history_arrays, run.id)
-    last = run.step
-    stored = stored.up_to(last)
-    first = int(stored.steps[-1]) + 1 if len(stored.steps) else 0
-    start, tail = run.log.between(first, last)
-    history = stored.extended(start, tail, run.log.tests_between(first, last))
+    history = await manager.history_arrays(run_id)
     thinned = await asyncio.to_thread(thin, history, points)
-    content = {"points": points, **thinned._asdict(), "learning_rates": run.rate_changes}
+    changes = manager.get(run_id).rate_changes
+    content = {"points": points, **thinned._asdict(), "learning_rates": changes}
     return OrjsonResponse(content)

@@ -222,23 +222,21 @@ class RunStore:
 
     def history(self, run_id: str) -> tuple[list[int], list[float | None], list[float | None]]:
         """Steps, train losses and test losses (None where absent or not finite), one per step."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT first_step, count, losses, test_steps, test_losses, last_step"
-                " FROM loss_chunks WHERE run_id = ? ORDER BY id",
-                (run_id,),
-            ).fetchall()
-        return merge_history(Chunk(*row) for row in rows)
+        return merge_history(self._loss_chunks(run_id))
 
     def history_arrays(self, run_id: str) -> LossArrays:
         """What history() answers, as numpy arrays (NaN for None): cheap to thin or reduce."""
+        return merge_arrays(self._loss_chunks(run_id))
+
+    def _loss_chunks(self, run_id: str) -> list[Chunk]:
+        """The run's stored loss chunks in the order they were written."""
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT first_step, count, losses, test_steps, test_losses, last_step"
                 " FROM loss_chunks WHERE run_id = ? ORDER BY id",
                 (run_id,),
             ).fetchall()
-        return merge_arrays(Chunk(*row) for row in rows)
+        return [Chunk(*row) for row in rows]
 
     def learning_rate_changes(self, run_id: str) -> list[tuple[int, float]]:
         """(first step using the rate, rate), by step."""

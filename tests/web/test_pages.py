@@ -66,6 +66,20 @@ def wait_until(check: Any, timeout: float = 10.0, what: str = "condition") -> No
         time.sleep(0.05)
 
 
+def start_behind_the_scenes(page: Any) -> tuple[Any, Any]:
+    """Open Behind the scenes on the run page; (phase body, next-phase button) at phase one."""
+    page.get_by_test_id("bts-start").click()
+    body = page.get_by_test_id("phase-body")
+    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    return body, page.get_by_test_id("phase-next")
+
+
+def walk_to_apply(next_phase: Any) -> None:
+    """Press next phase until the button offers to apply the update (the last phase)."""
+    while "Apply" not in next_phase.inner_text():
+        next_phase.click()
+
+
 def wait_connected(page: Any) -> None:
     expect(page.locator("#conn-status")).to_have_attribute("data-state", "open", timeout=10_000)
 
@@ -275,11 +289,8 @@ def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: st
     run = create_run(base_url)
     p = page.page
     open_run(p, base_url, run["id"])
-    p.get_by_test_id("bts-start").click()
-    body = p.get_by_test_id("phase-body")
-    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    body, nxt = start_behind_the_scenes(p)
     seen = [body.get_attribute("data-phase")]
-    nxt = p.get_by_test_id("phase-next")
     while "Apply" not in nxt.inner_text():
         nxt.click()
         seen.append(body.get_attribute("data-phase"))
@@ -325,12 +336,8 @@ def test_behind_the_scenes_never_applies_an_update_the_run_moved_past(
     url = f"{base_url}/api/runs/{run['id']}"
     p = page.page
     open_run(p, base_url, run["id"])
-    p.get_by_test_id("bts-start").click()
-    body = p.get_by_test_id("phase-body")
-    nxt = p.get_by_test_id("phase-next")
-    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
-    while "Apply" not in nxt.inner_text():
-        nxt.click()
+    body, nxt = start_behind_the_scenes(p)
+    walk_to_apply(nxt)
     assert httpx.patch(url, json={"learning_rate": 0.25}, timeout=10).status_code == 200
     expect(p.get_by_test_id("bts-stale")).to_contain_text("α is 0.25, not 0.5")
     nxt.click()
@@ -511,13 +518,11 @@ def test_cross_entropy_says_what_the_output_applies(page: PageWithConsole, base_
     p = page.page
     open_run(p, base_url, run["id"])
     expect(p.locator("#run-summary")).to_contain_text("the output layer applies sigmoid")
-    p.get_by_test_id("bts-start").click()
-    body = p.get_by_test_id("phase-body")
-    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    body, nxt = start_behind_the_scenes(p)
     for _ in range(2):
-        p.get_by_test_id("phase-next").click()
+        nxt.click()
     expect(body).to_contain_text("the output layer applies sigmoid")
-    p.get_by_test_id("phase-next").click()
+    nxt.click()
     expect(body.locator("tbody tr")).to_have_count(1)  # the loss table: one output
     assert "NaN" not in body.inner_text()
     assert page.errors == []
@@ -562,12 +567,8 @@ def test_three_inputs_two_softmax_outputs(page: PageWithConsole, base_url: str) 
     p.get_by_test_id("step10-button").click()
     expect(p.get_by_test_id("step-count")).to_have_text("10")
     expect(p.locator("#data-note")).to_contain_text("3 inputs")
-    p.get_by_test_id("bts-start").click()
-    nxt = p.get_by_test_id("phase-next")
-    body = p.get_by_test_id("phase-body")
-    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
-    while "Apply" not in nxt.inner_text():
-        nxt.click()
+    body, nxt = start_behind_the_scenes(p)
+    walk_to_apply(nxt)
     assert "NaN" not in body.inner_text()
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
@@ -583,13 +584,9 @@ def test_behind_the_scenes_with_momentum_and_mini_batches(
     p = page.page
     open_run(p, base_url, run["id"])
     p.locator("#bts-sample").select_option("5")
-    p.get_by_test_id("bts-start").click()
-    body = p.get_by_test_id("phase-body")
-    wait_until(lambda: bool(body.get_attribute("data-phase")), what="first phase")
+    body, nxt = start_behind_the_scenes(p)
     expect(body).to_contain_text("Sample 5 of the batch")
-    nxt = p.get_by_test_id("phase-next")
-    while "Apply" not in nxt.inner_text():
-        nxt.click()
+    walk_to_apply(nxt)
     expect(body).to_contain_text("momentum μ = 0.9")
     shown = weights_after_update(body)
     nxt.click()
