@@ -9,14 +9,13 @@ on a generator's running state, so a snapshot needs only the step, weights and v
 from __future__ import annotations
 
 import copy
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from app.nn import snapshot
 from app.nn.activations import Array
 from app.nn.datasets import Dataset
 from app.nn.network import BackwardPass, ForwardPass, Network
@@ -75,31 +74,26 @@ class TrainerState:
     bias_velocity: list[Array] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
-        arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(self.weights)}
-        arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
-        arrays |= {f"vw{i}": v for i, v in enumerate(self.weight_velocity)}
-        arrays |= {f"vb{i}": v for i, v in enumerate(self.bias_velocity)}
-        buffer = io.BytesIO()
-        arrays |= {"step": self.step, "learning_rate": self.learning_rate}
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
+        """The snapshot's bytes (app/nn/snapshot.py has the layout)."""
+        series = {
+            "w": self.weights,
+            "b": self.biases,
+            "vw": self.weight_velocity,
+            "vb": self.bias_velocity,
+        }
+        return snapshot.encode(self.step, self.learning_rate, series)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> TrainerState:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as saved:
-
-            def series(prefix: str) -> list[Array]:
-                count = sum(1 for name in saved.files if name.rstrip("0123456789") == prefix)
-                return [saved[f"{prefix}{i}"] for i in range(count)]
-
-            return cls(
-                step=int(saved["step"]),
-                learning_rate=float(saved["learning_rate"]),
-                weights=series("w"),
-                biases=series("b"),
-                weight_velocity=series("vw"),
-                bias_velocity=series("vb"),
-            )
+        step, learning_rate, series = snapshot.decode(blob)
+        return cls(
+            step=step,
+            learning_rate=learning_rate,
+            weights=series["w"],
+            biases=series["b"],
+            weight_velocity=series.get("vw", []),
+            bias_velocity=series.get("vb", []),
+        )
 
 
 class Trainer:
