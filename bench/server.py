@@ -1,13 +1,15 @@
 """What the server costs training, and how fast its frames reach viewers.
 
-    python -m bench.server [--seconds 4] [--write]
+    python -m bench.server [--seconds 1] [--rounds 9] [--write]
 
 Starts a real server (`python -m app serve`, uvicorn, SQLite in a temporary directory) and
-drives it over REST with WebSocket viewers in this process. Every phase runs in the same
-minute so ratios compare like with like:
-- bare: the engine's own loop (update + loss of every step) in this process, no server;
-- viewers 0/1/20/100: one run (2-4-4-1, 200 samples) training freely in the server while that
-  many viewers watch at the default 30 frames a second; updates a second from the run's step;
+drives it over REST with WebSocket viewers in this process:
+- throughput, in rounds of back-to-back windows of `--seconds` each: the bare engine loop
+  (update + loss of every step) in this process, no server; then, for 0/1/20/100 viewers, a
+  run (2-4-4-1, 200 samples) of its own, resumed and paused again, training freely in the
+  server while that many viewers watch at the default 30 frames a second. Ratios are taken
+  within each round and their median over the rounds is reported, with their range;
+then, for PHASE_SECONDS each:
 - latency: from an update finishing (the frame's "time", stamped right after it) to the frame
   arriving at a viewer, over every frame one viewer receives (1 and 20 viewers watching);
 - encodings: frames a second one viewer receives of a 784-128-64-10 run training freely,
@@ -41,8 +43,8 @@ from app.runs.losslog import LossLog
 from tests.support.server import LiveServer
 
 SMALL: dict[str, Any] = {"layers": [2, 4, 4, 1], "learning_rate": 0.5}
-ROUNDS = 3
 VIEWERS = (0, 1, 20, 100)
+PHASE_SECONDS = 4.0  # the latency and encoding phases
 MNIST_SHAPED: dict[str, Any] = {
     "layers": [784, 128, 64, 10],
     "dataset": {"kind": "teacher", "layers": [784, 16, 10], "samples": 200},
@@ -97,7 +99,7 @@ async def free_run(
     options: dict[str, Any] | None = None,
     latencies: list[float] | None = None,
 ) -> tuple[float, int]:
-    """(updates a second, frames the first viewer got) while `viewers` watch a training run."""
+    """(updates a second, frames the first viewer got) while `viewers` watch a new run."""
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         run_id = (await client.post("/api/runs", json=config)).json()["id"]
         stop = asyncio.Event()
@@ -107,15 +109,20 @@ async def free_run(
             for i in range(viewers)
         ]
         await asyncio.sleep(0.5 + viewers * 0.01)  # every viewer connected
-        first = (await client.post(f"/api/runs/{run_id}/resume")).json()
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        last = (await client.post(f"/api/runs/{run_id}/pause")).json()
-        elapsed = time.perf_counter() - started
+        rate = await train_for(client, run_id, seconds)
         stop.set()
         frames = await asyncio.gather(*tasks)
         await client.delete(f"/api/runs/{run_id}")
-    return (last["step"] - first["step"]) / elapsed, (frames[0] if frames else 0)
+    return rate, (frames[0] if frames else 0)
+
+
+async def train_for(client: httpx.AsyncClient, run_id: str, seconds: float) -> float:
+    """Resume the run, pause it `seconds` later; its updates a second in between."""
+    first = (await client.post(f"/api/runs/{run_id}/resume")).json()
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    last = (await client.post(f"/api/runs/{run_id}/pause")).json()
+    return float(last["step"] - first["step"]) / (time.perf_counter() - started)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -123,32 +130,72 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(seconds: float, db: Path) -> list[tuple[str, str, str]]:
-    rows = serialise_cost()
-    best: dict[str, float] = {}
-    firsts: dict[int, int] = {}
-    with LiveServer(db) as server:
-        # Phases alternate, ROUNDS times, and each keeps its best: on a machine other jobs
-        # load, the best of several is the figure least disturbed by them.
-        for _ in range(ROUNDS):
-            best["bare"] = max(best.get("bare", 0.0), bare_rate(seconds))
-            for viewers in VIEWERS:
-                rate, frames = await free_run(server, SMALL, viewers, seconds)
-                if rate > best.get(str(viewers), 0.0):
-                    best[str(viewers)], firsts[viewers] = rate, frames
-        bare, zero = best["bare"], best["0"]
-        rows.append(("bare engine loop, 2-4-4-1, 200 samples", f"{bare:,.0f} updates/s", "1.00"))
+async def throughput(server: LiveServer, seconds: float, rounds: int) -> dict[str, list[float]]:
+    """Updates a second, per round: the bare loop, then one run per viewer count in turn.
+
+    Each viewer count has its own run, its viewers connected for the whole measurement, so a
+    round is a few back-to-back windows of `seconds`: the bare loop, then each run resumed and
+    paused. A ratio is taken within a round, between windows seconds apart, and the median
+    over rounds is reported: on a shared machine whose speed swings by ±20% from one minute
+    to the next, that is what compares like with like.
+    """
+    rates: dict[str, list[float]] = {"bare": [], **{str(n): [] for n in VIEWERS}}
+    stop = asyncio.Event()
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        runs, tasks = {}, []
         for viewers in VIEWERS:
-            rate = best[str(viewers)]
-            note = f"{rate / bare:.2f} of bare"
-            note += f", {rate / zero:.2f} of 0 viewers" if viewers else ""
-            fps = f", first viewer {firsts[viewers] / seconds:.0f} frames/s" if viewers else ""
-            rows.append(
-                (f"server, {viewers} viewers at 30 fps", f"{rate:,.0f} updates/s{fps}", note)
+            runs[viewers] = (await client.post("/api/runs", json=SMALL)).json()["id"]
+            url = f"{server.ws_url}/api/runs/{runs[viewers]}/stream"
+            tasks += [asyncio.create_task(watch(url, stop)) for _ in range(viewers)]
+        await asyncio.sleep(0.5 + len(tasks) * 0.01)  # every viewer connected
+        for _ in range(rounds):
+            rates["bare"].append(bare_rate(seconds))
+            for viewers, run_id in runs.items():
+                rates[str(viewers)].append(await train_for(client, run_id, seconds))
+        stop.set()
+        await asyncio.gather(*tasks)
+        for run_id in runs.values():
+            await client.delete(f"/api/runs/{run_id}")
+    return rates
+
+
+def ratio_figure(numerators: list[float], denominators: list[float]) -> str:
+    """The median of per-round ratios, with their range."""
+    ratios = [a / b for a, b in zip(numerators, denominators, strict=True)]
+    return f"{statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def throughput_rows(rates: dict[str, list[float]]) -> list[tuple[str, str, str]]:
+    bare = rates["bare"]
+    rows = [
+        (
+            "bare engine loop, 2-4-4-1, 200 samples",
+            f"{statistics.median(bare):,.0f} updates/s",
+            "1.00",
+        )
+    ]
+    for viewers in VIEWERS:
+        own = rates[str(viewers)]
+        note = f"{ratio_figure(own, bare)} of bare"
+        if viewers:
+            note += f"; {ratio_figure(own, rates['0'])} of 0 viewers"
+        rows.append(
+            (
+                f"server, {viewers} viewers at 30 fps",
+                f"{statistics.median(own):,.0f} updates/s",
+                note,
             )
+        )
+    return rows
+
+
+async def measure(seconds: float, rounds: int, db: Path) -> list[tuple[str, str, str]]:
+    rows = serialise_cost()
+    with LiveServer(db) as server:
+        rows += throughput_rows(await throughput(server, seconds, rounds))
         for viewers in (1, 20):
             latencies: list[float] = []
-            await free_run(server, SMALL, viewers, seconds, latencies=latencies)
+            await free_run(server, SMALL, viewers, PHASE_SECONDS, latencies=latencies)
             ms = [1000 * v for v in latencies]
             rows.append(
                 (
@@ -160,11 +207,11 @@ async def measure(seconds: float, db: Path) -> list[tuple[str, str, str]]:
     with LiveServer(db, env={"BACKPROP_MAX_FPS": "1000"}) as server:
         for encoding in ("json", "binary"):
             options = {"fps": 1000, "encoding": encoding}
-            rate, frames = await free_run(server, MNIST_SHAPED, 1, seconds, options)
+            rate, frames = await free_run(server, MNIST_SHAPED, 1, PHASE_SECONDS, options)
             rows.append(
                 (
                     f"784-128-64-10 frames, {encoding}",
-                    f"{frames / seconds:,.0f} frames/s",
+                    f"{frames / PHASE_SECONDS:,.0f} frames/s",
                     f"training {rate:,.0f} updates/s",
                 )
             )
@@ -220,11 +267,12 @@ def write_section(text: str, path: Path = Path("docs/benchmarks.md")) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of each window")
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = asyncio.run(measure(args.seconds, Path(tmp) / "bench.db"))
+        rows = asyncio.run(measure(args.seconds, args.rounds, Path(tmp) / "bench.db"))
     text = table(rows)
     print(text)
     if args.write:
