@@ -158,7 +158,9 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
                 next_live = max(next_live, loop.time()) + period
         else:
             message = frame.text()
-        await asyncio.wait_for(_send(websocket, message), settings.send_timeout)
+        # asyncio.timeout, not wait_for: no task per send (one per viewer per frame).
+        async with asyncio.timeout(settings.send_timeout):
+            await _send(websocket, message)
 
 
 async def _send(websocket: WebSocket, message: str | bytes) -> None:
