@@ -112,6 +112,6 @@ function updateHtml(explain, m) {
     : `W ← W − α · ∂L/∂W &nbsp;&nbsp; b ← b − α · Σₙ δ &nbsp;&nbsp; (α = ${fmt(lr, 6)})`;
   return `<h3>Update: every weight moves against its derivative</h3>
     <p class="formula">${rule}</p>
-    <p>The network view now shows the new weights. Press <strong>Apply this update</strong> to make the server take this step.</p>
+    <p>The network view now shows the new weights; the server has not taken this step yet. The button below makes it take it, unless the run has moved on since this update was explained.</p>
     ${parts.join("")}`;
 }
