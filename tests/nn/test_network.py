@@ -421,3 +421,53 @@ def test_descend_reports_a_non_finite_parameter_in_any_block(bad: float) -> None
         step[index] = bad
         assert not math.isfinite(network.copy().descend(step, 1.0)), index
     assert math.isfinite(network.copy().descend(np.zeros_like(network.parameters), 1.0))
+
+
+def textbook_backward(network: Network, x: Array, y: Array) -> tuple[list[Array], list[Array]]:
+    """∂L/∂W and ∂L/∂b of sigmoid layers under mse, written out as in a textbook."""
+    activations = [x]
+    for weight, bias in zip(network.weights, network.biases, strict=True):
+        activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ weight + bias))))
+    out = activations[-1]
+    delta = (out - y) / len(y) * out * (1.0 - out)
+    weight_gradients: list[Array] = []
+    bias_gradients: list[Array] = []
+    for layer in range(len(network.weights) - 1, -1, -1):
+        weight_gradients.insert(0, activations[layer].T @ delta)
+        bias_gradients.insert(0, delta.sum(axis=0))
+        below = activations[layer]
+        delta = (delta @ network.weights[layer].T) * below * (1.0 - below)
+    return weight_gradients, bias_gradients
+
+
+@pytest.mark.parametrize(
+    ("layers", "product"), [((3, 4, 2), np.dot), ((300, 256, 2), np.matmul)], ids=["dot", "matmul"]
+)
+def test_small_and_large_matrices_give_the_textbook_gradients(
+    layers: tuple[int, ...], product: Callable[..., Array]
+) -> None:
+    # The network multiplies small matrices with np.dot and large ones with np.matmul.
+    network, x, y = random_problem(layers, ["sigmoid", "sigmoid"], "mse", True, seed=3, samples=9)
+    assert network.product is product
+    backward = network.backward(network.forward(x), y)
+    weight_gradients, bias_gradients = textbook_backward(network, x, y)
+    for computed, expected in zip(
+        backward.weight_gradients + backward.bias_gradients,
+        weight_gradients + bias_gradients,
+        strict=True,
+    ):
+        assert relative_error(computed, expected) < 1e-12
+
+
+def test_backward_rewrites_a_reused_gradient_vector_in_full() -> None:
+    # The per-layer views of a gradient vector are kept from one backward pass to the next.
+    network, x, y = random_problem((3, 4, 2), ["tanh", "sigmoid"], "mse", True, seed=4, samples=6)
+    buffer = np.full_like(network.parameters, np.nan)
+    for rows in (slice(0, 6), slice(2, 5), slice(0, 1)):  # batch sizes 6, 3, 1
+        reused = network.backward(network.forward(x[rows]), y[rows], buffer)
+        fresh = network.backward(network.forward(x[rows]), y[rows])
+        assert reused.gradient is buffer
+        np.testing.assert_array_equal(buffer, fresh.gradient)
+        for view, expected in zip(reused.weight_gradients, fresh.weight_gradients, strict=True):
+            np.testing.assert_array_equal(view, expected)
+            assert np.shares_memory(view, buffer)
