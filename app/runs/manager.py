@@ -8,6 +8,7 @@ anything that touches SQLite or numpy at length goes through `asyncio.to_thread`
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -67,9 +68,11 @@ class RunManager:
         for session in sessions:
             session.run.message = "the server stopped while this run was training"
             session.end(RunStatus.INTERRUPTED)
-        deadline = self.settings.shutdown_timeout
+        # One deadline for all: they were all told to end at once, so a stuck worker must not
+        # add its own timeout to everyone else's.
+        deadline = time.monotonic() + self.settings.shutdown_timeout
         for session in sessions:
-            await asyncio.to_thread(session.join, deadline)
+            await asyncio.to_thread(session.join, max(0.0, deadline - time.monotonic()))
         await asyncio.to_thread(self.store.flush)
 
     # -- lookup ------------------------------------------------------------------------------

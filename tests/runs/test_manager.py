@@ -283,3 +283,33 @@ def test_a_rate_patched_during_the_workers_wind_up_is_recorded_by_the_worker(
         assert run.rate_at(4) == 0.3 and run.rate_at(3) == SMALL["learning_rate"]
 
     with_manager(tmp_path, scenario)
+
+
+def test_shutdown_gives_all_workers_one_deadline_not_one_each(tmp_path: Path) -> None:
+    timeout = 0.4
+
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        held = HeldPinnedSnapshot(store)
+        store.add_snapshot = held  # type: ignore[method-assign]
+        runs = [await manager.create(RunConfig.model_validate(SMALL)) for _ in range(3)]
+        for run in runs:
+            await manager.resume(run.id)
+        timeouts: list[float] = []
+        for run in runs:
+            session = run.session
+            assert session is not None
+            join = session.join
+
+            def recording_join(seconds: float, join: Any = join) -> None:
+                timeouts.append(seconds)
+                join(seconds)
+
+            session.join = recording_join  # type: ignore[method-assign]
+        # Every worker is held in its wind-up (its pinned snapshot), so none ends in time.
+        await manager.shutdown()
+        held.release.set()
+        assert len(timeouts) == 3
+        assert timeouts[0] <= timeout
+        assert sum(timeouts) <= timeout * 1.01  # the old code waited 3 × 0.4 s here
+
+    with_manager(tmp_path, scenario, shutdown_timeout=timeout)
