@@ -304,7 +304,7 @@ def test_shutdown_gives_all_workers_one_deadline_not_one_each(tmp_path: Path) ->
                 timeouts.append(seconds)
                 join(seconds)
 
-            session.join = recording_join  # type: ignore[method-assign]
+            session.join = recording_join  # type: ignore[method-assign, assignment]
         # Every worker is held in its wind-up (its pinned snapshot), so none ends in time.
         await manager.shutdown()
         held.release.set()
