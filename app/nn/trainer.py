@@ -117,17 +117,19 @@ class Trainer:
         self._velocity: Array | None = None
         # ∂L/∂θ of the latest update, laid out like network.parameters (see UpdateResult).
         self._gradient = np.empty_like(self.network.parameters)
-        # The forward pass of the whole training set under the current weights: the loss at
-        # this step, and (in full-batch mode) the first half of the next update.
-        self._current: ForwardPass | None = None
+        # The forward pass of the whole training set under the current weights and its loss:
+        # the loss at this step, and (in full-batch mode) the first half of the next update
+        # and its batch loss, so a training loop's update-then-train_loss computes each once.
+        self._current: tuple[ForwardPass, float] | None = None
         self._epoch_order: tuple[int, Array] | None = None
         self.diverged: Diverged | None = None  # set once training has diverged
 
     def train_loss(self) -> float:
         """The loss over the whole training set of the weights after `step` updates."""
         if self._current is None:
-            self._current = self.network.forward(self.data.x_train)
-        return self.network.loss_value(self._current, self.data.y_train)
+            forward = self.network.forward(self.data.x_train)
+            self._current = forward, self.network.loss_value(forward, self.data.y_train)
+        return self._current[1]
 
     def test_loss(self) -> float | None:
         if len(self.data.x_test) == 0:
@@ -155,12 +157,11 @@ class Trainer:
     def _update(self) -> UpdateResult:
         indices = self._batch_indices()
         if indices is None:
-            x, y = self.data.x_train, self.data.y_train
-            forward = self._current if self._current is not None else self.network.forward(x)
+            y = self.data.y_train
+            forward, batch_loss = self._current or self._forward(self.data.x_train, y)
         else:
-            x, y = self.data.x_train[indices], self.data.y_train[indices]
-            forward = self.network.forward(x)
-        batch_loss = self.network.loss_value(forward, y)
+            y = self.data.y_train[indices]
+            forward, batch_loss = self._forward(self.data.x_train[indices], y)
         if not math.isfinite(batch_loss):
             raise Diverged(self.step, f"the loss became {batch_loss} before update {self.step + 1}")
         backward = self.network.backward(forward, y, self._gradient)
@@ -169,6 +170,10 @@ class Trainer:
         self._current = None
         self._check_weights(parameter_sum)
         return UpdateResult(self.step, batch_loss, indices, forward, backward)
+
+    def _forward(self, x: Array, y: Array) -> tuple[ForwardPass, float]:
+        forward = self.network.forward(x)
+        return forward, self.network.loss_value(forward, y)
 
     def _apply(self, backward: BackwardPass) -> float:
         """θ ← θ − α·∂L/∂θ (or the momentum form); returns the sum of the new parameters."""

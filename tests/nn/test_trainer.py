@@ -157,6 +157,22 @@ def test_loss_at_step_k_is_the_loss_of_the_weights_after_k_updates(
     assert trainer.test_loss() == expected
 
 
+@pytest.mark.parametrize("config", [BASE, MINI_BATCH], ids=["full-batch", "mini-batch"])
+def test_asking_for_the_train_loss_between_updates_changes_nothing(
+    config: TrainingConfig, teacher_data: Dataset
+) -> None:
+    # In full-batch mode the next update reuses train_loss's forward pass and loss.
+    asked, silent = Trainer(config, teacher_data), Trainer(config, teacher_data)
+    for _ in range(8):
+        loss = asked.train_loss()
+        one, two = asked.update(), silent.update()
+        assert one.batch_loss == two.batch_loss
+        if config.batch_size is None:
+            assert one.batch_loss == loss
+        assert_same_parameters(asked, silent)
+    assert asked.train_loss() == silent.train_loss()
+
+
 def test_a_huge_learning_rate_diverges_with_a_step_and_a_reason(teacher_data: Dataset) -> None:
     config = TrainingConfig(layers=(2, 3, 1), activations=("linear",) * 2, learning_rate=1e6)
     trainer = Trainer(config, teacher_data)
