@@ -12,6 +12,17 @@ and backwards, with δ⁽ˡ⁺¹⁾ = ∂L/∂net⁽ˡ⁺¹⁾ (one row per samp
     ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁾ᵀ · δ⁽ˡ⁺¹⁾,   ∂L/∂b⁽ˡ⁾ = Σₙ δ⁽ˡ⁺¹⁾ₙ.
 
 The variant `no_activation_derivative` drops the f'(net) factor from every layer's delta.
+
+Inside, a layer's weights and bias are one (fan_in + 1) × fan_out block [W; b] of the flat
+parameter vector, and the forward pass keeps each layer's input feature-major, one column per
+sample, with a row of ones under it: [aᵀ; 1]. Then
+
+    net⁽ˡ⁺¹⁾ᵀ = [W⁽ˡ⁾; b⁽ˡ⁾]ᵀ · [a⁽ˡ⁾ᵀ; 1],   [∂L/∂W⁽ˡ⁾; ∂L/∂b⁽ˡ⁾] = [a⁽ˡ⁾ᵀ; 1] · δ⁽ˡ⁺¹⁾
+
+are one matrix product each, the bias added and ∂L/∂b summed inside it: for a small network a
+separate broadcast add and batch sum cost more than the product. The row of ones is a row of
+zeros in a network without biases. Nets, activations and deltas are handed out sample-major
+(N × n), as transposed views of the arrays computed.
 """
 
 from __future__ import annotations
@@ -19,6 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +52,13 @@ class ForwardPass:
 
     nets[l]:        N × layers[l+1], the net input of layer l+1.
     activations[l]: N × layers[l], with activations[0] the input batch itself.
+    inputs[l]:      (layers[l] + 1) × N, [a⁽ˡ⁾ᵀ; 1]: layer l's activations as the right-hand
+                    factor of the layer's products (see the module docstring).
     """
 
     nets: list[Array]
     activations: list[Array]
+    inputs: list[Array]
 
     @property
     def output(self) -> Array:
@@ -88,11 +104,12 @@ def initial_weights(
 class Network:
     """Weights, biases and the rules that relate them to a loss.
 
-    All parameters live in one flat vector, `parameters` (every weight matrix row by row, then
-    every bias), and `weights[l]` and `biases[l]` are views into it. An update or a check that
-    every parameter is finite is then one numpy call for the whole network rather than two per
-    layer, which is most of the cost of a small network's update. Assigning a list to `weights`
-    or `biases` copies the values into place; change single entries in place as usual.
+    All parameters live in one flat vector, `parameters` (layer by layer, the rows of the
+    weight matrix and then the bias: the block [W; b]), and `weights[l]` and `biases[l]` are
+    views into it. An update or a check that every parameter is finite is then one numpy call
+    for the whole network rather than two per layer, which is most of the cost of a small
+    network's update. Assigning a list to `weights` or `biases` copies the values into place;
+    change single entries in place as usual.
     """
 
     def __init__(
@@ -111,14 +128,19 @@ class Network:
         self.use_bias = use_bias
         self.variant = variant
         self.layers = (weights[0].shape[0], *(w.shape[1] for w in weights))
-        self.parameters = np.concatenate([a.ravel() for a in (*weights, *biases)])
-        self._layout = _layout([*(w.shape for w in weights), *(b.shape for b in biases)])
+        self._layout = _layout([(fan_in + 1, fan_out) for fan_in, fan_out in pairwise(self.layers)])
+        self.parameters = self.pack(weights, biases)
         self.weight_count = sum(w.size for w in weights)
-        self._weights, self._biases = self.split(self.parameters)
+        self._blocks, self._weights, self._biases = self._split_blocks(self.parameters)
+        self._descended = _descended(self._layout, use_bias)
+        self._descent_block = min(
+            max(stop - start for start, stop in self._descended), DESCENT_BLOCK
+        )
+        self._input_row = 1.0 if use_bias else 0.0  # under each layer's input, see the docstring
         self._batch_ones = np.ones(0, dtype=self.parameters.dtype)
         self._scaled_step = np.empty(0, dtype=self.parameters.dtype)
         self._block_ones = np.ones(0, dtype=self.parameters.dtype)
-        self._gradient_views: tuple[Array, list[Array], list[Array]] | None = None
+        self._gradient_views: tuple[Array, list[Array], list[Array], list[Array]] | None = None
         # Both call the same BLAS routine; numpy's matmul machinery costs ~1 µs more a call
         # (a third of a 200×4 product), while on 1024-wide layers np.dot ran 2-7 % slower.
         big = max(w.size for w in weights) >= LARGE_MATRIX
@@ -147,9 +169,18 @@ class Network:
 
     def split(self, flat: Array) -> tuple[list[Array], list[Array]]:
         """Per-layer weight and bias views of a flat vector laid out like `parameters`."""
-        views = [flat[start:stop].reshape(shape) for start, stop, shape in self._layout]
-        count = len(self.layers) - 1
-        return views[:count], views[count:]
+        _, weights, biases = self._split_blocks(flat)
+        return weights, biases
+
+    def pack(self, weights: Sequence[Array], biases: Sequence[Array]) -> Array:
+        """A new flat vector laid out like `parameters`, from per-layer weights and biases."""
+        blocks = zip(weights, biases, strict=True)
+        return np.concatenate([np.ravel(a) for block in blocks for a in block])
+
+    def _split_blocks(self, flat: Array) -> tuple[list[Array], list[Array], list[Array]]:
+        """The [W; b] blocks of a flat vector laid out like `parameters`, and their W and b."""
+        blocks = [flat[start:stop].reshape(shape) for start, stop, shape in self._layout]
+        return blocks, [block[:-1] for block in blocks], [block[-1] for block in blocks]
 
     @classmethod
     def create(
@@ -183,16 +214,31 @@ class Network:
 
     def forward(self, x: Array) -> ForwardPass:
         """Run the batch x (N × layers[0]) through every layer, keeping each net and activation."""
+        dtype = np.promote_types(x.dtype, self.parameters.dtype)
+        inputs = [self._input_rows(x.shape[1], len(x), dtype)]
+        inputs[0][:-1] = x.T
         nets: list[Array] = []
         activations = [x]
-        layers = zip(self.weights, self.biases, self.activations, strict=True)
-        for weight, bias, activation in layers:
-            net = self.product(activations[-1], weight)
-            if self.use_bias:
-                net += bias
-            nets.append(net)
-            activations.append(activation.function(net))
-        return ForwardPass(nets, activations)
+        layers = enumerate(zip(self._blocks, self.activations, strict=True))
+        last = len(self._blocks) - 1
+        for layer, (block, activation) in layers:
+            net = self.product(block.T, inputs[-1])  # netᵀ = [W; b]ᵀ · [aᵀ; 1]
+            nets.append(net.T)
+            if layer == last:
+                # Given one sample per row, so that softmax normalises each sample.
+                activations.append(activation.function(net.T))
+            else:
+                rows = self._input_rows(len(net), len(x), net.dtype)
+                activations.append(activation.function(net, out=rows[:-1]).T)
+                inputs.append(rows)
+        return ForwardPass(nets, activations, inputs)
+
+    def _input_rows(self, count: int, samples: int, dtype: np.dtype[Any]) -> Array:
+        """A layer's input [aᵀ; 1], (count + 1) × samples, for the caller to fill in aᵀ: the
+        last row is ones (zeros without biases)."""
+        rows = np.empty((count + 1, samples), dtype=dtype)
+        rows[-1] = self._input_row
+        return rows
 
     def loss_value(self, forward: ForwardPass, target: Array) -> float:
         return self.loss.value(forward.nets[-1], forward.output, target)
@@ -211,31 +257,33 @@ class Network:
         )
         if gradient is None:
             gradient = np.empty_like(self.parameters)
-        weight_gradients, bias_gradients = self._split_gradient(gradient)
-        ones = self._ones(len(delta))
+        blocks, weight_gradients, bias_gradients = self._split_gradient(gradient)
         deltas = [delta]
-        for layer in range(len(self.weights) - 1, -1, -1):
-            self.product(forward.activations[layer].T, delta, out=weight_gradients[layer])
-            np.dot(ones, delta, out=bias_gradients[layer])  # faster than matmul at any size
+        delta_t = delta.T  # δᵀ, one column per sample, like the layers' inputs
+        for layer in range(len(blocks) - 1, -1, -1):
+            # [∂L/∂W; ∂L/∂b] = [aᵀ; 1] · δ
+            self.product(forward.inputs[layer], delta_t.T, out=blocks[layer])
+            if not self.use_bias:  # the row of zeros gave ∂L/∂b = 0: show the summed δ still
+                np.dot(delta_t, self._ones(delta_t.shape[1]), out=bias_gradients[layer])
             if layer == 0:
                 break
-            delta = self.product(delta, self.weights[layer].T)
+            delta_t = self.product(self.weights[layer], delta_t)  # (δ · Wᵀ)ᵀ = W · δᵀ
             if use_derivative:
-                net, activation = forward.nets[layer - 1], forward.activations[layer]
-                delta *= self.activations[layer - 1].derivative(net, activation)
-            deltas.append(delta)
+                net, activation = forward.nets[layer - 1].T, forward.inputs[layer][:-1]
+                delta_t *= self.activations[layer - 1].derivative(net, activation)
+            deltas.append(delta_t.T)
         return BackwardPass(deltas[::-1], weight_gradients, bias_gradients, gradient)
 
-    def _split_gradient(self, gradient: Array) -> tuple[list[Array], list[Array]]:
-        """`split(gradient)`, kept for the next call with the same vector: the trainer passes
-        its one gradient buffer every update, and making the views anew costs a small network
-        about as much as a layer's arithmetic."""
+    def _split_gradient(self, gradient: Array) -> tuple[list[Array], list[Array], list[Array]]:
+        """`_split_blocks(gradient)`, kept for the next call with the same vector: the trainer
+        passes its one gradient buffer every update, and making the views anew costs a small
+        network about as much as a layer's arithmetic."""
         if self._gradient_views is None or self._gradient_views[0] is not gradient:
-            self._gradient_views = (gradient, *self.split(gradient))
-        return self._gradient_views[1], self._gradient_views[2]
+            self._gradient_views = (gradient, *self._split_blocks(gradient))
+        return self._gradient_views[1:]
 
     def _ones(self, count: int) -> Array:
-        """A row of `count` ones, to sum a batch as the product ones · δ: for the small batches
+        """A row of `count` ones, to sum a batch as the product δᵀ · ones: for the small batches
         streamed here numpy's reduction machinery (δ.sum(axis=0)) costs several times more
         than the arithmetic. Kept for the next call, since making it costs as much again."""
         if len(self._batch_ones) != count:
@@ -257,25 +305,25 @@ class Network:
 
         Entry for entry it computes exactly what `update` does, so the two agree bit for bit.
         """
-        count = self.parameter_count  # the biases come last, so this leaves them out if unused
         # Block by block, so each block of α·Δ is still in the CPU cache when it is subtracted
         # and the result when it is summed: three whole-vector passes of a large network each
         # go out to memory (1024-wide float32: 2.1 ms a descent, 1.5 ms in blocks). The α·Δ
         # buffer is kept from update to update: a fresh one costs page faults every update.
-        block = min(count, DESCENT_BLOCK)
+        block = self._descent_block
         if len(self._scaled_step) != block:
             self._scaled_step = np.empty(block, dtype=self.parameters.dtype)
             self._block_ones = np.ones(block, dtype=self.parameters.dtype)
         total = 0.0
-        for start in range(0, count, block):
-            stop = min(start + block, count)
-            scaled = self._scaled_step[: stop - start]
-            np.multiply(step[start:stop], rate, out=scaled)
-            updated = self.parameters[start:stop]
-            updated -= scaled
-            # The sum as a product with ones: numpy's own sum (pairwise, barely vectorised)
-            # took 0.9 ms of a 1024-wide float32 descent, BLAS's dot 0.4 ms.
-            total += float(np.dot(updated, self._block_ones[: stop - start]))
+        for first, last in self._descended:  # all parameters, or without biases each W
+            for start in range(first, last, block):
+                stop = min(start + block, last)
+                scaled = self._scaled_step[: stop - start]
+                np.multiply(step[start:stop], rate, out=scaled)
+                updated = self.parameters[start:stop]
+                updated -= scaled
+                # The sum as a product with ones: numpy's own sum (pairwise, barely
+                # vectorised) took 0.9 ms of a 1024-wide float32 descent, BLAS's dot 0.4 ms.
+                total += float(np.dot(updated, self._block_ones[: stop - start]))
         return total
 
     def copy(self) -> Network:
@@ -304,6 +352,16 @@ def _layout(shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, int, tuple[int
         layout.append((start, stop, shape))
         start = stop
     return layout
+
+
+def _descended(
+    layout: list[tuple[int, int, tuple[int, ...]]], use_bias: bool
+) -> list[tuple[int, int]]:
+    """The ranges of the flat parameter vector that `descend` moves: all of it, or without
+    biases the weight rows of each layer's [W; b] block."""
+    if use_bias:
+        return [(0, layout[-1][1])]
+    return [(start, stop - shape[1]) for start, stop, shape in layout]
 
 
 def _copy_into(targets: list[Array], values: list[Array]) -> None:

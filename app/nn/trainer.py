@@ -228,10 +228,10 @@ class Trainer:
         dtype = self.config.dtype
         self.network.weights = state.weights  # copied into place, in the network's dtype
         self.network.biases = state.biases
-        velocity = [*state.weight_velocity, *state.bias_velocity]
         self._velocity = None
-        if velocity:
-            self._velocity = np.concatenate([np.ravel(v) for v in velocity]).astype(dtype)
+        if state.weight_velocity:
+            velocity = self.network.pack(state.weight_velocity, state.bias_velocity)
+            self._velocity = velocity.astype(dtype)
         self.step = state.step
         self.learning_rate = state.learning_rate
         self._current = None

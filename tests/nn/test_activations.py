@@ -84,3 +84,14 @@ def test_unknown_names_list_the_known_ones() -> None:
     with pytest.raises(ValueError, match="known: linear, relu, sigmoid, tanh"):
         activation_named("softmax")  # an output-only activation, never listed by name
     assert repr(SIGMOID) == "Activation(sigmoid)"
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN_ACTIVATIONS))
+def test_an_activation_writes_into_out_when_given_one(name: str) -> None:
+    activation = activation_named(name)
+    net = np.array([[-1.5, 0.0, 0.25], [2.0, -0.5, 3.0]])
+    rows = np.full((3, 3), 7.0)  # the network hands out all rows but the last
+    written = activation.function(net, out=rows[:-1])
+    assert np.shares_memory(written, rows)
+    np.testing.assert_array_equal(rows[:-1], activation.function(net))
+    np.testing.assert_array_equal(rows[-1], [7.0, 7.0, 7.0])

@@ -375,7 +375,9 @@ def test_weights_and_biases_are_views_of_one_parameter_vector() -> None:
     assert network.parameters.size == 2 * 3 + 3 * 1 + 3 + 1
     network.weights = [np.full((2, 3), 2.0), np.full((3, 1), 3.0)]
     network.biases[1][0] = 4.0  # in place, as usual
+    # Layer by layer, the block [W; b]: W's rows, then b.
     np.testing.assert_array_equal(network.parameters[:6], np.full(6, 2.0))
+    np.testing.assert_array_equal(network.parameters[9:12], np.full(3, 3.0))
     assert network.parameters[-1] == 4.0
     with pytest.raises(ValueError, match="shapes"):
         network.weights = [np.zeros((3, 2)), np.zeros((3, 1))]
@@ -409,8 +411,9 @@ def test_descend_in_blocks_equals_the_per_layer_update_and_sums_the_result(bias:
     total = network.descend(backward.gradient, 0.3)
     twin.update(backward.weight_gradients, backward.bias_gradients, 0.3)
     np.testing.assert_array_equal(network.parameters, twin.parameters)
-    counted = network.parameters[: network.parameter_count]
-    assert total == pytest.approx(float(counted.sum()), rel=1e-9, abs=1e-9)
+    counted = network.weights + (network.biases if bias else [])
+    expected = sum(float(array.sum()) for array in counted)
+    assert total == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
@@ -426,7 +429,8 @@ def test_descend_reports_a_non_finite_parameter_in_any_block(bad: float) -> None
 def textbook_backward(network: Network, x: Array, y: Array) -> tuple[list[Array], list[Array]]:
     """∂L/∂W and ∂L/∂b of sigmoid layers under mse, written out as in a textbook."""
     activations = [x]
-    for weight, bias in zip(network.weights, network.biases, strict=True):
+    for layer, weight in enumerate(network.weights):
+        bias = bias_of(network, layer)
         activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ weight + bias))))
     out = activations[-1]
     delta = (out - y) / len(y) * out * (1.0 - out)
@@ -471,3 +475,46 @@ def test_backward_rewrites_a_reused_gradient_vector_in_full() -> None:
         for view, expected in zip(reused.weight_gradients, fresh.weight_gradients, strict=True):
             np.testing.assert_array_equal(view, expected)
             assert np.shares_memory(view, buffer)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_textbook_gradients_for_any_batch_size_dtype_and_bias(bias: bool, dtype: str) -> None:
+    # The layers' inputs [aᵀ; 1] are made per batch; without biases their last row is zeros
+    # and ∂L/∂b (the summed delta) comes from a product of its own.
+    network = Network.create((3, 5, 2), "sigmoid", use_bias=bias, seed=8, dtype=dtype)
+    rng = np.random.default_rng(9)
+    network.biases = [rng.normal(0.0, 0.5, b.shape) for b in network.biases]
+    gradient = np.empty_like(network.parameters)
+    for samples in (7, 2, 7, 1):
+        x = rng.uniform(-1.0, 1.0, (samples, 3)).astype(dtype)
+        y = rng.uniform(0.0, 1.0, (samples, 2)).astype(dtype)
+        forward = network.forward(x)
+        expected_rows = np.ones(samples) if bias else np.zeros(samples)
+        for layer, rows in enumerate(forward.inputs):
+            np.testing.assert_array_equal(rows[:-1], forward.activations[layer].T)
+            np.testing.assert_array_equal(rows[-1], expected_rows)
+        backward = network.backward(forward, y, gradient)
+        exact = network.copy()
+        exact.weights = [w.astype(np.float64) for w in network.weights]
+        weights, biases = textbook_backward(exact, x.astype(np.float64), y.astype(np.float64))
+        tolerance = 1e-12 if dtype == "float64" else 1e-5
+        for computed, expected in zip(
+            backward.weight_gradients + backward.bias_gradients, weights + biases, strict=True
+        ):
+            assert computed.dtype == np.dtype(dtype)
+            assert relative_error(computed, expected) < tolerance
+
+
+def test_without_bias_descend_leaves_the_biases_where_they_are() -> None:
+    network, x, y = random_problem((3, 4, 2), ["tanh", "sigmoid"], "mse", False, seed=7)
+    biases = [b.copy() for b in network.biases]
+    twin = network.copy()
+    backward = network.backward(network.forward(x), y)
+    assert all(np.abs(g).max() > 0.0 for g in backward.bias_gradients)  # shown, not applied
+    total = network.descend(backward.gradient, 0.5)
+    for moved, kept in zip(network.biases, biases, strict=True):
+        np.testing.assert_array_equal(moved, kept)
+    twin.update(backward.weight_gradients, backward.bias_gradients, 0.5)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
+    assert total == pytest.approx(sum(float(w.sum()) for w in network.weights), rel=1e-12)
