@@ -479,19 +479,28 @@ def test_backward_rewrites_a_reused_gradient_vector_in_full() -> None:
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_textbook_gradients_for_any_batch_size_dtype_and_bias(bias: bool, dtype: str) -> None:
+@pytest.mark.parametrize("layers", [(3, 5, 2), (300, 256, 2)], ids=["small", "large"])
+def test_textbook_gradients_for_any_batch_size_dtype_and_bias(
+    layers: tuple[int, int, int], dtype: str, bias: bool
+) -> None:
     # The layers' inputs [aᵀ; 1] are made per batch; without biases their last row is zeros
-    # and ∂L/∂b (the summed delta) comes from a product of its own.
-    network = Network.create((3, 5, 2), "sigmoid", use_bias=bias, seed=8, dtype=dtype)
+    # and ∂L/∂b (the summed delta) comes from a product of its own, as it does for a large
+    # network's first layer, whose input is the batch itself.
+    network = Network.create(layers, "sigmoid", use_bias=bias, seed=8, dtype=dtype)
+    assert network.large == (layers[0] == 300)
     rng = np.random.default_rng(9)
     network.biases = [rng.normal(0.0, 0.5, b.shape) for b in network.biases]
     gradient = np.empty_like(network.parameters)
     for samples in (7, 2, 7, 1):
-        x = rng.uniform(-1.0, 1.0, (samples, 3)).astype(dtype)
-        y = rng.uniform(0.0, 1.0, (samples, 2)).astype(dtype)
+        x = rng.uniform(-1.0, 1.0, (samples, layers[0])).astype(dtype)
+        y = rng.uniform(0.0, 1.0, (samples, layers[-1])).astype(dtype)
         forward = network.forward(x)
         expected_rows = np.ones(samples) if bias else np.zeros(samples)
         for layer, rows in enumerate(forward.inputs):
+            if layer == 0 and network.large:
+                assert np.shares_memory(rows, x)  # the batch itself, not a copy
+                np.testing.assert_array_equal(rows, x.T)
+                continue
             np.testing.assert_array_equal(rows[:-1], forward.activations[layer].T)
             np.testing.assert_array_equal(rows[-1], expected_rows)
         backward = network.backward(forward, y, gradient)
