@@ -273,12 +273,14 @@ class Network:
         ∂L/∂W and ∂L/∂b are written into `gradient` (laid out like `parameters`) if given,
         else into a new vector.
         """
+        if gradient is None:
+            gradient = np.empty_like(self.parameters)
+        if forward.nets[-1].dtype != gradient.dtype:
+            return self._backward_wide(forward, target, gradient)
         use_derivative = self.variant == "standard"
         delta = self.loss.output_delta(
             forward.nets[-1], forward.output, target, self.activations[-1], use_derivative
         )
-        if gradient is None:
-            gradient = np.empty_like(self.parameters)
         blocks, weight_gradients, bias_gradients = self._split_gradient(gradient)
         deltas = [delta]
         delta_t = delta.T  # δᵀ, one column per sample, like the layers' inputs
@@ -299,6 +301,15 @@ class Network:
                 delta_t *= self.activations[layer - 1].derivative(net, activation)
             deltas.append(delta_t.T)
         return BackwardPass(deltas[::-1], weight_gradients, bias_gradients, gradient)
+
+    def _backward_wide(self, forward: ForwardPass, target: Array, gradient: Array) -> BackwardPass:
+        """The backward pass of a batch of a wider dtype than the network (float64 data, float32
+        weights): computed in the batch's dtype like its forward pass, ∂L/∂θ then cast into
+        `gradient` (np.dot writes only into an array of its result's own dtype)."""
+        wide = np.empty(gradient.shape, dtype=forward.nets[-1].dtype)
+        backward = self.backward(forward, target, wide)
+        gradient[...] = wide
+        return BackwardPass(backward.deltas, *self.split(gradient), gradient)
 
     def _split_gradient(self, gradient: Array) -> tuple[list[Array], list[Array], list[Array]]:
         """`_split_blocks(gradient)`, kept for the next call with the same vector: the trainer

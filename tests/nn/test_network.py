@@ -527,3 +527,19 @@ def test_without_bias_descend_leaves_the_biases_where_they_are() -> None:
     twin.update(backward.weight_gradients, backward.bias_gradients, 0.5)
     np.testing.assert_array_equal(network.parameters, twin.parameters)
     assert total == pytest.approx(sum(float(w.sum()) for w in network.weights), rel=1e-12)
+
+
+def test_a_float64_batch_into_a_float32_network_gives_float32_gradients() -> None:
+    # The forward pass runs in the batch's wider dtype; the gradients are cast into place.
+    network = Network.create((3, 4, 2), "sigmoid", dtype="float32", seed=10)
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(-1.0, 1.0, (6, 3)), rng.uniform(0.0, 1.0, (6, 2))
+    forward = network.forward(x)
+    assert forward.output.dtype == np.float64
+    backward = network.backward(forward, y, np.empty_like(network.parameters))
+    weights, biases = textbook_backward(network, x, y)
+    for computed, expected in zip(
+        backward.weight_gradients + backward.bias_gradients, weights + biases, strict=True
+    ):
+        assert computed.dtype == np.float32
+        np.testing.assert_allclose(computed, expected, rtol=1e-6, atol=1e-9)
