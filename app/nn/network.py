@@ -47,7 +47,9 @@ DTYPES = ("float64", "float32")
 LARGE_MATRIX = 65_536
 
 
-@dataclass(frozen=True)
+# slots, not frozen: a frozen dataclass costs ~0.9 µs more to build, and a small
+# network's update builds three of these records (~5 % of it). Treat them as read-only.
+@dataclass(slots=True)
 class ForwardPass:
     """Every intermediate of one forward pass over a batch of N samples.
 
@@ -67,7 +69,8 @@ class ForwardPass:
         return self.activations[-1]
 
 
-@dataclass(frozen=True)
+# slots, not frozen: see ForwardPass.
+@dataclass(slots=True)
 class BackwardPass:
     """Every intermediate of one backward pass.
 

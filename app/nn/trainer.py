@@ -46,7 +46,8 @@ class Diverged(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+# slots, not frozen, like ForwardPass and BackwardPass (app/nn/network.py says why).
+@dataclass(slots=True)
 class UpdateResult:
     """One update: the step it produced, and the forward and backward pass behind it.
 
