@@ -48,7 +48,7 @@ LARGE_MATRIX = 65_536
 
 
 # slots, not frozen: a frozen dataclass costs ~0.9 µs more to build, and a small
-# network's update builds three of these records (~5 % of it). Treat them as read-only.
+# network's update builds three of these records (~3 % of it). Treat them as read-only.
 @dataclass(slots=True)
 class ForwardPass:
     """Every intermediate of one forward pass over a batch of N samples.
