@@ -353,6 +353,12 @@ class Network:
         if len(self._scaled_step) != block:
             self._scaled_step = np.empty(block, dtype=self.parameters.dtype)
             self._block_ones = np.ones(block, dtype=self.parameters.dtype)
+        if self._descended == [(0, block)]:
+            # The whole vector is one block (a small network with biases): the same three
+            # calls without the loops and slices, which cost such a network ~1.4 µs of 3.5.
+            np.multiply(step, rate, out=self._scaled_step)
+            self.parameters -= self._scaled_step
+            return float(np.dot(self.parameters, self._block_ones))
         total = 0.0
         for first, last in self._descended:  # all parameters, or without biases each W
             for start in range(first, last, block):

@@ -417,6 +417,23 @@ def test_descend_in_blocks_equals_the_per_layer_update_and_sums_the_result(bias:
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_descend_of_a_network_in_one_block_sums_the_result_and_reports_non_finite(
+    bad: float,
+) -> None:
+    network, x, y = random_problem((3, 4, 2), ["tanh", "sigmoid"], "mse", True, seed=4)
+    assert network.parameters.size <= DESCENT_BLOCK  # the one-block path
+    backward = network.backward(network.forward(x), y)
+    twin = network.copy()
+    total = network.descend(backward.gradient, 0.3)
+    twin.update(backward.weight_gradients, backward.bias_gradients, 0.3)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
+    assert total == pytest.approx(float(network.parameters.sum()), rel=1e-12, abs=1e-12)
+    step = np.zeros_like(network.parameters)
+    step[-1] = bad
+    assert not math.isfinite(network.descend(step, 1.0))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 def test_descend_reports_a_non_finite_parameter_in_any_block(bad: float) -> None:
     network, _, _ = random_problem((400, 400, 2), ["tanh", "sigmoid"], "mse", True, seed=6)
     for index in (0, DESCENT_BLOCK + 7, network.parameter_count - 1):
