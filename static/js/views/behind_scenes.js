@@ -116,7 +116,7 @@ export class BehindTheScenes {
   noteRun(run) {
     if (!this.phases || !this.explain || this.applying) return;
     const why = changes(this.explain, run);
-    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update. ${this.atEnd() ? "Press the button below" : "On the last phase, Apply"} fetches the next update again.` : "";
+    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.` : "";
     if (stale !== this.stale) {
       this.stale = stale;
       this.go(this.index);
