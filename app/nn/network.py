@@ -133,6 +133,11 @@ class Network:
         self.use_bias = use_bias
         self.variant = variant
         self.layers = (weights[0].shape[0], *(w.shape[1] for w in weights))
+        expected = [(fan_out,) for fan_out in self.layers[1:]]
+        shapes = [np.shape(b) for b in biases]
+        if shapes != expected:
+            # pack() would lay biases of the wrong shapes out silently if their sizes add up.
+            raise ValueError(f"expected biases of shapes {expected}, got {shapes}")
         self._layout = _layout([(fan_in + 1, fan_out) for fan_in, fan_out in pairwise(self.layers)])
         self.parameters = self.pack(weights, biases)
         self.weight_count = sum(w.size for w in weights)
@@ -353,7 +358,7 @@ class Network:
         if len(self._scaled_step) != block:
             self._scaled_step = np.empty(block, dtype=self.parameters.dtype)
             self._block_ones = np.ones(block, dtype=self.parameters.dtype)
-        if self._descended == [(0, block)]:
+        if block == len(self.parameters):  # one block, and it is every parameter (biases on)
             # The whole vector is one block (a small network with biases): the same three
             # calls without the loops and slices, which cost such a network ~1.4 µs of 3.5.
             np.multiply(step, rate, out=self._scaled_step)

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.nn.activations import Array
+from app.nn.activations import SIGMOID, Array
+from app.nn.losses import loss_named
 from app.nn.network import DESCENT_BLOCK, Network
 
 # numpy reports overflow, invalid values and division by zero as RuntimeWarning.
@@ -414,6 +415,31 @@ def test_descend_in_blocks_equals_the_per_layer_update_and_sums_the_result(bias:
     counted = network.weights + (network.biases if bias else [])
     expected = sum(float(array.sum()) for array in counted)
     assert total == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("layers", [(2, 1), (2, 3)])
+def test_a_one_layer_network_without_biases_descends_its_weights_only(
+    layers: tuple[int, int],
+) -> None:
+    # Its weights are one range starting at 0, like a whole small network's parameters with
+    # biases, but the bias row after them must not move (nor break the one-block path).
+    network, x, y = random_problem(layers, ["sigmoid"], "mse", False, seed=8)
+    backward = network.backward(network.forward(x), y)
+    twin = network.copy()
+    biases_before = [b.copy() for b in network.biases]
+    weights_before = network.weights[0].copy()
+    network.descend(backward.gradient, 0.4)
+    twin.update(backward.weight_gradients, backward.bias_gradients, 0.4)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
+    for before, after in zip(biases_before, network.biases, strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(network.weights[0], weights_before)
+
+
+def test_biases_of_the_wrong_shapes_are_refused_even_when_their_sizes_add_up() -> None:
+    weights = [np.zeros((2, 3)), np.zeros((3, 1))]
+    with pytest.raises(ValueError, match="biases of shapes"):
+        Network(weights, [np.zeros(1), np.zeros(3)], [SIGMOID, SIGMOID], loss_named("mse"))
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])

@@ -293,3 +293,14 @@ def test_a_copy_of_a_trainer_keeps_its_own_gradient_buffer(teacher_data: Dataset
     np.testing.assert_array_equal(gradient, kept)  # the twin wrote into a buffer of its own
     trainer.update()
     assert not np.array_equal(gradient, kept)  # the trainer's next update rewrote its own
+
+
+def test_a_one_layer_network_without_biases_trains(teacher_data: Dataset) -> None:
+    config = replace(BASE, layers=(2, 1), activations=("sigmoid",), bias=False)
+    trainer = Trainer(config, teacher_data)
+    losses = [trainer.train_loss()]
+    for _ in range(20):
+        trainer.update()
+        losses.append(trainer.train_loss())
+    assert losses[-1] < losses[0]
+    assert trainer.network.biases[0][0] == 0.0  # never moved
