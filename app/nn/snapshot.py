@@ -38,8 +38,8 @@ def encode(step: int, learning_rate: float, series: dict[str, list[Array]]) -> b
     arrays = [array for arrays in series.values() for array in arrays]
     dtype = arrays[0].dtype.str if arrays else "<f8"
     header = {
-        "step": step,
-        "learning_rate": learning_rate,
+        "step": int(step),  # plain numbers: json cannot write numpy's scalars
+        "learning_rate": float(learning_rate),
         "dtype": dtype,
         "shapes": {name: [list(a.shape) for a in arrays] for name, arrays in series.items()},
     }
@@ -56,15 +56,22 @@ def decode(blob: bytes) -> tuple[int, float, dict[str, list[Array]]]:
     if not blob.startswith(MAGIC):
         raise SnapshotFormatError("not a snapshot: unknown leading bytes")
     start = len(MAGIC) + _LENGTH.size
-    (length,) = _LENGTH.unpack_from(blob, len(MAGIC))
-    header = json.loads(blob[start : start + length])
+    try:
+        (length,) = _LENGTH.unpack_from(blob, len(MAGIC))
+        header = json.loads(blob[start : start + length])
+        step, rate = int(header["step"]), float(header["learning_rate"])
+        dtype, shapes = np.dtype(header["dtype"]), dict(header["shapes"])
+    except (struct.error, ValueError, KeyError, TypeError) as error:
+        # json's errors are ValueErrors; a header that is not a dict raises TypeError.
+        raise SnapshotFormatError(f"snapshot header unreadable: {error!r}") from error
+    if dtype.kind != "f":
+        raise SnapshotFormatError(f"snapshot arrays of dtype {dtype} (floats expected)")
     offset = start + length
     offset += -offset % _ALIGN
-    dtype = np.dtype(header["dtype"])
     series: dict[str, list[Array]] = {}
-    for name, shapes in header["shapes"].items():
+    for name, arrays in shapes.items():
         series[name] = []
-        for shape in shapes:
+        for shape in arrays:
             count = math.prod(shape)
             if offset + count * dtype.itemsize > len(blob):
                 raise SnapshotFormatError("snapshot ends before its arrays do")
@@ -74,7 +81,7 @@ def decode(blob: bytes) -> tuple[int, float, dict[str, list[Array]]]:
             offset += count * dtype.itemsize
     if offset != len(blob):
         raise SnapshotFormatError(f"snapshot has {len(blob) - offset} bytes past its arrays")
-    return int(header["step"]), float(header["learning_rate"]), series
+    return step, rate, series
 
 
 def _decode_npz(blob: bytes) -> tuple[int, float, dict[str, list[Array]]]:

@@ -100,6 +100,11 @@ def test_a_large_state_is_smaller_than_its_npz_and_exact() -> None:
         (lambda blob: b"XXXX" + blob[4:], "unknown leading bytes"),
         (lambda blob: blob + b"\0" * 8, "8 bytes past its arrays"),
         (lambda blob: blob[:-1], "ends before its arrays do"),
+        (lambda blob: blob[:6], "header unreadable"),
+        (lambda blob: blob[:20], "header unreadable"),
+        (lambda blob: blob.replace(b'"step"', b'"stop"'), "header unreadable"),
+        (lambda blob: blob.replace(b'"<f8"', b'"|O8"'), "dtype object"),
+        (lambda blob: blob[:8] + b"[" + blob[9:], "header unreadable"),
     ],
 )
 def test_damaged_bytes_are_refused_with_a_reason(
@@ -108,3 +113,11 @@ def test_damaged_bytes_are_refused_with_a_reason(
     blob = trained_state(CONFIG).to_bytes()
     with pytest.raises(snapshot.SnapshotFormatError, match=message):
         TrainerState.from_bytes(damage(blob))
+
+
+def test_numpy_scalars_for_step_and_rate_are_written_as_plain_numbers() -> None:
+    state = trained_state(CONFIG)
+    # Off the annotated contract, but what a caller holding numpy's scalars would pass.
+    step, rate = np.int64(4), np.float32(0.25)
+    blob = snapshot.encode(step, rate, {"w": state.weights})  # type: ignore[arg-type]
+    assert snapshot.decode(blob)[:2] == (4, 0.25)
