@@ -372,10 +372,18 @@ class Network:
                 np.multiply(step[start:stop], rate, out=scaled)
                 updated = self.parameters[start:stop]
                 updated -= scaled
-                # The sum as a product with ones: numpy's own sum (pairwise, barely
-                # vectorised) took 0.9 ms of a 1024-wide float32 descent, BLAS's dot 0.4 ms.
-                total += float(np.dot(updated, self._block_ones[: stop - start]))
+                total += self._sum(updated)
         return total
+
+    def _sum(self, block: Array) -> float:
+        """The sum of a block of parameters, the fastest way measured for its dtype (the sum is
+        only a check). float32: as a product with ones, BLAS's sdot (1024-1024-1024-10: 1.2
+        ms a descent, 1.5 ms with numpy's reduction). float64: numpy's reduction
+        (784-128-64-10: 113-131 µs a descent, 283-340 µs with BLAS's ddot, which hands a
+        block of 65,536 doubles to its threads; 1024-wide: 2.5-2.8 ms against 2.8-2.9)."""
+        if block.dtype == np.float64:
+            return float(np.add.reduce(block))
+        return float(np.dot(block, self._block_ones[: len(block)]))
 
     def copy(self) -> Network:
         # The constructor packs the arrays into a new parameter vector: a copy.
