@@ -1,6 +1,6 @@
 """How fast the engine makes one update, next to PyTorch doing the same update.
 
-    python -m bench.engine [--seconds 0.3]
+    python -m bench.engine [--seconds 0.2] [--rounds 9]
 
 Prints Markdown tables. An update is what `Trainer.update` does: forward pass over the batch,
 loss, backward pass, W ← W − α·∂L/∂W (plus the engine's divergence check). Every network uses
@@ -8,10 +8,15 @@ sigmoid layers and the mse loss on the whole batch (plain gradient descent), wit
 initial weights and data in both engines. PyTorch (CPU, autograd, torch.optim.SGD) is an
 optional extra; without it the torch columns say so.
 
-Engine and torch timings alternate, several rounds each, and the fastest round counts: on a
-shared machine the minimum is the figure least disturbed by other jobs. The large network's
-matrix-product rate is set beside numpy's own peak for a plain matrix product, measured in the
-same run, and beside the rate of its five large products run alone.
+Each measurement is a number of rounds. In a round every step of a table row (the engine, the
+plain numpy baseline, torch, and for the large network numpy's peak) runs for one window, back
+to back, so all of them meet the same load from other jobs on this shared machine. Ratios are
+taken within a round (engine against plain numpy in the same round, the engine's rate against
+the peak of the same round); the tables give their median over the rounds, with the range.
+Comparing the fastest round of each step instead, as this benchmark did before, set the
+luckiest window of one against the luckiest of another: on a machine where windows of the same
+work differ by 1.5×, that moved the large network's share of peak between 47 % and 68 % from
+one run to the next. Times per update are medians over the rounds too.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 from app.nn.datasets import Dataset
 from app.nn.trainer import Trainer, TrainingConfig
 
-ROUNDS = 5
+ROUNDS = 9
 RATE = 0.1
 
 
@@ -66,27 +71,39 @@ def make_trainer(case: Case, dtype: str) -> Trainer:
     return Trainer(config, data)
 
 
-def calls_per_round(step: Callable[[], object], seconds: float) -> int:
+def calls_per_window(step: Callable[[], object], window: float) -> int:
     step()  # warm up (first-call allocations, torch's lazy set-up)
     calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds / ROUNDS:
+    while time.perf_counter() - start < window:
         step()
         calls += 1
     return max(1, calls)
 
 
-def fastest(steps: dict[str, Callable[[], object]], seconds: float) -> dict[str, float]:
-    """Seconds per call of each step: rounds alternate between the steps, so a burst of load
-    from other jobs hits them all alike, and each step's fastest round counts."""
-    counts = {name: calls_per_round(step, seconds) for name, step in steps.items()}
-    best = dict.fromkeys(steps, float("inf"))
-    for _ in range(ROUNDS):
+def in_rounds(
+    steps: dict[str, Callable[[], object]], window: float, rounds: int
+) -> dict[str, list[float]]:
+    """Seconds per call of each step in each round: a round runs every step for about one
+    window, one after another (see the module docstring)."""
+    counts = {name: calls_per_window(step, window) for name, step in steps.items()}
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
         for name, step in steps.items():
             start = time.perf_counter()
             for _ in range(counts[name]):
                 step()
-            best[name] = min(best[name], (time.perf_counter() - start) / counts[name])
-    return best
+            times[name].append((time.perf_counter() - start) / counts[name])
+    return times
+
+
+def median(values: list[float]) -> float:
+    return float(np.median(values))
+
+
+def ratio(numerators: list[float], denominators: list[float], form: str = ".2f") -> str:
+    """The median of the within-round ratios, with their range."""
+    ratios = [n / d for n, d in zip(numerators, denominators, strict=True)]
+    return f"{median(ratios):{form}} ({min(ratios):{form}}-{max(ratios):{form}})"
 
 
 def torch_step(trainer: Trainer) -> Callable[[], object] | None:
@@ -169,24 +186,24 @@ def square_product(dtype: str, size: int) -> Callable[[], object]:
     return lambda: a @ a
 
 
-def update_row(case: Case, dtype: str, seconds: float) -> list[str]:
+def update_row(case: Case, dtype: str, window: float, rounds: int) -> list[str]:
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(case, dtype).update}
     steps["plain"] = plain_numpy_step(make_trainer(case, dtype))
     torch = torch_step(make_trainer(case, dtype))
     if torch is not None:
         steps["torch"] = torch
-    times = fastest(steps, seconds)
+    times = in_rounds(steps, window, rounds)
     ours, plain = times["engine"], times["plain"]
-    cells = [case.name, dtype, f"{ours * 1e6:,.1f}", f"{plain * 1e6:,.1f}", f"{ours / plain:.2f}"]
+    cells = [case.name, dtype, f"{median(ours) * 1e6:,.1f}", f"{median(plain) * 1e6:,.1f}"]
+    cells.append(ratio(ours, plain))
     if torch is None:
         return [*cells, "torch not installed", ""]
-    theirs = times["torch"]
-    return [*cells, f"{theirs * 1e6:,.1f}", f"{theirs / ours:.2f}"]
+    return [*cells, f"{median(times['torch']) * 1e6:,.1f}", ratio(times["torch"], ours)]
 
 
-def large_row(dtype: str, seconds: float) -> list[str]:
+def large_row(dtype: str, window: float, rounds: int) -> list[str]:
     """The large network's update, the plain numpy baseline's, torch's, and numpy's
-    matrix-product peak, interleaved."""
+    matrix-product peak, in rounds; shares of peak are taken within each round."""
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(LARGE, dtype).update}
     steps["plain"] = plain_numpy_step(make_trainer(LARGE, dtype))
     steps |= {f"peak {n}": square_product(dtype, n) for n in (1024, 2048)}
@@ -194,17 +211,26 @@ def large_row(dtype: str, seconds: float) -> list[str]:
     torch = torch_step(make_trainer(LARGE, dtype))
     if torch is not None:
         steps["torch"] = torch
-    times = fastest(steps, seconds)
-    peak = max(2 * n**3 / times[f"peak {n}"] / 1e9 for n in (1024, 2048))
+    times = in_rounds(steps, window, rounds)
+    # A round's peak is the faster of its two square products (as a time for the update's FLOPs).
     flops = LARGE.matmul_flops()
-    rate, plain_rate = flops / times["engine"] / 1e9, flops / times["plain"] / 1e9
+    peak_rates = [
+        max(2 * n**3 / times[f"peak {n}"][r] for n in (1024, 2048)) for r in range(rounds)
+    ]
+    at_peak = [flops / rate for rate in peak_rates]  # the update's FLOPs at the round's peak
+    engine = median(times["engine"])
+    cells = [f"{engine * 1e3:.1f}", f"{flops / engine / 1e9:.0f}"]
+    cells.append(f"{median(peak_rates) / 1e9:.0f}")
+    cells.append(ratio(at_peak, times["engine"], ".0%"))
+    products_at_peak = [product_flops / rate for rate in peak_rates]
+    cells.append(
+        f"{median(times['products']) * 1e3:.1f} ms, "
+        + ratio(products_at_peak, times["products"], ".0%")
+    )
+    cells.append(f"{median(times['plain']) * 1e3:.1f} ms, " + ratio(at_peak, times["plain"], ".0%"))
     theirs = "torch not installed"
     if torch is not None:
-        theirs = f"{times['torch'] * 1e3:.1f} ms, {flops / times['torch'] / 1e9:.0f} GFLOP/s"
-    cells = [f"{times['engine'] * 1e3:.1f}", f"{rate:.0f}", f"{peak:.0f}", f"{rate / peak:.0%}"]
-    products_rate = product_flops / times["products"] / 1e9
-    cells += [f"{times['products'] * 1e3:.1f} ms, {products_rate / peak:.0%}"]
-    cells += [f"{times['plain'] * 1e3:.1f} ms, {plain_rate / peak:.0%}"]
+        theirs = f"{median(times['torch']) * 1e3:.1f} ms, " + ratio(at_peak, times["torch"], ".0%")
     return [LARGE.name, dtype, *cells, theirs]
 
 
@@ -250,18 +276,25 @@ def blas() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=0.3, help="time per measurement")
-    seconds = parser.parse_args().seconds
+    parser.add_argument("--seconds", type=float, default=0.2, help="window per step per round")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds per table row")
+    arguments = parser.parse_args()
+    window, rounds = arguments.seconds, arguments.rounds
     print(machine(), end="\n\n")
-    rows = [update_row(case, dtype, seconds) for case in CASES for dtype in ("float64", "float32")]
+    print(f"{rounds} rounds of {window} s windows; medians over the rounds, (range)", end="\n\n")
+    rows = [
+        update_row(case, dtype, window, rounds)
+        for case in CASES
+        for dtype in ("float64", "float32")
+    ]
     header = ["network, samples", "dtype", "engine µs/update", "plain numpy µs/update"]
     header += ["engine/plain", "torch µs/update", "torch/engine"]
     print(table(header, rows), end="\n\n")
-    large = [large_row(dtype, seconds) for dtype in ("float32", "float64")]
+    large = [large_row(dtype, window, rounds) for dtype in ("float32", "float64")]
     header = ["network, samples", "dtype", "engine ms/update", "engine GFLOP/s"]
     header += ["numpy matmul peak GFLOP/s", "engine share of peak"]
     header += ["its five 1024² products alone, share of peak"]
-    header += ["plain numpy, share of peak", "torch"]
+    header += ["plain numpy, share of peak", "torch, share of peak"]
     print(table(header, large))
 
 
