@@ -21,8 +21,16 @@ one run to the next. Times per update are medians over the rounds too.
 
 from __future__ import annotations
 
-import argparse
 import os
+
+# Before numpy loads its BLAS: after each threaded product openblas keeps its idle threads
+# spinning for about 0.1 s (2^28 cycles, the default), and in the window after the engine's
+# that took a core from torch's threads. With 2^4 they sleep at once: torch's 1024-wide update
+# went from 42-54 % of the peak to 84-87 %, while the engine's stayed within the noise
+# (63-67 %). Set OPENBLAS_THREAD_TIMEOUT yourself to measure otherwise.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import argparse
 import platform
 import subprocess
 import time
@@ -261,6 +269,7 @@ def machine() -> str:
 
 def blas() -> str:
     core = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    core += f", OPENBLAS_THREAD_TIMEOUT={os.environ['OPENBLAS_THREAD_TIMEOUT']}"
     try:
         from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
     except ImportError:
