@@ -222,9 +222,13 @@ class Network:
     def parameter_count(self) -> int:
         return self.parameters.size if self.use_bias else self.weight_count
 
-    def forward(self, x: Array) -> ForwardPass:
-        """Run the batch x (N × layers[0]) through every layer, keeping each net and activation."""
-        inputs = [self._batch_rows(x)]
+    def forward(self, x: Array, rows: Array | None = None) -> ForwardPass:
+        """Run the batch x (N × layers[0]) through every layer, keeping each net and activation.
+
+        `rows` is `batch_rows(x)` made beforehand, for a caller that runs the same batch again
+        and again (a trainer's whole training set): it is read, never written.
+        """
+        inputs = [self.batch_rows(x) if rows is None else rows]
         nets: list[Array] = []
         activations = [x]
         last = len(self._blocks) - 1
@@ -240,7 +244,7 @@ class Network:
                 inputs.append(rows)
         return ForwardPass(nets, activations, inputs)
 
-    def _batch_rows(self, x: Array) -> Array:
+    def batch_rows(self, x: Array) -> Array:
         """The input batch as the first layer's input: [xᵀ; 1] for a small network, where
         one product costs less than a product, a bias add and a sum; xᵀ itself (a view) for a
         large one, where copying a big batch under a row of ones costs more (1024-wide, 256
@@ -255,7 +259,7 @@ class Network:
 
     def _net(self, layer: int, rows: Array) -> Array:
         """netᵀ of layer `layer` + 1 from its input rows: [W; b]ᵀ · [aᵀ; 1], or Wᵀ · xᵀ + b
-        from a batch used as it is (see `_batch_rows`)."""
+        from a batch used as it is (see `batch_rows`)."""
         if len(rows) > self.layers[layer]:  # [aᵀ; 1]
             return self.product(self._blocks[layer].T, rows)
         net = self.product(self.weights[layer].T, rows)

@@ -110,6 +110,23 @@ def test_float32_stays_float32_throughout(teacher_data: Dataset) -> None:
     assert {a.dtype for a in parameters(restored)} == {np.dtype(np.float32)}
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_full_batch_updates_make_the_training_rows_once_and_match_a_fresh_forward_pass(
+    bias: bool, teacher_data: Dataset
+) -> None:
+    trainer = Trainer(replace(BASE, bias=bias), teacher_data)
+    first = trainer.update().forward
+    second = trainer.update().forward
+    assert first.inputs[0] is second.inputs[0]  # made once, before the first update
+    twin = Trainer(replace(BASE, bias=bias), teacher_data)
+    twin.update()
+    fresh = twin.network.forward(teacher_data.x_train)  # rows made anew, after one update
+    for made_once, made_anew in zip(second.nets, fresh.nets, strict=True):
+        np.testing.assert_array_equal(made_once, made_anew)
+    np.testing.assert_array_equal(second.inputs[0], fresh.inputs[0])
+    assert second.inputs[0][-1].tolist() == [1.0 if bias else 0.0] * 160
+
+
 def test_without_momentum_an_update_is_exactly_w_minus_rate_times_gradient(
     teacher_data: Dataset,
 ) -> None:
