@@ -459,11 +459,17 @@ def test_descend_of_a_network_in_one_block_sums_the_result_and_reports_non_finit
     assert not math.isfinite(network.descend(step, 1.0))
 
 
+@pytest.mark.parametrize("bias", [True, False])  # without biases, each W is its own range
 @pytest.mark.parametrize("dtype", ["float64", "float32"])  # each sums its blocks its own way
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_descend_reports_a_non_finite_parameter_in_any_block(bad: float, dtype: str) -> None:
-    network = Network.create((400, 400, 2), ["tanh", "sigmoid"], seed=6, dtype=dtype)
-    for index in (0, DESCENT_BLOCK + 7, network.parameter_count - 1):
+def test_descend_reports_a_non_finite_parameter_in_any_block(
+    bad: float, dtype: str, bias: bool
+) -> None:
+    network = Network.create((400, 400, 2), ["tanh", "sigmoid"], seed=6, dtype=dtype, use_bias=bias)
+    # The last parameter descended: the last bias, or without biases the last weight (the bias
+    # row that ends the last [W; b] block is then not descended).
+    last = network.parameters.size - 1 - (0 if bias else network.layers[-1])
+    for index in (0, DESCENT_BLOCK + 7, last):
         step = np.zeros_like(network.parameters)
         step[index] = bad
         assert not math.isfinite(network.copy().descend(step, 1.0)), index

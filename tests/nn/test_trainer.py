@@ -127,6 +127,23 @@ def test_full_batch_updates_make_the_training_rows_once_and_match_a_fresh_forwar
     assert second.inputs[0][-1].tolist() == [1.0 if bias else 0.0] * 160
 
 
+def test_a_large_full_batch_trainer_uses_its_training_set_itself_as_the_first_input(
+    teacher_data: Dataset,
+) -> None:
+    # 300 × 300 weights: a large network, whose first input is xᵀ, a view, with no row of ones.
+    trainer = Trainer(replace(BASE, layers=(2, 300, 300, 1)), teacher_data)
+    assert trainer.network.large
+    first, second = trainer.update().forward, trainer.update().forward
+    assert first.inputs[0] is second.inputs[0]
+    assert np.shares_memory(second.inputs[0], trainer.data.x_train)
+    twin = Trainer(replace(BASE, layers=(2, 300, 300, 1)), teacher_data)
+    twin.update()
+    for made_once, made_anew in zip(
+        second.nets, twin.network.forward(teacher_data.x_train).nets, strict=True
+    ):
+        np.testing.assert_array_equal(made_once, made_anew)
+
+
 def test_without_momentum_an_update_is_exactly_w_minus_rate_times_gradient(
     teacher_data: Dataset,
 ) -> None:
