@@ -123,13 +123,15 @@ class Trainer:
         # and its batch loss, so a training loop's update-then-train_loss computes each once.
         self._current: tuple[ForwardPass, float] | None = None
         self._epoch_order: tuple[int, Array] | None = None
-        self._train_rows: Array | None = None  # network.batch_rows(data.x_train), once made
+        # The training set as the first layer's input, made once: it never changes, and making
+        # it costs a small network three numpy calls an update (~3 % of it).
+        self._train_rows = self.network.batch_rows(self.data.x_train)
         self.diverged: Diverged | None = None  # set once training has diverged
 
     def train_loss(self) -> float:
         """The loss over the whole training set of the weights after `step` updates."""
         if self._current is None:
-            self._current = self._forward(self.data.x_train, self.data.y_train, whole=True)
+            self._current = self._forward(self.data.x_train, self.data.y_train, self._train_rows)
         return self._current[1]
 
     def test_loss(self) -> float | None:
@@ -159,7 +161,8 @@ class Trainer:
         indices = self._batch_indices()
         if indices is None:
             y = self.data.y_train
-            forward, batch_loss = self._current or self._forward(self.data.x_train, y, whole=True)
+            whole = self.data.x_train, y, self._train_rows
+            forward, batch_loss = self._current or self._forward(*whole)
         else:
             y = self.data.y_train[indices]
             forward, batch_loss = self._forward(self.data.x_train[indices], y)
@@ -172,15 +175,9 @@ class Trainer:
         self._check_weights(parameter_sum)
         return UpdateResult(self.step, batch_loss, indices, forward, backward)
 
-    def _forward(self, x: Array, y: Array, whole: bool = False) -> tuple[ForwardPass, float]:
-        """The forward pass of a batch and its loss; `whole`: x is the whole training set."""
-        rows = None
-        if whole:
-            # The training set as the first layer's input, made once: it never changes, and
-            # making it costs a small network three numpy calls an update (~3 % of it).
-            if self._train_rows is None:
-                self._train_rows = self.network.batch_rows(x)
-            rows = self._train_rows
+    def _forward(self, x: Array, y: Array, rows: Array | None = None) -> tuple[ForwardPass, float]:
+        """The forward pass of a batch (its first-layer input `rows` if made already) and its
+        loss."""
         forward = self.network.forward(x, rows)
         return forward, self.network.loss_value(forward, y)
 
