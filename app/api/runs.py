@@ -14,6 +14,7 @@ from app.api.schemas.history import ThinnedHistoryOut
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
     DatasetOut,
+    EngineChange,
     ErrorOut,
     ExplainOut,
     HistoryOut,
@@ -48,6 +49,7 @@ def run_out(run: Run) -> RunOut:
         learning_rate=run.learning_rate,
         speed=run.speed,
         message=run.message,
+        engines=[EngineChange(from_step=step, engine=engine) for step, engine in run.engines],
     )
 
 
@@ -116,7 +118,7 @@ async def get_weights(
     parameters = await manager.parameters(run_id, step)
     content = {"step": parameters.step, "weights": parameters.weights}
     # Arrays go straight to orjson: validating millions of floats would take seconds.
-    return OrjsonResponse(content | {"biases": parameters.biases})
+    return OrjsonResponse(content | {"biases": parameters.biases, "exact": parameters.exact})
 
 
 @router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
+from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import Dataset, make_dataset
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
@@ -35,9 +36,11 @@ History = tuple[list[int], list[float | None], list[float | None]]
 class RunManager:
     """Owns all runs; each public coroutine is one API action."""
 
-    def __init__(self, settings: Settings, store: RunStore) -> None:
+    def __init__(self, settings: Settings, store: RunStore, arithmetic: str | None = None) -> None:
         self.settings = settings
         self.store = store
+        # What this server's updates are made under (app/nn/arithmetic.py), recorded per run.
+        self.arithmetic = current_arithmetic() if arithmetic is None else arithmetic
         self.runs: dict[str, Run] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loading: dict[str, asyncio.Lock] = {}
@@ -49,18 +52,24 @@ class RunManager:
         """Load the stored runs; those the last server left running become `interrupted`."""
         self._loop = asyncio.get_running_loop()
         stored = await asyncio.to_thread(self._read_stored)
-        for row, changes in stored:
+        for row, changes, engines in stored:
             run = self._new_run(row.id, RunConfig.model_validate(row.config), row.created_at)
             run.status, run.step, run.message = RunStatus(row.status), row.step, row.message
             run.loss, run.test_loss = row.loss, row.test_loss
             run.learning_rate, run.speed, run.rate_changes = row.learning_rate, row.speed, changes
+            run.engines = engines
             run.log.reset(row.step + 1)
             self.runs[run.id] = run
 
-    def _read_stored(self) -> list[tuple[StoredRun, list[tuple[int, float]]]]:
+    def _read_stored(
+        self,
+    ) -> list[tuple[StoredRun, list[tuple[int, float]], list[tuple[int, str]]]]:
         self.store.mark_running_as_interrupted()
-        rows = self.store.list_runs()
-        return [(row, list(self.store.learning_rate_changes(row.id))) for row in rows]
+        store = self.store
+        return [
+            (row, store.learning_rate_changes(row.id), store.engine_changes(row.id))
+            for row in store.list_runs()
+        ]
 
     async def shutdown(self) -> None:
         """End every worker as `interrupted` (a pinned snapshot each), then flush the store."""
@@ -181,8 +190,10 @@ class RunManager:
                 return parameters
             # A running run moved on while its worker was asked: recompute the step asked for.
         dataset = await self._dataset(run)
-        trainer = await asyncio.to_thread(trainer_at, run, dataset, self.store, step)
-        return current_parameters(run, trainer)
+        trainer, start = await asyncio.to_thread(trainer_at, run, dataset, self.store, step)
+        exact = run.made_under(start, step, self.arithmetic)
+        parameters = current_parameters(run, trainer)
+        return Parameters(step, parameters.loss, parameters.weights, parameters.biases, exact)
 
     async def current(self, run: Run) -> Parameters:
         """A consistent copy of the run's parameters now, from its worker if it has one."""
@@ -265,6 +276,7 @@ class RunManager:
         if test_loss is not None:
             run.log.add_test(0, test_loss)
         self.store.create_run(self._stored(run))
+        self._record_engine(run)
         self.store.add_losses(run.id, 0, [loss], [] if test_loss is None else [(0, test_loss)])
         self.store.add_snapshot(run.id, 0, trainer.state().to_bytes())
 
@@ -304,12 +316,15 @@ class RunManager:
             # lies beyond it is dropped so history and weights agree.
             self.store.truncate_after(run.id, run.step)
             run.rate_changes = [change for change in run.rate_changes if change[0] <= run.step]
+            run.engines = [change for change in run.engines if change[0] <= run.step]
         found = self.store.snapshot_at_or_before(run.id, run.step)
         if found is not None:
             trainer.restore(TrainerState.from_bytes(found[1]))
+        if not run.made_under(trainer.step, run.step, self.arithmetic):
+            run.recomputed_at = run.step  # the weights below are not exactly the run's
         try:
             # The nearest snapshot may be older than the recorded step: replaying the updates
-            # in between is exact.
+            # in between is exact under the arithmetic that made them.
             replay(trainer, run, run.step)
         except Diverged as diverged:
             run.status, run.message = RunStatus.DIVERGED, diverged.reason
@@ -343,7 +358,18 @@ class RunManager:
                 status_code=429,
             )
 
+    def _record_engine(self, run: Run) -> None:
+        """Record that the run's updates from its current step on are made under this server's
+        arithmetic, unless the last record says so already."""
+        if run.engines and run.engines[-1][1] == self.arithmetic:
+            return
+        if run.engines and run.engines[-1][0] == run.step:
+            run.engines.pop()  # no update was made under that one
+        run.engines.append((run.step, self.arithmetic))
+        self.store.add_engine(run.id, run.step, self.arithmetic)
+
     def _start_session(self, run: Run, count: int | None) -> TrainingSession:
+        self._record_engine(run)
         session = TrainingSession(run, self.store, self.settings, count, self.gate)
         run.session = session
         session.start()

@@ -49,6 +49,12 @@ class Run:
     speed: float | None = None
     # (step, rate): updates after `step` use `rate`; replays apply them to stay exact.
     rate_changes: list[tuple[int, float]] = field(default_factory=list)
+    # (step, arithmetic): updates from `step` on were made under that arithmetic
+    # (app/nn/arithmetic.py); empty for a run stored before arithmetic was recorded.
+    engines: list[tuple[int, str]] = field(default_factory=list)
+    # The step whose weights the trainer holds recomputed, at load, under an arithmetic other
+    # than the one that made them: not exactly the original weights until the next update.
+    recomputed_at: int | None = None
     trainer: Trainer | None = None
     dataset: Dataset | None = None
     session: TrainingSession | None = None  # the worker thread, while one is active
@@ -82,19 +88,35 @@ class Run:
                 rate = value
         return rate
 
+    def made_under(self, first: int, last: int, arithmetic: str) -> bool:
+        """Whether every update from step `first` up to step `last` was made under
+        `arithmetic`: then replaying them under it gives the original weights bit for bit."""
+        if first >= last:
+            return True
+        in_effect = [engine for changed_at, engine in self.engines if changed_at <= first][-1:]
+        if not in_effect:
+            return False  # made before the run's first record: unknown
+        later = [engine for changed_at, engine in self.engines if first < changed_at < last]
+        return all(engine == arithmetic for engine in in_effect + later)
+
 
 @dataclass(frozen=True)
 class Parameters:
-    """A consistent copy of a run's weights and biases at one step."""
+    """A consistent copy of a run's weights and biases at one step.
+
+    exact: bit for bit the weights the run had at that step; False when they were recomputed
+    under another arithmetic than the one that made them (they may differ in the last bits).
+    """
 
     step: int
     loss: float | None
     weights: list[Array]
     biases: list[Array]
+    exact: bool = True
 
 
 def current_parameters(run: Run, trainer: Trainer) -> Parameters:
     """Copy the trainer's parameters; call only from the thread that owns the trainer."""
     network = trainer.network
-    weights = [w.copy() for w in network.weights]
-    return Parameters(trainer.step, run.loss, weights, [b.copy() for b in network.biases])
+    weights, biases = [w.copy() for w in network.weights], [b.copy() for b in network.biases]
+    return Parameters(trainer.step, run.loss, weights, biases, trainer.step != run.recomputed_at)

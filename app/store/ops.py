@@ -61,6 +61,12 @@ class AddLearningRate(NamedTuple):
     learning_rate: float
 
 
+class AddEngine(NamedTuple):
+    run_id: str
+    step: int
+    engine: str
+
+
 class TruncateAfter(NamedTuple):
     run_id: str
     step: int
@@ -83,6 +89,7 @@ Op = (
     | AddLosses
     | AddSnapshot
     | AddLearningRate
+    | AddEngine
     | TruncateAfter
     | MarkInterrupted
     | Barrier

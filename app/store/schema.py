@@ -7,11 +7,12 @@ from pathlib import Path
 
 from app.store.errors import StoreError
 
-SCHEMA_VERSION = 1  # PRAGMA user_version; bump with a migration in `_migrate`
+SCHEMA_VERSION = 2  # PRAGMA user_version; bump with the statements that migrate to it
 BUSY_TIMEOUT_MS = 5_000
 
 # One statement a string: comments may hold any character, and no script parsing is needed.
-_SCHEMA = (
+# Version 1's tables, as created by every version of this program.
+_SCHEMA_1 = (
     """
 CREATE TABLE runs (
     id TEXT PRIMARY KEY,
@@ -60,7 +61,21 @@ CREATE TABLE snapshots (
 )
 """,
 )
-_TABLES = {"runs", "loss_chunks", "learning_rates", "snapshots"}
+# Version 2: which arithmetic made a run's updates (app/nn/arithmetic.py). A version-1 file
+# gains the table empty: the arithmetic of its runs' updates is unknown.
+_SCHEMA_2 = (
+    """
+CREATE TABLE engines (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,           -- the first update made under this arithmetic
+    engine TEXT NOT NULL,            -- engine version, numpy and its CPU features, BLAS
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID
+""",
+)
+# The statements that take a file from the version before each one to it.
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}
+_TABLES_1 = {"runs", "loss_chunks", "learning_rates", "snapshots"}
 
 
 def open_writer(path: Path) -> sqlite3.Connection:
@@ -127,11 +142,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if tables - _TABLES:
-        raise StoreError(f"cannot open database {path}: not a backprop-live database")
-    for statement in _SCHEMA:
-        conn.execute(statement)
+    if version == 0:
+        # A new file, or somebody else's SQLite file: never write our tables into the latter.
+        listed = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        tables = {row[0] for row in listed}
+        if tables - _TABLES_1:
+            raise StoreError(f"cannot open database {path}: not a backprop-live database")
+    for reached in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in _MIGRATIONS[reached]:
+            conn.execute(statement)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 

@@ -25,6 +25,7 @@ from app.store.errors import StoreError
 from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
 from app.store.models import StoredRun
 from app.store.ops import (
+    AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
@@ -170,8 +171,14 @@ class RunStore:
         """Queue that updates from `step` on use `learning_rate`."""
         self._live().pending.put(AddLearningRate(run_id, step, learning_rate))
 
+    def add_engine(self, run_id: str, step: int, engine: str) -> None:
+        """Queue that updates from `step` on are made under the arithmetic `engine`
+        (app/nn/arithmetic.py)."""
+        self._live().pending.put(AddEngine(run_id, step, engine))
+
     def truncate_after(self, run_id: str, step: int) -> None:
-        """Queue dropping the run's losses, snapshots and learning-rate changes after `step`.
+        """Queue dropping the run's losses, snapshots, learning-rate and engine changes after
+        `step`.
 
         For a run resumed from the snapshot at `step`: what it stored after that belongs to a
         timeline that no longer exists (a learning-rate change there must not replay).
@@ -246,6 +253,15 @@ class RunStore:
                 (run_id,),
             )
             return [(step, rate) for step, rate in rows]
+
+    def engine_changes(self, run_id: str) -> list[tuple[int, str]]:
+        """(first step made under the arithmetic, arithmetic), by step; empty for a run stored
+        before engines were recorded."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT step, engine FROM engines WHERE run_id = ? ORDER BY step", (run_id,)
+            )
+            return [(step, engine) for step, engine in rows]
 
     def snapshot_at_or_before(self, run_id: str, step: int) -> tuple[int, bytes] | None:
         """The latest snapshot at or before `step`: where replaying up to `step` starts."""

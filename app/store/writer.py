@@ -15,6 +15,7 @@ from typing import NamedTuple
 from app.store.losses import Chunk, LossGroup, trim_chunk
 from app.store.models import StoredRun
 from app.store.ops import (
+    AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
@@ -95,6 +96,10 @@ class Writer:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO learning_rates VALUES (?, ?, ?)",
                         (run_id, step, rate),
+                    )
+                case AddEngine(run_id, step, engine) if run_id in self._runs:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO engines VALUES (?, ?, ?)", (run_id, step, engine)
                     )
                 case CreateRun(run, config_json, waiter):
                     self._create(run, config_json, waiter)
@@ -258,7 +263,7 @@ class Writer:
                     rowid,
                 ),
             )
-        for table in ("snapshots", "learning_rates"):
+        for table in ("snapshots", "learning_rates", "engines"):
             self._conn.execute(f"DELETE FROM {table} WHERE run_id = ? AND step > ?", (run_id, step))
         self._tails.pop(run_id, None)
 
@@ -302,5 +307,6 @@ _RUN_TABLES = (
     ("runs", "id"),
     ("loss_chunks", "run_id"),
     ("learning_rates", "run_id"),
+    ("engines", "run_id"),
     ("snapshots", "run_id"),
 )

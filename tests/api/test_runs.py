@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.nn.arithmetic import current_arithmetic
 from tests.support.runs import SMALL, as_arrays, engine_for, strict_json, wait_for_step
 
 
@@ -28,6 +29,7 @@ def test_create_answers_the_run_at_step_zero_with_its_initial_loss(client: TestC
     assert run["config"]["momentum"] == 0 and run["config"]["dtype"] == "float64"
     assert run["learning_rate"] == 0.5 and run["speed"] is None and run["message"] is None
     assert run["created_at"].endswith("Z")
+    assert run["engines"] == [{"from_step": 0, "engine": current_arithmetic()}]
     listed = client.get("/api/runs").json()
     assert [r["id"] for r in listed] == [run["id"]]
     assert client.get(f"/api/runs/{run['id']}").json() == run
@@ -42,7 +44,7 @@ def test_step_makes_exactly_the_engines_updates(client: TestClient) -> None:
     assert stepped["step"] == 3 and stepped["status"] == "paused"
     assert stepped["loss"] == engine.train_loss()
     weights = client.get(f"/api/runs/{run['id']}/weights").json()
-    assert weights["step"] == 3
+    assert weights["step"] == 3 and weights["exact"] is True
     for served, own in zip(as_arrays(weights["weights"]), engine.network.weights, strict=True):
         np.testing.assert_array_equal(served, own)
     for served, own in zip(as_arrays(weights["biases"]), engine.network.biases, strict=True):

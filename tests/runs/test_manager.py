@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -92,23 +94,29 @@ def test_concurrent_starts_cannot_pass_max_training_runs(tmp_path: Path) -> None
     with_manager(tmp_path, scenario, max_training_runs=1)
 
 
+def died_at(store: RunStore, run: Run, step: int) -> None:
+    """Leave the run's row as a server killed at `step` leaves it: interrupted there, whatever
+    was stored past it (rate changes, snapshots)."""
+    store.update_run(
+        run.id,
+        status="interrupted",
+        step=step,
+        loss=run.loss,
+        test_loss=run.test_loss,
+        message=None,
+        learning_rate=0.5,
+        speed=None,
+    )
+    store.flush()
+
+
 def test_a_restored_run_forgets_rate_changes_past_its_step(tmp_path: Path) -> None:
     async def before_restart(manager: RunManager, store: RunStore) -> None:
         run = await manager.create(RunConfig.model_validate(SMALL))
         await manager.step(run.id, 10)
         # The server died after a change past step 10 was stored, before the row said so.
         store.add_learning_rate_change(run.id, 15, 3.0)
-        store.update_run(
-            run.id,
-            status="interrupted",
-            step=10,
-            loss=run.loss,
-            test_loss=run.test_loss,
-            message=None,
-            learning_rate=0.5,
-            speed=None,
-        )
-        store.flush()
+        died_at(store, run, 10)
 
     async def after_restart(manager: RunManager, store: RunStore) -> None:
         [run] = manager.runs.values()
@@ -313,3 +321,110 @@ def test_shutdown_gives_all_workers_one_deadline_not_one_each(tmp_path: Path) ->
         assert sum(timeouts) <= timeout * 1.01  # the old code waited 3 × 0.4 s here
 
     with_manager(tmp_path, scenario, shutdown_timeout=timeout)
+
+
+def trained_weights(steps: int) -> list[np.ndarray]:
+    engine = engine_for(SMALL)
+    for _ in range(steps):
+        engine.update()
+    return engine.network.weights
+
+
+def assert_weights_equal(served: list[np.ndarray], steps: int) -> None:
+    for got, own in zip(served, trained_weights(steps), strict=True):
+        np.testing.assert_array_equal(got, own)
+
+
+def test_a_run_records_the_arithmetic_of_its_updates(tmp_path: Path) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 3)
+        await manager.step(run.id, 3)  # the same arithmetic: nothing new to record
+        store.flush()
+        assert run.engines == [(0, "A")]
+        assert store.engine_changes(run.id) == [(0, "A")]
+
+    with_manager(tmp_path, scenario, arithmetic="A")
+
+
+def test_steps_replayed_under_another_arithmetic_are_not_exact(tmp_path: Path) -> None:
+    """An upgraded server (here: another arithmetic's name on the same numpy) recomputes the
+    thinned-out steps of an older run and says they may differ from the original."""
+    ids: list[str] = []
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        ids.append(run.id)
+        await manager.step(run.id, 150)  # snapshots: every step to 100, then every 10th
+        recomputed = await manager.parameters(run.id, 105)
+        assert recomputed.exact
+        assert_weights_equal(recomputed.weights, 105)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        run = manager.get(ids[0])
+        assert run.engines == [(0, "old")]
+        recomputed = await manager.parameters(run.id, 105)  # from step 100, made under "old"
+        assert (recomputed.step, recomputed.exact) == (105, False)
+        assert_weights_equal(recomputed.weights, 105)  # the real arithmetic is the same here
+        assert (await manager.parameters(run.id, 100)).exact  # a snapshot: nothing replayed
+        assert (await manager.parameters(run.id)).exact  # its pinned snapshot at 150
+        await manager.step(run.id, 20)
+        store.flush()
+        assert run.engines == [(0, "old"), (150, "new")]
+        assert store.engine_changes(run.id) == [(0, "old"), (150, "new")]
+        assert (await manager.parameters(run.id, 165)).exact  # from 160, made under "new"
+        assert not (await manager.parameters(run.id, 145)).exact
+
+    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, new_server, arithmetic="new")
+
+
+def test_a_run_restored_under_another_arithmetic_holds_recomputed_weights(
+    tmp_path: Path,
+) -> None:
+    """An interrupted run whose last snapshot is older than its step is replayed to its step
+    at load: under another arithmetic, its current weights are not exact until it trains on."""
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 107)  # snapshots at 100 and (pinned) 107
+        # The server died at step 105 as its row says: what lies beyond is dropped at load.
+        died_at(store, run, 105)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        current = await manager.parameters(run.id)
+        assert (current.step, current.exact) == (105, False)
+        assert_weights_equal(current.weights, 105)
+        await manager.step(run.id, 1)
+        current = await manager.parameters(run.id)
+        assert (current.step, current.exact) == (106, True)
+        assert run.engines == [(0, "old"), (105, "new")]
+
+    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, new_server, arithmetic="new")
+
+
+def test_a_run_stored_before_arithmetic_was_recorded_replays_as_not_exact(
+    tmp_path: Path,
+) -> None:
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 110)
+        store.flush()
+
+    def forget_engines() -> None:  # as a file migrated from schema version 1 has them
+        with closing(sqlite3.connect(tmp_path / "runs.db")) as conn, conn:
+            conn.execute("DELETE FROM engines")
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        assert run.engines == []
+        assert not (await manager.parameters(run.id, 105)).exact
+        assert (await manager.parameters(run.id, 100)).exact
+        await manager.step(run.id, 1)
+        assert run.engines == [(110, "A")]
+
+    with_manager(tmp_path, old_server, arithmetic="A")
+    forget_engines()
+    with_manager(tmp_path, new_server, arithmetic="A")

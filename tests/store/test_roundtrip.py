@@ -103,6 +103,27 @@ def test_learning_rate_changes_by_step(store: RunStore) -> None:
     assert store.learning_rate_changes("a") == [(10, 0.3), (50, 0.05)]
 
 
+def test_engine_changes_by_step(store: RunStore) -> None:
+    store.create_run(make_run("a"))
+    store.add_engine("a", 40, "engine 3")
+    store.add_engine("a", 0, "engine 2")
+    store.add_engine("a", 40, "engine 4")  # same step again: the later one wins
+    store.flush()
+    assert store.engine_changes("a") == [(0, "engine 2"), (40, "engine 4")]
+    assert store.engine_changes("unknown") == []
+
+
+def test_truncate_after_drops_later_engine_and_rate_changes(store: RunStore) -> None:
+    store.create_run(make_run("a"))
+    for step in (0, 10, 20):
+        store.add_engine("a", step, f"engine {step}")
+        store.add_learning_rate_change("a", step, step / 100)
+    store.truncate_after("a", 10)
+    store.flush()
+    assert store.engine_changes("a") == [(0, "engine 0"), (10, "engine 10")]
+    assert store.learning_rate_changes("a") == [(0, 0.0), (10, 0.1)]
+
+
 def test_snapshots_round_trip(store: RunStore) -> None:
     store.create_run(make_run("a"))
     blobs = {step: bytes([step]) * (step + 1) for step in (0, 1, 2, 10)}
@@ -176,11 +197,14 @@ def test_delete_removes_everything(store: RunStore) -> None:
         store.add_losses(run_id, 0, [1.0, 2.0], [(1, 0.5)])
         store.add_snapshot(run_id, 0, b"weights")
         store.add_learning_rate_change(run_id, 1, 0.1)
+        store.add_engine(run_id, 0, "engine 2")
     store.delete_run("a")
     assert store.get_run("a") is None
     assert store.history("a") == ([], [], [])
     assert store.snapshot_steps("a") == []
     assert store.learning_rate_changes("a") == []
+    assert store.engine_changes("a") == []
+    assert store.engine_changes("b") == [(0, "engine 2")]
     assert store.history("b") == ([0, 1], [1.0, 2.0], [None, 0.5])  # the other run is intact
     store.add_losses("a", 2, [3.0])  # a late write from the deleted run's worker
     store.flush()

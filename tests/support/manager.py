@@ -14,13 +14,17 @@ from app.store import RunStore
 Scenario = Callable[[RunManager, RunStore], Awaitable[None]]
 
 
-def with_manager(tmp_path: Path, scenario: Scenario, **settings: Any) -> None:
-    """Run `scenario` against a started manager on a fresh store, then shut both down."""
+def with_manager(
+    tmp_path: Path, scenario: Scenario, arithmetic: str | None = None, **settings: Any
+) -> None:
+    """Run `scenario` against a started manager on the store tmp_path/runs.db (new, or left
+    by an earlier call), then shut both down. `arithmetic` stands in for this process's
+    (app/nn/arithmetic.py): a server of another version of the engine or numpy."""
     store = RunStore(tmp_path / "runs.db", flush_interval=0.05)
     store.open()
 
     async def main() -> None:
-        manager = RunManager(Settings(db_path=store.path, **settings), store)
+        manager = RunManager(Settings(db_path=store.path, **settings), store, arithmetic)
         await manager.start()
         try:
             await scenario(manager, store)

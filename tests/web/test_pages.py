@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -433,6 +435,38 @@ def test_history_slider_shows_a_past_step(page: PageWithConsole, base_url: str) 
     p.locator("#history-live").click()
     expect(p.locator("#history-label")).to_have_text("live")
     assert page.errors == []
+
+
+def test_history_says_when_a_step_was_recomputed_under_another_engine(
+    page: PageWithConsole, tmp_path: Path
+) -> None:
+    """A run trained by an older server: its thinned-out steps are recomputed, not exact."""
+    with LiveServer(tmp_path / "upgraded.db") as server:
+        run = create_run(server.url)
+        httpx.post(f"{server.url}/api/runs/{run['id']}/step", json={"count": 150}, timeout=30)
+        server.stop()
+        with closing(sqlite3.connect(server.db_path)) as conn, conn:
+            conn.execute("UPDATE engines SET engine = 'engine 1; an older server'")
+        server.start()
+        assert not api(server.url, f"/api/runs/{run['id']}/weights?step=105")["exact"]
+        p = page.page
+        open_run(p, server.url, run["id"])
+        label = p.locator("#history-label")
+        for step, shown, title in (
+            (100, "step 100", ""),  # a snapshot: exact
+            (105, "step 105 · made by another engine", "may differ from the original"),
+        ):
+            p.get_by_test_id("history-slider").evaluate(
+                "(slider, step) => { slider.value = String(step);"
+                " slider.dispatchEvent(new Event('input')); }",
+                step,
+            )
+            expect(label).to_have_attribute("data-step", str(step))  # its weights fetched
+            expect(label).to_have_text(shown)
+            assert title in (label.get_attribute("title") or "")
+            assert bool(title) == bool(label.get_attribute("title"))
+        screenshot(p, "run-history-recomputed")
+        assert page.errors == []
 
 
 def test_keyboard_and_live_learning_rate(page: PageWithConsole, base_url: str) -> None:

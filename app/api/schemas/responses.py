@@ -13,6 +13,11 @@ Matrix = list[list[float | None]]
 RateChange = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
+class EngineChange(BaseModel):
+    from_step: int = Field(description="the first update made under this arithmetic")
+    engine: str = Field(description="engine version, numpy and its CPU features, BLAS")
+
+
 class RunOut(BaseModel):
     """A run as clients see it."""
 
@@ -26,12 +31,22 @@ class RunOut(BaseModel):
     learning_rate: float = Field(description="the rate of the next update")
     speed: float | None = Field(description="at most this many updates a second; null: no limit")
     message: str | None = Field(description="why the run stopped, finished or diverged")
+    engines: list[EngineChange] = Field(
+        description="which arithmetic made the run's updates, oldest first; empty for a run "
+        "stored before it was recorded. A past step is recomputed exactly only under the "
+        "arithmetic that made it"
+    )
 
 
 class WeightsOut(BaseModel):
     step: int
     weights: list[Matrix] = Field(description="weights[l][i][j] joins neuron i of layer l to j")
     biases: list[list[float | None]]
+    exact: bool = Field(
+        description="bit for bit the run's weights at `step`; false when they were recomputed "
+        "under another arithmetic than the one that made them (see the run's `engines`), "
+        "and may differ from the original in the last bits"
+    )
 
 
 class DatasetOut(BaseModel):

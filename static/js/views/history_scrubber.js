@@ -5,6 +5,10 @@ import { get } from "../lib/api.js";
 import { fmtInt } from "../lib/format.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 
+const RECOMPUTED =
+  "This step was made under another engine, numpy, BLAS or CPU than this server's and was not " +
+  "stored: recomputed here, its weights may differ from the original in the last bits.";
+
 export class HistoryScrubber {
   constructor(root, runId, { onSnapshot, onLive }) {
     this.runId = runId;
@@ -45,6 +49,10 @@ export class HistoryScrubber {
       const snap = await get(`/api/runs/${this.runId}/weights?step=${step}`);
       if (ticket !== this.request || this.live) return;
       this.label.textContent = snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
+      // A step of an older run recomputed by this server's engine, numpy or BLAS: say so.
+      this.label.title = snap.exact === false ? RECOMPUTED : "";
+      if (snap.exact === false) this.label.textContent += " · made by another engine";
+      this.label.dataset.step = String(snap.step); // the step whose weights are shown
       this.onSnapshot({ step: snap.step, weights: matricesFrom(snap.weights), biases: vectorsFrom(snap.biases), historical: true });
     } catch (err) {
       this.label.textContent = `step ${fmtInt(step)}: ${err.message}`;
@@ -56,6 +64,8 @@ export class HistoryScrubber {
     this.request++;
     this.slider.value = this.slider.max;
     this.label.textContent = "live";
+    this.label.title = "";
+    delete this.label.dataset.step;
     this.liveButton.hidden = true;
     this.onLive();
   }

@@ -1,0 +1,40 @@
+"""Which arithmetic computes the engine's numbers, named so that a run can record it.
+
+Training is repeatable bit for bit only under the same arithmetic: the same engine code, the
+same numpy, the same BLAS, and the same CPU features (numpy's elementwise loops and
+openblas's kernels are both picked at run time by what the CPU offers). Replaying a stored
+run's steps under another arithmetic gives results that can differ in the last bits, so the
+server records which arithmetic made each stretch of a run's updates (app/runs) and says
+whether a recomputed step is exact.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+# Bump whenever a change can alter any value the engine computes, even in its last bit (an
+# operation reordered, a product split or fused, another formula for an activation).
+# 1: the bias added after each product. 2 (from commit ebd28c5): the bias inside it.
+ENGINE_VERSION = 2
+
+
+def current_arithmetic() -> str:
+    """This process's arithmetic in one line, for example
+    'engine 2; numpy 2.4.6 (X86_V3 X86_V4 AVX512_ICL AVX512_SPR); scipy-openblas 0.3.31.188.0'.
+    """
+    config: dict[str, Any] = dict(np.show_config(mode="dicts"))
+    simd = " ".join(config.get("SIMD Extensions", {}).get("found", []))
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    parts = [
+        f"engine {ENGINE_VERSION}",
+        f"numpy {np.__version__} ({simd})" if simd else f"numpy {np.__version__}",
+        f"{blas.get('name', 'blas')} {blas.get('version', '')}".rstrip(),
+    ]
+    # openblas honours this to use another CPU's kernels than the one it detects.
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    if core:
+        parts.append(f"OPENBLAS_CORETYPE={core}")
+    return "; ".join(parts)

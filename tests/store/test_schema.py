@@ -1,0 +1,63 @@
+"""The file's schema version: a file of an older version is migrated and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from app.store import RunStore
+from tests.store.conftest import make_run
+
+
+def table_names(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        return {row[0] for row in rows}
+
+
+def user_version(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def make_version_1_file(path: Path) -> None:
+    """A file as version 1 left it: the same four tables with a run's data, no `engines`."""
+    store = RunStore(path, flush_interval=0.05)
+    store.open()
+    store.create_run(make_run("old", step=2))
+    store.add_losses("old", 0, [0.5, 0.25, 0.125])
+    store.add_snapshot("old", 2, b"weights", pinned=True)
+    store.add_learning_rate_change("old", 1, 0.1)
+    store.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DROP TABLE engines")
+        conn.execute("PRAGMA user_version = 1")
+
+
+def test_a_new_file_is_made_at_version_2(db_path: Path) -> None:
+    store = RunStore(db_path)
+    store.open()
+    store.close()
+    assert user_version(db_path) == 2
+    assert table_names(db_path) == {"runs", "loss_chunks", "learning_rates", "snapshots", "engines"}
+
+
+def test_a_version_1_file_gains_the_engines_table_and_keeps_its_runs(db_path: Path) -> None:
+    make_version_1_file(db_path)
+    assert "engines" not in table_names(db_path)
+    store = RunStore(db_path, flush_interval=0.05)
+    store.open()
+    try:
+        assert user_version(db_path) == 2
+        run = store.get_run("old")
+        assert run is not None and run.step == 2
+        assert store.history("old") == ([0, 1, 2], [0.5, 0.25, 0.125], [None, None, None])
+        assert store.latest_snapshot("old") == (2, b"weights")
+        assert store.learning_rate_changes("old") == [(1, 0.1)]
+        assert store.engine_changes("old") == []  # unknown: made before it was recorded
+        store.add_engine("old", 2, "engine 2")
+        store.flush()
+        assert store.engine_changes("old") == [(2, "engine 2")]
+    finally:
+        store.close()
