@@ -6,6 +6,8 @@ holds NaN or Infinity (a 500 instead of a 422); this one keeps only where and wh
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
@@ -31,13 +33,17 @@ def _field(loc: tuple[int | str, ...], message: str) -> str:
     return ".".join(parts) or "body"
 
 
+def _error_field(error: dict[str, Any]) -> str:
+    # Invalid JSON is located by a character offset ("body", 15): the field is the body.
+    if error.get("type") == "json_invalid":
+        return "body"
+    return _field(tuple(error["loc"]), error["msg"])
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     # describe_error bounds every string and spells out what is wrong with a non-JSON body.
-    detail = [
-        describe_error(error) | {"field": _field(tuple(error["loc"]), error["msg"])}
-        for error in exc.errors()
-    ]
+    detail = [describe_error(error) | {"field": _error_field(error)} for error in exc.errors()]
     return OrjsonResponse({"detail": detail}, status_code=422)
 
 

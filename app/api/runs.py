@@ -49,6 +49,7 @@ def run_out(run: Run) -> RunOut:
         learning_rate=run.learning_rate,
         speed=run.speed,
         message=run.message,
+        busy=run.busy,
         engines=[EngineChange(from_step=step, engine=engine) for step, engine in run.engines],
     )
 

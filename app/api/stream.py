@@ -48,11 +48,12 @@ async def stream(
     # Host, Origin and token were checked before this (app.security.SecurityMiddleware).
     run = manager.runs.get(run_id)
     if run is None:
-        await websocket.close(CLOSE_NOT_FOUND, f"no run with id {run_id!r}")
+        await refuse(websocket, 404, f"no run with id {run_id!r}", CLOSE_NOT_FOUND)
         return
     if len(run.hub.viewers) >= settings.max_viewers:
         count = len(run.hub.viewers) + 1
-        await refuse(websocket, 429, over_limit("viewers", count, "max_viewers", settings))
+        limit = over_limit("viewers", count, "max_viewers", settings)
+        await refuse(websocket, 429, limit, CLOSE_TRY_AGAIN)
         return
     viewer = Viewer(
         settings.default_fps, "json", settings.step_frame_backlog, settings.viewer_backlog_bytes
@@ -73,16 +74,16 @@ async def stream(
         run.hub.remove(viewer)
 
 
-async def refuse(websocket: WebSocket, status: int, detail: str) -> None:
+async def refuse(websocket: WebSocket, status: int, detail: str, close_code: int) -> None:
     """Refuse before accept with an HTTP answer whose body says why.
 
     A close before accept reaches the client as a bare 403; the denial-response extension
-    (uvicorn, TestClient) lets the status and the named limit through.
+    (uvicorn, TestClient) lets the status and the reason through. Without it, `close_code`.
     """
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(OrjsonResponse({"detail": detail}, status))
     else:
-        await websocket.close(CLOSE_TRY_AGAIN, detail[:120])
+        await websocket.close(close_code, detail[:120])
 
 
 async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:

@@ -36,6 +36,7 @@ class UpdateAnatomy:
     activations: list[str]  # as configured, one per non-input layer
     output_activation: str  # the one really applied (sigmoid or softmax under cross_entropy)
     variant: str
+    bias: bool  # whether the network has biases (without, every b is 0 and never moves)
     batch_size: int  # N, the samples in this update's batch
     sample: int  # index into the batch
     row: int  # index of that sample in the training set
@@ -86,6 +87,7 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
         activations=list(trainer.config.activations),
         output_activation=network.activations[-1].name,
         variant=network.variant,
+        bias=network.use_bias,
         batch_size=batch_size,
         sample=sample,
         row=row,

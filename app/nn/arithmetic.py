@@ -18,7 +18,9 @@ import numpy as np
 # Bump whenever a change can alter any value the engine computes, even in its last bit (an
 # operation reordered, a product split or fused, another formula for an activation).
 # 1: the bias added after each product. 2 (from commit ebd28c5): the bias inside it.
-ENGINE_VERSION = 2
+# 3: softmax cross-entropy's output delta ŷ·Σy − y (it was ŷ − y, the gradient of another loss
+#    for target rows that do not sum to 1; one-hot rows give the same bits as before).
+ENGINE_VERSION = 3
 
 
 def current_arithmetic() -> str:

@@ -26,6 +26,9 @@ class MeanSquaredError:
         error = output - target
         return float(0.5 * np.vdot(error, error) / len(target))
 
+    def check_targets(self, target: Array) -> None:
+        """Any targets will do: ½‖ŷ − y‖² has its minimum wherever y lies."""
+
     def output_delta(
         self, net: Array, output: Array, target: Array, activation: Activation, use_derivative: bool
     ) -> Array:
@@ -40,8 +43,10 @@ class MeanSquaredError:
 class CrossEntropy:
     """Sigmoid + binary cross-entropy for one output, softmax + cross-entropy for several.
 
-    The output layer applies sigmoid or softmax whatever activation is listed for it; then
-    ∂L/∂net = (ŷ − y)/N exactly, the f'(net) factor having cancelled against ∂L/∂ŷ.
+    The output layer applies sigmoid or softmax whatever activation is listed for it, and the
+    f'(net) factor cancels against ∂L/∂ŷ: ∂L/∂net = (ŷ − y)/N for one output, and
+    (ŷ·Σₖyₖ − y)/N for several, which is (ŷ − y)/N when each target row sums to 1 (one-hot
+    labels, or a distribution) but not otherwise (a sigmoid teacher's outputs).
     """
 
     name: str = "cross_entropy"
@@ -60,10 +65,32 @@ class CrossEntropy:
             per_sample = target * (log_sum - net)
         return float(per_sample.sum() / len(target))
 
+    def check_targets(self, target: Array) -> None:
+        """Refuse targets for which the loss has no minimum: below 0, or above 1 for one
+        output. There −y·log ŷ (or −(1−y)·log(1−ŷ)) falls without end as ŷ → 0 (or 1), and
+        training would drive the loss towards −∞. Raises ValueError saying so."""
+        if target.size == 0:
+            return
+        low, high = float(target.min()), float(target.max())
+        one_output = target.shape[1] == 1
+        if low < 0.0 or (one_output and high > 1.0):
+            needed = "between 0 and 1" if one_output else "of at least 0"
+            raise ValueError(
+                f"cross_entropy needs targets {needed}, or the loss has no minimum; this data "
+                f"set's run from {low:.3g} to {high:.3g} (use mse, or data with such targets: "
+                "a classification set or a sigmoid teacher)"
+            )
+
     def output_delta(
         self, net: Array, output: Array, target: Array, activation: Activation, use_derivative: bool
     ) -> Array:
-        return (output - target) * (1.0 / len(target))
+        if target.shape[1] == 1:
+            return (output - target) * (1.0 / len(target))
+        # ∂/∂zⱼ Σₖ yₖ·(logsumexp(z) − zₖ) = ŷⱼ·Σₖyₖ − yⱼ. For one-hot rows ŷ·1 is ŷ exactly,
+        # so such targets get the same numbers as ŷ − y would give them.
+        target_sums = np.sum(target, axis=1, keepdims=True)
+        delta: Array = (output * target_sums - target) * (1.0 / len(target))
+        return delta
 
 
 Loss = MeanSquaredError | CrossEntropy

@@ -12,9 +12,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import numpy as np
+
 from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
 from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import Dataset, make_dataset
+from app.nn.expr import ExpressionError
+from app.nn.losses import loss_named
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
 from app.runs.errors import InvalidRequest, LimitExceeded, RunConflict, RunNotFound
@@ -266,8 +270,15 @@ class RunManager:
         """Build the data and the trainer, and store the run with its step-0 loss (thread)."""
         try:
             dataset = make_dataset(run.config.dataset_spec())
+        except ExpressionError as error:  # the `function` kind's expression
+            raise InvalidRequest(str(error), "dataset.expr") from None
         except ValueError as error:
             raise InvalidRequest(str(error), "dataset") from None
+        try:
+            targets = np.concatenate((dataset.y_train, dataset.y_test))
+            loss_named(run.config.loss).check_targets(targets)
+        except ValueError as error:
+            raise InvalidRequest(str(error), "loss") from None
         trainer = Trainer(run.config.training_config(), dataset)
         loss, test_loss = trainer.train_loss(), trainer.test_loss()
         run.dataset, run.trainer, run.loss, run.test_loss = dataset, trainer, loss, test_loss
@@ -320,14 +331,15 @@ class RunManager:
         found = self.store.snapshot_at_or_before(run.id, run.step)
         if found is not None:
             trainer.restore(TrainerState.from_bytes(found[1]))
-        if not run.made_under(trainer.step, run.step, self.arithmetic):
-            run.recomputed_at = run.step  # the weights below are not exactly the run's
+        start = trainer.step
         try:
             # The nearest snapshot may be older than the recorded step: replaying the updates
             # in between is exact under the arithmetic that made them.
             replay(trainer, run, run.step)
         except Diverged as diverged:
             run.status, run.message = RunStatus.DIVERGED, diverged.reason
+        if not run.made_under(start, trainer.step, self.arithmetic):
+            run.recomputed_at = trainer.step  # the weights held are not exactly the run's
         run.step = trainer.step
         run.loss, run.test_loss = trainer.train_loss(), trainer.test_loss()
         run.log.reset(trainer.step)
@@ -403,7 +415,7 @@ class RunManager:
 
     async def _settle(self, run: Run, status: RunStatus) -> None:
         """An idle run changes status: pin a snapshot of where it stands and tell viewers."""
-        if run.trainer is not None:
+        if run.trainer is not None and run.holds_own_weights(run.step):
             blob = await asyncio.to_thread(snapshot_bytes, run.trainer)
             self.store.add_snapshot(run.id, run.step, blob, pinned=True)
         run.status = status

@@ -88,6 +88,12 @@ class Run:
                 rate = value
         return rate
 
+    def holds_own_weights(self, step: int) -> bool:
+        """Whether the trainer's weights at `step` are the run's own, not recomputed under
+        another arithmetic at load: only the run's own may be stored as a snapshot, which
+        counts as exact ever after (recomputed ones are found again by replaying)."""
+        return step != self.recomputed_at
+
     def made_under(self, first: int, last: int, arithmetic: str) -> bool:
         """Whether every update from step `first` up to step `last` was made under
         `arithmetic`: then replaying them under it gives the original weights bit for bit."""
@@ -119,4 +125,4 @@ def current_parameters(run: Run, trainer: Trainer) -> Parameters:
     """Copy the trainer's parameters; call only from the thread that owns the trainer."""
     network = trainer.network
     weights, biases = [w.copy() for w in network.weights], [b.copy() for b in network.biases]
-    return Parameters(trainer.step, run.loss, weights, biases, trainer.step != run.recomputed_at)
+    return Parameters(trainer.step, run.loss, weights, biases, run.holds_own_weights(trainer.step))

@@ -251,7 +251,13 @@ class TrainingSession:
             ):
                 loss = run.loss if run.loss is not None else math.nan
                 self._publish(self._result, loss, live=False)  # the state it stopped in
-            self.store.add_snapshot(run.id, trainer.step, trainer.state().to_bytes(), pinned=True)
+            if run.holds_own_weights(trainer.step):
+                blob = trainer.state().to_bytes()
+                self.store.add_snapshot(run.id, trainer.step, blob, pinned=True)
+            if status != RunStatus.DIVERGED:
+                # The run now stands still at this step: its test loss is of this step, not
+                # of the last one the every-N schedule (or a frame) happened to measure.
+                self._test_loss(trainer.step)
             self._flush()
         finally:
             with self._wanted_lock:

@@ -75,7 +75,8 @@ CREATE TABLE engines (
 )
 # The statements that take a file from the version before each one to it.
 _MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}
-_TABLES_1 = {"runs", "loss_chunks", "learning_rates", "snapshots"}
+# The tables a file of each older version holds: anything else is not our file to migrate.
+_TABLES_AT = {0: set(), 1: {"runs", "loss_chunks", "learning_rates", "snapshots"}}
 
 
 def open_writer(path: Path) -> sqlite3.Connection:
@@ -142,12 +143,10 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    if version == 0:
-        # A new file, or somebody else's SQLite file: never write our tables into the latter.
-        listed = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        tables = {row[0] for row in listed}
-        if tables - _TABLES_1:
-            raise StoreError(f"cannot open database {path}: not a backprop-live database")
+    # Somebody else's SQLite file (of any user_version) must never get our tables.
+    listed = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    if {row[0] for row in listed} != _TABLES_AT.get(version):
+        raise StoreError(f"cannot open database {path}: not a backprop-live database")
     for reached in range(version + 1, SCHEMA_VERSION + 1):
         for statement in _MIGRATIONS[reached]:
             conn.execute(statement)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from app.nn.arithmetic import current_arithmetic
 from tests.support.runs import SMALL, as_arrays, engine_for, strict_json, wait_for_step
+from tests.support.server import LiveServer
 
 
 def create(client: TestClient, **overrides: Any) -> dict[str, Any]:
@@ -30,6 +34,7 @@ def test_create_answers_the_run_at_step_zero_with_its_initial_loss(client: TestC
     assert run["learning_rate"] == 0.5 and run["speed"] is None and run["message"] is None
     assert run["created_at"].endswith("Z")
     assert run["engines"] == [{"from_step": 0, "engine": current_arithmetic()}]
+    assert run["busy"] is False
     listed = client.get("/api/runs").json()
     assert [r["id"] for r in listed] == [run["id"]]
     assert client.get(f"/api/runs/{run['id']}").json() == run
@@ -97,6 +102,24 @@ def test_stepping_a_running_run_is_a_conflict(client: TestClient) -> None:
     assert response.status_code == 409
     assert "running" in response.json()["detail"]
     client.post(f"/api/runs/{run_id}/pause")
+
+
+def test_a_manual_step_in_progress_shows_as_busy(live_server: LiveServer) -> None:
+    """The status stays paused during a manual step; `busy` says a worker has the run."""
+    http = httpx.Client(base_url=live_server.url, timeout=30)
+    run_id = http.post("/api/runs", json=SMALL | {"speed": 4}).json()["id"]  # 4 updates a second
+    step = {"json": {"count": 6}}
+    stepping = threading.Thread(target=http.post, args=(f"/api/runs/{run_id}/step",), kwargs=step)
+    stepping.start()
+    deadline = time.monotonic() + 10
+    while not (seen := http.get(f"/api/runs/{run_id}").json())["busy"]:
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.05)
+    assert seen["status"] == "paused"
+    assert http.post(f"/api/runs/{run_id}/step", json={"count": 1}).status_code == 409
+    stepping.join(30)
+    done = http.get(f"/api/runs/{run_id}").json()
+    assert (done["busy"], done["step"], done["status"]) == (False, 6, "paused")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from app.runs.frames import decode_binary
@@ -167,11 +169,9 @@ def test_a_viewer_may_ask_for_another_frame_rate(live_server: LiveServer) -> Non
     assert 0.5 * 5 * 2.0 <= updates <= 5 * took + 3, (updates, took)
 
 
-def test_an_unknown_run_refuses_the_stream(live_server: LiveServer) -> None:
-    try:
-        with connect(f"{live_server.ws_url}/api/runs/nosuch/stream") as ws:
-            ws.recv(timeout=5)
-    except Exception as error:  # refused at the handshake, or closed at once
-        assert "403" in str(error) or "4404" in str(error)
-    else:
-        raise AssertionError("the stream of an unknown run was opened")
+def test_an_unknown_run_refuses_the_stream_with_a_404_saying_why(live_server: LiveServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{live_server.ws_url}/api/runs/nosuch/stream", open_timeout=10)
+    response = refused.value.response
+    assert response.status_code == 404  # not the bare 403 of a close before accept
+    assert json.loads(response.body) == {"detail": "no run with id 'nosuch'"}

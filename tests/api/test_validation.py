@@ -33,7 +33,7 @@ def fields_of(response: Any) -> list[str]:
         ({"activation": "softplus"}, "activation"),
         ({"dataset": {"kind": "xor"}, "layers": [3, 4, 1]}, "layers"),
         ({"dataset": {"kind": "function"}}, "layers"),
-        ({"dataset": {"kind": "function", "expr": "x +"}, "layers": [1, 4, 1]}, "dataset"),
+        ({"dataset": {"kind": "function", "expr": "x +"}, "layers": [1, 4, 1]}, "dataset.expr"),
         ({"momentum": 1.5}, "momentum"),
         ({"dtype": "float16"}, "dtype"),
         ({"batch_size": 0}, "batch_size"),
@@ -46,6 +46,35 @@ def test_a_wrong_config_names_the_field(
     assert field in fields_of(response)
 
 
+@pytest.mark.parametrize(
+    ("change", "needed"),
+    [
+        ({"dataset": {"kind": "teacher", "activation": "tanh"}}, "between 0 and 1"),
+        ({"dataset": {"kind": "teacher", "noise": 0.5}}, "between 0 and 1"),
+        (
+            {
+                "layers": [2, 4, 2],
+                "dataset": {"kind": "teacher", "layers": [2, 3, 2], "activation": "linear"},
+            },
+            "of at least 0",
+        ),
+    ],
+)
+def test_cross_entropy_on_targets_without_a_minimum_names_the_loss(
+    client: TestClient, change: dict[str, Any], needed: str
+) -> None:
+    response = client.post("/api/runs", json=SMALL | {"loss": "cross_entropy"} | change)
+    assert fields_of(response) == ["loss"]
+    assert f"cross_entropy needs targets {needed}" in response.json()["detail"][0]["msg"]
+    assert client.get("/api/runs").json() == []  # nothing half-made is left behind
+
+
+def test_cross_entropy_on_a_sigmoid_teacher_is_accepted(client: TestClient) -> None:
+    config = SMALL | {"loss": "cross_entropy", "layers": [2, 4, 3]}
+    config["dataset"] = {"kind": "teacher", "layers": [2, 5, 3], "activation": "sigmoid"}
+    assert client.post("/api/runs", json=config).status_code == 201
+
+
 def test_a_patch_to_a_null_learning_rate_is_refused_and_null_speed_is_not(
     client: TestClient,
 ) -> None:
@@ -56,6 +85,13 @@ def test_a_patch_to_a_null_learning_rate_is_refused_and_null_speed_is_not(
     patched = client.patch(f"/api/runs/{run_id}", json={"speed": None})
     assert patched.status_code == 200 and patched.json()["speed"] is None
     assert patched.json()["learning_rate"] == SMALL["learning_rate"]
+
+
+def test_invalid_json_blames_the_body_not_a_character_offset(client: TestClient) -> None:
+    response = client.post(
+        "/api/runs", content=b'{"layers": [2,1', headers={"content-type": "application/json"}
+    )
+    assert fields_of(response) == ["body"]
 
 
 def test_nan_in_the_body_is_a_422_not_a_500(client: TestClient) -> None:

@@ -66,14 +66,20 @@ def numerical_net_gradient(loss: MeanSquaredError | CrossEntropy, activation, ne
 
 
 @pytest.mark.parametrize(
-    ("loss", "outputs", "activation"),
-    [(MSE, 2, TANH), (MSE, 1, SIGMOID), (CE, 1, SIGMOID), (CE, 3, SOFTMAX)],
-    ids=["mse-tanh", "mse-sigmoid", "bce", "softmax-ce"],
+    ("loss", "outputs", "activation", "one_hot"),
+    [
+        (MSE, 2, TANH, False),
+        (MSE, 1, SIGMOID, False),
+        (CE, 1, SIGMOID, False),
+        (CE, 3, SOFTMAX, True),
+        (CE, 3, SOFTMAX, False),  # rows that do not sum to 1, as a sigmoid teacher makes
+    ],
+    ids=["mse-tanh", "mse-sigmoid", "bce", "softmax-ce", "softmax-ce-soft"],
 )
-def test_output_delta_is_the_derivative_of_the_loss(loss, outputs, activation) -> None:  # type: ignore[no-untyped-def]
+def test_output_delta_is_the_derivative_of_the_loss(loss, outputs, activation, one_hot) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(7)
     net = rng.normal(0.0, 1.5, (5, outputs))
-    if outputs > 1 and loss is CE:
+    if one_hot:
         target = np.eye(outputs)[rng.integers(0, outputs, 5)]
     else:
         target = rng.uniform(0.0, 1.0, (5, outputs))
@@ -81,6 +87,44 @@ def test_output_delta_is_the_derivative_of_the_loss(loss, outputs, activation) -
     delta = loss.output_delta(net, output, target, activation, True)
     expected = numerical_net_gradient(loss, activation, net, target)
     np.testing.assert_allclose(delta, expected, rtol=1e-7, atol=1e-10)
+
+
+def test_softmax_delta_of_one_hot_targets_is_exactly_the_error_over_n() -> None:
+    rng = np.random.default_rng(3)
+    net = rng.normal(0.0, 2.0, (6, 4))
+    target = np.eye(4)[rng.integers(0, 4, 6)]
+    output = SOFTMAX.function(net)
+    delta = CE.output_delta(net, output, target, SOFTMAX, True)
+    np.testing.assert_array_equal(delta, (output - target) * (1 / 6))
+
+
+@pytest.mark.parametrize(
+    ("target", "needed"),
+    [
+        ([[0.5], [-0.25]], "between 0 and 1"),
+        ([[1.5], [0.25]], "between 0 and 1"),
+        ([[0.5, -0.1], [0.2, 0.3]], "of at least 0"),
+    ],
+)
+def test_cross_entropy_refuses_targets_without_a_minimum(
+    target: list[list[float]], needed: str
+) -> None:
+    with pytest.raises(ValueError, match=f"cross_entropy needs targets {needed}") as raised:
+        CE.check_targets(np.array(target))
+    values = np.array(target)
+    assert f"run from {values.min():.3g} to {values.max():.3g}" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [[[0.0], [1.0]], [[0.2, 0.9], [1.0, 0.0]], [[3.0, 0.5], [0.0, 0.0]], np.zeros((0, 2))],
+)
+def test_cross_entropy_accepts_targets_with_a_minimum(target: object) -> None:
+    CE.check_targets(np.array(target))  # several outputs: any targets of at least 0
+
+
+def test_mse_accepts_any_targets() -> None:
+    MSE.check_targets(np.array([[-5.0, 7.0]]))
 
 
 def test_mse_without_the_derivative_is_the_plain_error() -> None:

@@ -51,15 +51,22 @@ def activation_names(choice: str, layers: tuple[int, ...]) -> list[str]:
 
 
 def random_problem(
-    layers: tuple[int, ...], names: list[str], loss: str, bias: bool, seed: int, samples: int = 4
+    layers: tuple[int, ...],
+    names: list[str],
+    loss: str,
+    bias: bool,
+    seed: int,
+    samples: int = 4,
+    soft_targets: bool = False,
 ) -> tuple[Network, Array, Array]:
-    """A network with random (non-zero) biases, and a batch with targets fitting the loss."""
+    """A network with random (non-zero) biases, and a batch with targets fitting the loss:
+    in [0, 1], and one-hot for softmax unless `soft_targets` (rows that do not sum to 1)."""
     network = Network.create(layers, names, loss=loss, use_bias=bias, seed=seed)
     rng = np.random.default_rng(seed + 1000)
     network.biases = [rng.normal(0.0, 0.5, b.shape) for b in network.biases]
     x = rng.uniform(-1.0, 1.0, (samples, layers[0]))
     outputs = layers[-1]
-    if loss == "cross_entropy" and outputs > 1:
+    if loss == "cross_entropy" and outputs > 1 and not soft_targets:
         y = np.eye(outputs)[rng.integers(0, outputs, samples)]  # one-hot for softmax
     else:
         y = rng.uniform(0.0, 1.0, (samples, outputs))  # in [0, 1] for sigmoid + BCE too
@@ -159,23 +166,28 @@ def bias_of(network: Network, layer: int) -> Array:
 
 
 def problem_away_from_kinks(
-    layers: tuple[int, ...], names: list[str], loss: str, bias: bool
+    layers: tuple[int, ...], names: list[str], loss: str, bias: bool, soft_targets: bool = False
 ) -> tuple[Network, Array, Array]:
     for seed in range(50):
-        network, x, y = random_problem(layers, names, loss, bias, seed)
+        network, x, y = random_problem(layers, names, loss, bias, seed, soft_targets=soft_targets)
         if not near_relu_kink(network, x):
             return network, x, y
     raise AssertionError("no seed kept every relu net input away from 0")
 
 
 @pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+@pytest.mark.parametrize(
+    ("loss", "soft_targets"),
+    [("mse", False), ("cross_entropy", False), ("cross_entropy", True)],
+    ids=["mse", "cross_entropy", "cross_entropy-soft"],
+)
 @pytest.mark.parametrize("choice", ACTIVATION_CHOICES)
 @pytest.mark.parametrize("layers", SHAPES, ids=lambda s: "-".join(map(str, s)))
 def test_gradients_match_finite_differences(
-    layers: tuple[int, ...], choice: str, loss: str, bias: bool
+    layers: tuple[int, ...], choice: str, loss: str, soft_targets: bool, bias: bool
 ) -> None:
-    network, x, y = problem_away_from_kinks(layers, activation_names(choice, layers), loss, bias)
+    names = activation_names(choice, layers)
+    network, x, y = problem_away_from_kinks(layers, names, loss, bias, soft_targets)
     assert_gradients_match(network, x, y)
 
 
@@ -187,9 +199,16 @@ def test_gradients_match_finite_differences(
     bias=st.booleans(),
     seed=st.integers(0, 2**31),
     samples=st.integers(1, 6),
+    soft_targets=st.booleans(),
 )
 def test_gradients_match_for_any_shape(
-    layers: tuple[int, ...], data: st.DataObject, loss: str, bias: bool, seed: int, samples: int
+    layers: tuple[int, ...],
+    data: st.DataObject,
+    loss: str,
+    bias: bool,
+    seed: int,
+    samples: int,
+    soft_targets: bool,
 ) -> None:
     names = data.draw(
         st.lists(
@@ -198,7 +217,7 @@ def test_gradients_match_for_any_shape(
             max_size=len(layers) - 1,
         )
     )
-    network, x, y = random_problem(layers, names, loss, bias, seed, samples)
+    network, x, y = random_problem(layers, names, loss, bias, seed, samples, soft_targets)
     assume(not near_relu_kink(network, x))
     assert_gradients_match(network, x, y)
 

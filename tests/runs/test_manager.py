@@ -214,6 +214,26 @@ def test_a_step_measures_each_test_loss_once(
     assert measured == list(range(1, 11))
 
 
+def test_a_manual_step_with_no_viewer_leaves_the_test_loss_of_its_last_step(
+    tmp_path: Path,
+) -> None:
+    async def scenario(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        engine = engine_for(SMALL)
+        for count in (3, 2, 1):  # none of them ends on a multiple of test_loss_every
+            await manager.step(run.id, count)
+        for _ in range(6):
+            engine.update()
+        assert run.step == 6 and run.test_loss == engine.test_loss()
+        store.flush()
+        stored = store.get_run(run.id)
+        assert stored is not None and stored.test_loss == engine.test_loss()
+        steps, _, tests = store.history(run.id)
+        assert [s for s, t in zip(steps, tests, strict=True) if t is not None] == [0, 3, 5, 6]
+
+    with_manager(tmp_path, scenario)  # test_loss_every=10
+
+
 def test_a_slow_run_answers_its_weights_at_once_and_exactly(tmp_path: Path) -> None:
     async def scenario(manager: RunManager, store: RunStore) -> None:
         # One update every 30 s: the first goes at once, the second is far off.
@@ -427,4 +447,78 @@ def test_a_run_stored_before_arithmetic_was_recorded_replays_as_not_exact(
 
     with_manager(tmp_path, old_server, arithmetic="A")
     forget_engines()
+    with_manager(tmp_path, new_server, arithmetic="A")
+
+
+def test_recomputed_weights_are_never_pinned_as_a_snapshot(tmp_path: Path) -> None:
+    """A snapshot counts as exact ever after, so weights recomputed under another arithmetic
+    must not become one (pausing the restored run would pin them)."""
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 107)
+        died_at(store, run, 105)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        assert not (await manager.parameters(run.id)).exact
+        await manager.pause(run.id)  # an idle run pins a snapshot of where it stands
+        store.flush()
+        assert 105 not in store.snapshot_steps(run.id)
+
+    async def next_start(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        assert run.status == RunStatus.PAUSED
+        held = await manager.parameters(run.id)
+        assert (held.step, held.exact) == (105, False)
+        assert_weights_equal(held.weights, 105)
+
+    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, new_server, arithmetic="new")
+    with_manager(tmp_path, next_start, arithmetic="new")
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_replay_that_diverges_at_load_holds_weights_not_exact(tmp_path: Path) -> None:
+    linear = SMALL | {"activation": "linear"}
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(linear))
+        await manager.step(run.id, 107)
+        # A replay that diverges where the original did not (another arithmetic can do that;
+        # here a rate from step 102 on that overflows the weights, stored after the fact).
+        store.add_learning_rate_change(run.id, 102, 1e300)
+        died_at(store, run, 105)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        held = await manager.parameters(run.id)
+        assert run.status == RunStatus.DIVERGED and 102 < run.step < 105, run.message
+        assert (held.step, held.exact) == (run.step, False)
+
+    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, new_server, arithmetic="new")
+
+
+def test_engine_records_around_an_interrupted_step_match_the_store(tmp_path: Path) -> None:
+    """Records after the step the row says are dropped at load, one at that step is replaced
+    by the next session's if it made no update, and memory and store agree throughout."""
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 12)
+        for step, engine in ((8, "X"), (10, "Y"), (12, "Z")):
+            store.add_engine(run.id, step, engine)
+        died_at(store, run, 10)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        await manager.step(run.id, 2)
+        store.flush()
+        assert run.engines == [(0, "A"), (8, "X"), (10, "A")]
+        assert store.engine_changes(run.id) == run.engines
+        assert run.made_under(10, 12, "A") and not run.made_under(7, 12, "A")
+
+    with_manager(tmp_path, old_server, arithmetic="A")
     with_manager(tmp_path, new_server, arithmetic="A")

@@ -6,7 +6,9 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from app.store import RunStore
+import pytest
+
+from app.store import RunStore, StoreError
 from tests.store.conftest import make_run
 
 
@@ -61,3 +63,22 @@ def test_a_version_1_file_gains_the_engines_table_and_keeps_its_runs(db_path: Pa
         assert store.engine_changes("old") == [(2, "engine 2")]
     finally:
         store.close()
+
+
+def test_a_foreign_file_that_says_version_1_is_left_untouched(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("CREATE TABLE contacts (name TEXT)")
+        conn.execute("PRAGMA user_version = 1")
+    store = RunStore(db_path)
+    with pytest.raises(StoreError, match="not a backprop-live database"):
+        store.open()
+    assert table_names(db_path) == {"contacts"} and user_version(db_path) == 1
+
+
+def test_a_negative_version_is_not_ours(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("PRAGMA user_version = -3")
+    with pytest.raises(StoreError, match="not a backprop-live database"):
+        RunStore(db_path).open()

@@ -31,6 +31,10 @@ class RunOut(BaseModel):
     learning_rate: float = Field(description="the rate of the next update")
     speed: float | None = Field(description="at most this many updates a second; null: no limit")
     message: str | None = Field(description="why the run stopped, finished or diverged")
+    busy: bool = Field(
+        description="a worker is making updates (free training, or a manual step still in "
+        "progress while `status` stays paused): step, resume and explain answer 409 meanwhile"
+    )
     engines: list[EngineChange] = Field(
         description="which arithmetic made the run's updates, oldest first; empty for a run "
         "stored before it was recorded. A past step is recomputed exactly only under the "
@@ -83,6 +87,7 @@ class ExplainOut(BaseModel):
     activations: list[str]
     output_activation: str
     variant: str
+    bias: bool = Field(description="whether the network has biases; without, b is 0 and stays 0")
     batch_size: int
     sample: int
     row: int = Field(description="the sample's row in the training set")
