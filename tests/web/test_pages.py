@@ -326,6 +326,8 @@ def test_behind_the_scenes_walks_every_phase(page: PageWithConsole, base_url: st
     p.mouse.move(0, 0)
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
+    body = p.get_by_test_id("phase-body").inner_text()
+    assert "has not taken this step yet" not in body and "phase 8 of 8" not in body
     assert_api_weights_equal(base_url, run["id"], 1, after)
     assert page.errors == []
 
@@ -342,6 +344,15 @@ def test_behind_the_scenes_never_applies_an_update_the_run_moved_past(
     walk_to_apply(nxt)
     assert httpx.patch(url, json={"learning_rate": 0.25}, timeout=10).status_code == 200
     expect(p.get_by_test_id("bts-stale")).to_contain_text("α is 0.25, not 0.5")
+    # The explained update's new weights give way to the run's own (still those of step 0).
+    now = api(base_url, f"/api/runs/{run['id']}/weights")["weights"]
+
+    def network_shows_the_run() -> bool:
+        edge = hover_first_edge(p)
+        return math.isclose(edge["w"], now[edge["l"]][edge["i"]][edge["j"]], rel_tol=1e-5)
+
+    wait_until(network_shows_the_run, what="the network to show the run's own weights")
+    p.mouse.move(0, 0)
     nxt.click()
     expect(p.get_by_test_id("bts-reexplained")).to_contain_text("α = 0.25")
     assert api(base_url, f"/api/runs/{run['id']}")["step"] == 0  # nothing was applied
@@ -396,6 +407,20 @@ def test_form_errors_appear_next_to_their_fields(page: PageWithConsole, base_url
     assert "/runs/" not in p.url
 
 
+def test_cross_entropy_on_a_tanh_teacher_is_refused_beside_the_loss(
+    page: PageWithConsole, base_url: str
+) -> None:
+    p = page.page
+    p.goto(base_url)
+    p.locator("#f-loss").select_option("cross_entropy")
+    p.locator("#f-t-act").select_option("tanh")
+    p.get_by_test_id("create-run").click()
+    error = p.locator("[data-error-for='loss']")
+    expect(error).to_contain_text("cross_entropy needs targets between 0 and 1")
+    assert p.locator("#f-loss").get_attribute("aria-invalid") == "true"
+    assert "/runs/" not in p.url
+
+
 def test_phone_width_has_no_sideways_scroll(browser: Any, base_url: str) -> None:
     run = create_run(base_url)
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
@@ -432,8 +457,11 @@ def test_history_slider_shows_a_past_step(page: PageWithConsole, base_url: str) 
         return math.isclose(edge["w"], expected, rel_tol=1e-5, abs_tol=1e-9)
 
     wait_until(shown_is_old, what="the network to show step 0's weights")
+    live_width = p.get_by_test_id("history-slider").bounding_box()["width"]
     p.locator("#history-live").click()
     expect(p.locator("#history-label")).to_have_text("live")
+    expect(p.locator("#history-live")).to_be_hidden()
+    assert p.get_by_test_id("history-slider").bounding_box()["width"] == live_width
     assert page.errors == []
 
 
@@ -451,20 +479,26 @@ def test_history_says_when_a_step_was_recomputed_under_another_engine(
         assert not api(server.url, f"/api/runs/{run['id']}/weights?step=105")["exact"]
         p = page.page
         open_run(p, server.url, run["id"])
-        label = p.locator("#history-label")
-        for step, shown, title in (
-            (100, "step 100", ""),  # a snapshot: exact
-            (105, "step 105 · made by another engine", "may differ from the original"),
-        ):
-            p.get_by_test_id("history-slider").evaluate(
+        label, note = p.locator("#history-label"), p.get_by_test_id("history-note")
+        slider = p.get_by_test_id("history-slider")
+        widths = []
+        for step, recomputed in ((100, False), (105, True)):  # 100 is a snapshot: exact
+            slider.evaluate(
                 "(slider, step) => { slider.value = String(step);"
                 " slider.dispatchEvent(new Event('input')); }",
                 step,
             )
             expect(label).to_have_attribute("data-step", str(step))  # its weights fetched
-            expect(label).to_have_text(shown)
-            assert title in (label.get_attribute("title") or "")
-            assert bool(title) == bool(label.get_attribute("title"))
+            expect(label).to_have_text(f"step {step}")
+            if recomputed:
+                expect(note).to_be_visible()
+                expect(note).to_contain_text("Made by another engine")
+                expect(note).to_contain_text("may differ from the original")
+            else:
+                expect(note).to_be_hidden()
+            assert slider.get_attribute("aria-valuetext") == f"step {step}"
+            widths.append(slider.bounding_box()["width"])
+        assert widths[0] == widths[1]  # the slider keeps its width under the thumb
         screenshot(p, "run-history-recomputed")
         assert page.errors == []
 
@@ -497,6 +531,64 @@ def test_keyboard_and_live_learning_rate(page: PageWithConsole, base_url: str) -
     expect(p.get_by_test_id("tooltip")).to_contain_text("weight W")
     p.keyboard.press("Escape")
     expect(p.get_by_test_id("tooltip")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_enter_on_step_and_play_keeps_the_keyboard_on_the_controls(
+    page: PageWithConsole, base_url: str
+) -> None:
+    """Step and Play are disabled while they work; the focus must not fall to the page."""
+    run = create_run(base_url)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("step-button").focus()
+    for count in ("1", "2"):
+        p.keyboard.press("Enter")
+        expect(p.get_by_test_id("step-count")).to_have_text(count)
+        expect(p.get_by_test_id("step-button")).to_be_focused()
+    p.get_by_test_id("play-button").focus()
+    p.keyboard.press("Enter")
+    expect(p.locator("#run-status")).to_have_text("running")
+    expect(p.get_by_test_id("pause-button")).to_be_focused()
+    p.keyboard.press("Enter")
+    expect(p.locator("#run-status")).to_have_text("paused")
+    expect(p.get_by_test_id("play-button")).to_be_focused()
+    assert page.errors == []
+
+
+def test_stop_and_delete_ask_first(page: PageWithConsole, base_url: str) -> None:
+    """Both cannot be undone: dismissing the question leaves the run as it was."""
+    run = create_run(base_url)
+    url = f"/api/runs/{run['id']}"
+    p = page.page
+    open_run(p, base_url, run["id"])
+    questions: list[str] = []
+
+    def answer(accept: bool) -> None:
+        def handle(dialog: Any) -> None:
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        p.once("dialog", handle)
+
+    answer(False)
+    p.get_by_test_id("stop-button").click()
+    wait_until(lambda: len(questions) == 1, what="the question")
+    assert "for good" in questions[0] and api(base_url, url)["status"] == "paused"
+    answer(True)
+    p.get_by_test_id("stop-button").click()
+    expect(p.locator("#run-status")).to_have_text("stopped")
+    p.goto(base_url)
+    delete = p.get_by_role("button", name=f"Delete run {run['id']}")
+    answer(False)
+    delete.click()
+    wait_until(lambda: len(questions) == 3, what="the question")
+    assert "cannot be undone" in questions[2]
+    assert httpx.get(f"{base_url}{url}", timeout=10).status_code == 200
+    answer(True)
+    delete.click()
+    gone = lambda: httpx.get(f"{base_url}{url}", timeout=10).status_code == 404  # noqa: E731
+    wait_until(gone, what="deletion")
     assert page.errors == []
 
 
@@ -592,7 +684,8 @@ def test_three_inputs_two_softmax_outputs(page: PageWithConsole, base_url: str) 
         "layers": [3, 5, 2],
         "activation": ["tanh", "linear"],
         "loss": "cross_entropy",
-        "dataset": {"kind": "teacher", "layers": [3, 4, 2], "activation": "tanh", "samples": 80},
+        # A sigmoid teacher's two outputs: targets in (0, 1) whose rows do not sum to 1.
+        "dataset": {"kind": "teacher", "layers": [3, 4, 2], "activation": "sigmoid", "samples": 80},
     }
     run = create_run(base_url, config)
     p = page.page
@@ -602,6 +695,16 @@ def test_three_inputs_two_softmax_outputs(page: PageWithConsole, base_url: str) 
     expect(p.get_by_test_id("step-count")).to_have_text("10")
     expect(p.locator("#data-note")).to_contain_text("3 inputs")
     body, nxt = start_behind_the_scenes(p)
+    while body.get_attribute("data-phase") != "backward:2":
+        nxt.click()
+    expect(body).to_contain_text("δ⁽2⁾ = (ŷ · Σₖ yₖ − y) / N")
+    batch = api(base_url, f"/api/runs/{run['id']}/explain?sample=0")["batch_size"]
+    cells = body.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent.replaceAll('−', '-')))"
+    )
+    assert len(cells) == 2
+    for _, error, _, delta, _ in cells:  # the page's ŷ·Σy − y over N is the engine's δ
+        assert float(delta) == pytest.approx(float(error) / batch, rel=2e-4)
     walk_to_apply(nxt)
     assert "NaN" not in body.inner_text()
     nxt.click()
@@ -658,7 +761,63 @@ def test_descent_says_when_it_diverges(page: PageWithConsole, base_url: str) -> 
     x = parse_number(p.get_by_test_id("x-value").inner_text())
     assert abs(x) > 1e100
     expect(p.get_by_test_id("pause-button")).to_be_disabled()
+    screenshot(p, "descent-diverged")  # huge tick labels widen the margin, not run off
     assert page.errors == []
+
+
+def test_a_network_without_biases_is_explained_without_them(
+    page: PageWithConsole, base_url: str
+) -> None:
+    run = create_run(base_url, {**ARTICLE, "bias": False})
+    p = page.page
+    open_run(p, base_url, run["id"])
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+    canvas = p.get_by_test_id("network-view")
+    canvas.focus()
+    for _ in range(3):  # the two inputs, then neuron 0 of layer 1
+        p.keyboard.press("ArrowDown")
+    tooltip = p.get_by_test_id("tooltip")
+    expect(tooltip).to_contain_text("neuron 0 of layer 1")
+    expect(tooltip).to_contain_text("Σₙ δ =")
+    assert "∂L/∂b" not in tooltip.inner_text() and "+ b" not in tooltip.inner_text()
+    body, nxt = start_behind_the_scenes(p)
+    expect(body).to_contain_text("(no biases)")
+    assert "+ b" not in body.inner_text()
+    while body.get_attribute("data-phase") != "backward:3":
+        nxt.click()
+    expect(body).to_contain_text("would be ∂L/∂b if the network had biases")
+    walk_to_apply(nxt)
+    expect(body).to_contain_text("W ← W − α · ∂L/∂W")
+    assert "b ← b" not in body.inner_text()
+    assert page.errors == []
+
+
+def test_descent_refused_inputs_leave_nothing_to_step(page: PageWithConsole, base_url: str) -> None:
+    """After an error the old trace neither stays on screen nor steps with the new inputs."""
+    p = page.page
+    p.goto(f"{base_url}/descent")
+    expect(p.get_by_test_id("slope-value")).to_have_text("4")
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+    lr = p.get_by_test_id("descent-lr")
+    lr.fill("-0.5")
+    lr.press("Enter")
+    expect(p.locator("[data-error-for='learning_rate']")).not_to_be_empty()
+    expect(p.get_by_test_id("step-button")).to_be_disabled()
+    expect(p.get_by_test_id("play-button")).to_be_disabled()
+    expect(p.get_by_test_id("x-value")).to_have_text("–")
+    expect(p.get_by_test_id("step-count")).to_have_text("0")
+    assert p.locator("#d-explain").inner_text() == ""
+    lr.fill("0.25")
+    lr.press("Enter")
+    expect(p.get_by_test_id("step-button")).to_be_enabled()
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+    # (x + 2)² from 0 with α = 0.25: x ← 0 − 0.25 × 4 = −1, and the text says so.
+    assert parse_number(p.get_by_test_id("x-value").inner_text()) == -1
+    expect(p.locator("#d-explain")).to_contain_text("0.25")
+    assert page.errors == [] or all("422" in e for e in page.errors)
 
 
 def test_the_form_config_lives_in_the_url(page: PageWithConsole, base_url: str) -> None:

@@ -11,23 +11,27 @@ export function plotFrame(ctx, width, height, [x0, x1], [y0, y1], pad = PAD) {
   const padY = (y1 - y0) * 0.06;
   y0 -= padY;
   y1 += padY;
+  ctx.font = FONT;
+  // Wide tick labels (2.50e+5) widen the left margin rather than run off the canvas.
+  const yTicks = niceTicks(y0, y1, 4).map((t) => [t, fmt(t, 3)]);
+  const widest = Math.max(0, ...yTicks.map(([, label]) => ctx.measureText(label).width));
+  pad = { ...pad, left: Math.max(pad.left, Math.ceil(widest) + 10) };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
   const px = (x) => pad.left + ((x - x0) / (x1 - x0)) * w;
   const py = (y) => pad.top + h - ((y - y0) / (y1 - y0)) * h;
-  ctx.font = FONT;
   ctx.lineWidth = 1;
   ctx.fillStyle = MUTED;
   ctx.strokeStyle = GRID;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const t of niceTicks(y0, y1, 4)) {
+  for (const [t, label] of yTicks) {
     const y = Math.round(py(t)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(pad.left, y);
     ctx.lineTo(pad.left + w, y);
     ctx.stroke();
-    ctx.fillText(fmt(t, 3), pad.left - 5, y);
+    ctx.fillText(label, pad.left - 5, y);
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";

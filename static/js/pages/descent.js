@@ -16,9 +16,11 @@ class DescentPage {
     this.plot = new DescentPlot(this.$("d-curve"));
     this.chart = new StepChart(this.$("d-chart"));
     this.trace = [];
+    this.used = null; // the inputs the trace was computed from
     this.ended = false;
     this.index = 0;
     this.timer = null;
+    this.request = 0;
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.reset();
@@ -42,8 +44,7 @@ class DescentPage {
     return { expr: this.$("d-expr").value, x0: Number(this.$("d-x0").value), learning_rate: Number(this.$("d-lr").value) };
   }
 
-  async fetchTrace(x0, steps) {
-    const p = this.params();
+  async fetchTrace(p, x0, steps) {
     return (await post("/api/descent", { ...p, x0, steps })).trace;
   }
 
@@ -51,13 +52,22 @@ class DescentPage {
     this.pause();
     this.clearErrors();
     const p = this.params();
+    const ticket = ++this.request;
+    let trace;
     try {
-      this.trace = await this.fetchTrace(p.x0, CHUNK);
-      this.ended = this.trace.length < CHUNK + 1;
+      trace = await this.fetchTrace(p, p.x0, CHUNK);
     } catch (err) {
+      if (ticket !== this.request) return;
+      // Nothing of the old inputs may stay on screen, or be stepped on, next to the error.
+      this.clear();
       this.showError(err);
       return;
     }
+    if (ticket !== this.request) return; // newer inputs are on their way
+    this.trace = trace;
+    this.used = p;
+    this.ended = trace.length < CHUNK + 1;
+    this.setSteppable(true);
     let fn = null;
     try {
       fn = compile(p.expr);
@@ -70,7 +80,7 @@ class DescentPage {
   }
 
   async step() {
-    if (!this.trace.length) return;
+    if (!this.trace.length || !this.used) return;
     if (this.index + 1 >= this.trace.length) {
       // The server stops a trace before x, f(x) or f'(x) stops being finite: a short chunk means
       // descent diverged, so there is nothing more to fetch.
@@ -80,7 +90,7 @@ class DescentPage {
       }
       const last = this.trace.at(-1);
       try {
-        const more = await this.fetchTrace(last.x, CHUNK);
+        const more = await this.fetchTrace(this.used, last.x, CHUNK);
         this.ended = more.length < CHUNK + 1;
         this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
       } catch (err) {
@@ -94,7 +104,7 @@ class DescentPage {
   }
 
   play() {
-    if (this.timer) return;
+    if (this.timer || !this.used) return;
     this.timer = setInterval(() => this.step(), PLAY_MS);
     this.$("d-play").disabled = true;
     this.$("d-pause").disabled = false;
@@ -103,7 +113,7 @@ class DescentPage {
   pause() {
     clearInterval(this.timer);
     this.timer = null;
-    this.$("d-play").disabled = false;
+    this.$("d-play").disabled = !this.used;
     this.$("d-pause").disabled = true;
   }
 
@@ -114,10 +124,29 @@ class DescentPage {
     this.$("d-x").textContent = fmt(cur.x, 6);
     this.$("d-y").textContent = fmt(cur.y, 6);
     this.$("d-slope").textContent = fmt(cur.slope, 6);
-    const lr = this.params().learning_rate;
+    const lr = this.used.learning_rate;
     this.$("d-explain").textContent = `Next step: x ← x − α·f′(x) = ${fmt(cur.x, 5)} − ${fmt(lr, 4)} × ${fmt(cur.slope, 5)} = ${fmt(cur.x - lr * cur.slope, 5)}`;
     this.plot.update(trail);
     this.chart.update(trail);
+  }
+
+  // No trace: blank readouts and pictures, Step and Play off until valid inputs give one.
+  clear() {
+    this.trace = [];
+    this.used = null;
+    this.index = 0;
+    this.plot.reset(null, []);
+    this.plot.update([]);
+    this.chart.update([]);
+    for (const id of ["d-x", "d-y", "d-slope"]) this.$(id).textContent = "–";
+    this.$("d-step-count").textContent = "0";
+    this.$("d-explain").textContent = "";
+    this.setSteppable(false);
+  }
+
+  setSteppable(on) {
+    this.$("d-step").disabled = !on;
+    this.$("d-play").disabled = !on || Boolean(this.timer);
   }
 
   clearErrors() {

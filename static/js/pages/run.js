@@ -69,7 +69,7 @@ class RunPage {
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
-    this.network.setTraining({ momentum: config.momentum || 0, batchSize: config.batch_size ?? null, perSampleHint: "Behind the scenes, below" });
+    this.network.setTraining({ momentum: config.momentum || 0, batchSize: config.batch_size ?? null, perSampleHint: "Behind the scenes, below", bias: config.bias !== false });
     this.data.setModel(this.layers, this.activations);
     const ds = config.dataset || {};
     const batch = config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;

@@ -99,14 +99,15 @@ export class BehindTheScenes {
     this.index = Math.max(0, Math.min(this.phases.length - 1, index));
     const phase = this.phases[this.index];
     const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${esc(this.stale)}</p>` : "";
-    this.body.innerHTML = stale + `<p class="muted small">Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` + phaseHtml(this.explain, phase, this.m);
+    this.body.innerHTML = stale + `<p class="muted small" data-pending>Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` + phaseHtml(this.explain, phase, this.m);
     this.body.dataset.phase = `${phase.kind}:${phase.layer ?? ""}`;
     [...this.list.children].forEach((li, k) => {
       li.classList.toggle("done", k < this.index);
       if (k === this.index) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
     });
-    this.network.setOverlay(overlayFor(this.explain, phase, this.m));
+    // Once the run has moved past the update explained, the network shows the run as it is.
+    this.network.setOverlay(this.stale ? null : overlayFor(this.explain, phase, this.m));
     this.prev.disabled = this.index === 0;
     this.next.disabled = false;
     this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : "Apply this update ✓") : "Next phase →";
@@ -116,7 +117,7 @@ export class BehindTheScenes {
   noteRun(run) {
     if (!this.phases || !this.explain || this.applying) return;
     const why = changes(this.explain, run);
-    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.` : "";
+    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the network above shows the run as it is now. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.` : "";
     if (stale !== this.stale) {
       this.stale = stale;
       this.go(this.index);
@@ -181,6 +182,8 @@ export class BehindTheScenes {
     this.next.disabled = true;
     this.next.textContent = "Next phase →";
     this.closeButton.hidden = true;
+    // What spoke of the update as still to come ("phase 8 of 8", "not taken yet") is done with.
+    this.body.querySelectorAll("[data-pending]").forEach((el) => el.remove());
     const note = document.createElement("p");
     if (mismatch) {
       note.className = "notice";

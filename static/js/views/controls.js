@@ -5,6 +5,9 @@
 import { ApiError, patch, post } from "../lib/api.js";
 
 const ACTIVE = new Set(["paused", "running"]);
+// Where the keyboard goes when the button it pressed is disabled by what it started.
+const PARTNER = { "play-button": "pause-button", "pause-button": "play-button" };
+const BUTTONS = ["play-button", "pause-button", "step-button", "step10-button", "stop-button"];
 
 export class Controls {
   constructor(root, runId, { onRun, epoch }) {
@@ -13,6 +16,7 @@ export class Controls {
     this.epoch = epoch;
     this.status = "paused";
     this.busy = false;
+    this.parked = null; // a button that lost the focus by being disabled (see keepFocus)
     this.rate = null; // the run's learning rate as last heard (REST answer or settings frame)
     this.rateOnFocus = null;
     this.el = (id) => root.querySelector(`#${id}`);
@@ -21,7 +25,10 @@ export class Controls {
     this.el("pause-button").addEventListener("click", () => this.act("pause"));
     this.el("step-button").addEventListener("click", () => this.step(1));
     this.el("step10-button").addEventListener("click", () => this.step(10));
-    this.el("stop-button").addEventListener("click", () => this.act("stop"));
+    this.el("stop-button").addEventListener("click", () => {
+      // Stop is for good, and sits beside the buttons pressed most: ask first.
+      if (window.confirm("Stop this run for good? A stopped run cannot train again; Pause keeps it resumable.")) this.act("stop");
+    });
     this.el("speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
     this.el("lr").addEventListener("change", (e) => this.setLearningRate(e.target.value));
     // A rate that came in while the field had the focus is shown once it is left unedited.
@@ -47,6 +54,7 @@ export class Controls {
   }
 
   render() {
+    const focused = document.activeElement;
     const open = ACTIVE.has(this.status);
     const running = this.status === "running";
     this.el("play-button").disabled = !open || running;
@@ -54,6 +62,27 @@ export class Controls {
     this.el("step-button").disabled = !open || running || this.busy;
     this.el("step10-button").disabled = !open || running || this.busy;
     this.el("stop-button").disabled = !open;
+    this.keepFocus(focused);
+  }
+
+  // A focused button that gets disabled drops the focus to the page: a keyboard user pressing
+  // Step or Play would have to tab back to it. Park it, and hand the focus back to the button
+  // once it is enabled again (Step), or to its partner (Play ⇄ Pause); unless the user moved on.
+  keepFocus(focused) {
+    if (focused && BUTTONS.includes(focused.id) && focused.disabled) this.parked = focused;
+    const parked = this.parked;
+    if (!parked) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== parked) {
+      this.parked = null;
+      return;
+    }
+    const partner = PARTNER[parked.id] ? this.el(PARTNER[parked.id]) : null;
+    const target = !parked.disabled ? parked : partner && !partner.disabled ? partner : null;
+    if (target) {
+      target.focus();
+      this.parked = null;
+    }
   }
 
   async call(fn) {

@@ -20,6 +20,7 @@ export class DescentPlot {
   reset(fn, trace) {
     this.fn = fn;
     const xs = trace.map((p) => p.x).filter(Number.isFinite);
+    if (!xs.length) xs.push(0); // no trace (the inputs were refused): an empty picture
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
     const pad = Math.max(1.5, (hi - lo) * 0.35);

@@ -6,8 +6,9 @@ import { fmtInt } from "../lib/format.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 
 const RECOMPUTED =
-  "This step was made under another engine, numpy, BLAS or CPU than this server's and was not " +
-  "stored: recomputed here, its weights may differ from the original in the last bits.";
+  "Made by another engine: this step was trained under another engine version, numpy, BLAS or " +
+  "CPU than this server's and was not stored, so these weights were recomputed here and may " +
+  "differ from the original (usually in the last bits).";
 
 export class HistoryScrubber {
   constructor(root, runId, { onSnapshot, onLive }) {
@@ -15,6 +16,7 @@ export class HistoryScrubber {
     this.slider = root.querySelector("#history-slider");
     this.label = root.querySelector("#history-label");
     this.liveButton = root.querySelector("#history-live");
+    this.note = root.querySelector("#history-note");
     this.onSnapshot = onSnapshot;
     this.onLive = onLive;
     this.live = true;
@@ -36,8 +38,9 @@ export class HistoryScrubber {
     const step = Number(this.slider.value);
     if (step >= Number(this.slider.max)) return this.goLive();
     this.live = false;
-    this.label.textContent = `step ${fmtInt(step)}`;
-    this.liveButton.hidden = false;
+    this.showLabel(`step ${fmtInt(step)}`);
+    this.slider.setAttribute("aria-valuetext", `step ${step}`);
+    this.showLiveButton(true);
     // Dragging fires many inputs; fetch only once the thumb rests ~80 ms.
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fetch(step), 80);
@@ -50,23 +53,36 @@ export class HistoryScrubber {
       if (ticket !== this.request || this.live) return;
       this.label.textContent = snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
       // A step of an older run recomputed by this server's engine, numpy or BLAS: say so.
-      this.label.title = snap.exact === false ? RECOMPUTED : "";
-      if (snap.exact === false) this.label.textContent += " · made by another engine";
+      this.note.textContent = snap.exact === false ? RECOMPUTED : "";
+      this.note.hidden = snap.exact !== false;
       this.label.dataset.step = String(snap.step); // the step whose weights are shown
       this.onSnapshot({ step: snap.step, weights: matricesFrom(snap.weights), biases: vectorsFrom(snap.biases), historical: true });
     } catch (err) {
-      this.label.textContent = `step ${fmtInt(step)}: ${err.message}`;
+      this.showLabel(`step ${fmtInt(step)}: ${err.message}`);
     }
+  }
+
+  // The label without a fetched step behind it (dragging, an error, live): no step, no note.
+  showLabel(text) {
+    this.label.textContent = text;
+    this.note.hidden = true;
+    delete this.label.dataset.step;
+  }
+
+  // The button keeps its room when away, so the slider does not change width under the thumb.
+  showLiveButton(shown) {
+    this.liveButton.classList.toggle("is-away", !shown);
+    this.liveButton.setAttribute("aria-hidden", String(!shown));
+    this.liveButton.tabIndex = shown ? 0 : -1;
   }
 
   goLive() {
     this.live = true;
     this.request++;
     this.slider.value = this.slider.max;
-    this.label.textContent = "live";
-    this.label.title = "";
-    delete this.label.dataset.step;
-    this.liveButton.hidden = true;
+    this.showLabel("live");
+    this.slider.setAttribute("aria-valuetext", `live, step ${this.slider.max}`);
+    this.showLiveButton(false);
     this.onLive();
   }
 }

@@ -147,7 +147,7 @@ export class NetworkInspector {
   neuronHtml(hit) {
     const view = this.view;
     const ov = view.overlay;
-    const base = { l: hit.l, j: hit.j, isInput: hit.l === 0, fname: hit.l > 0 ? view.activations[hit.l - 1] : "" };
+    const base = { l: hit.l, j: hit.j, isInput: hit.l === 0, fname: hit.l > 0 ? view.activations[hit.l - 1] : "", noBias: view.bias === false };
     const pick = (arr, l = hit.l) => (arr && arr[l] ? arr[l][hit.j] : null);
     if (ov) {
       const sampleDelta = pick(ov.delta);

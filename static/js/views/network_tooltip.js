@@ -117,14 +117,14 @@ export function neuronText(d) {
   } else {
     lines.push(
       `sample ${d.sample}, ${d.where}:`,
-      `net = Σᵢ aᵢ·wᵢ${sub(d.j)} + b${sub(d.j)} = ${num("net", v.net)}`,
+      `net = Σᵢ aᵢ·wᵢ${sub(d.j)}${d.noBias ? "" : ` + b${sub(d.j)}`} = ${num("net", v.net)}`,
       `a = ${d.fname}(net) = ${num("act", v.activation)}`,
       `f′(net) = ${num("dact", v.dact)}`,
     );
   }
   if (known(d.sampleDelta)) lines.push(`δ = ∂L/∂net for sample ${d.sample} = ${num("delta", d.sampleDelta)}`);
   if (d.deltaHead && known(d.deltaSum)) lines.push(d.deltaHead);
-  if (known(d.deltaSum)) lines.push(`Σₙ δ = ∂L/∂b = ${num("delta-sum", d.deltaSum)}${d.sumNote || ""}`);
+  if (known(d.deltaSum)) lines.push(`Σₙ δ${d.noBias ? "" : " = ∂L/∂b"} = ${num("delta-sum", d.deltaSum)}${d.sumNote || ""}`);
   if (d.deltaNote) lines.push(d.deltaNote);
   return lines.join("\n");
 }

@@ -62,8 +62,8 @@ export class NetworkView {
   }
 
   // How the run updates, for the hover's words: {momentum, batchSize (null: full batch), perSampleHint}.
-  setTraining({ momentum = 0, batchSize = null, perSampleHint = null }) {
-    Object.assign(this, { momentum, batchSize, perSampleHint });
+  setTraining({ momentum = 0, batchSize = null, perSampleHint = null, bias = true }) {
+    Object.assign(this, { momentum, batchSize, perSampleHint, bias });
   }
 
   // frame: {step, weights: Matrix[], biases: Float64Array[], deltas?, gradients?, updateRate?

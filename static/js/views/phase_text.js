@@ -34,7 +34,7 @@ function forwardHtml(explain, l, m) {
   for (let j = 0; j < Math.min(W.cols, MAX_ROWS); j++) {
     const terms = [];
     for (let i = 0; i < W.rows; i++) terms.push(`${fmt(a[i], 3)}×${fmt(W.get(i, j), 3)}`);
-    const sum = `${terms.join(" + ")} + ${fmt(b ? b[j] : 0, 3)}`;
+    const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${fmt(b ? b[j] : 0, 3)}`;
     rows.push(`<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`);
   }
   const listed = explain.activations[l - 1];
@@ -42,9 +42,9 @@ function forwardHtml(explain, l, m) {
     ? `<p>With cross-entropy the output layer applies ${esc(f)}, whatever activation is listed for it (${esc(listed)} here).</p>`
     : "";
   return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>${ceNote}
-    <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾ + b⁽${l - 1}⁾ &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)</p>
+    <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾${explain.bias === false ? "" : ` + b⁽${l - 1}⁾`} &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)${explain.bias === false ? " &nbsp; (no biases)" : ""}</p>
     <p>Sample ${explain.sample} of the batch${explain.row !== undefined && explain.row !== explain.sample ? ` (training row ${explain.row})` : ""}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
-    ${table(["neuron", ...(expand ? ["Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
+    ${table(["neuron", ...(expand ? [explain.bias === false ? "Σᵢ aᵢ·wᵢⱼ" : "Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
 }
 
 function lossHtml(explain, m) {
@@ -66,11 +66,14 @@ function backwardHtml(explain, l, m) {
   const f = fname(explain, l);
   const noDerivative = explain.variant === "no_activation_derivative";
   const ce = explain.loss_name === "cross_entropy";
+  // Softmax's cross-entropy: δ = (ŷ·Σₖyₖ − y)/N, which is (ŷ − y)/N when the targets sum to 1.
+  const targetSum = explain.y.reduce((sum, v) => sum + v, 0);
+  const softmaxCe = ce && explain.y.length > 1;
   const rows = [];
   const n = m.sampleDeltas[l - 1].length;
   for (let j = 0; j < Math.min(n, MAX_ROWS); j++) {
     let incoming;
-    if (l === L) incoming = m.activation[L][j] - explain.y[j];
+    if (l === L) incoming = m.activation[L][j] * (softmaxCe ? targetSum : 1) - explain.y[j];
     else {
       incoming = 0;
       const W = m.weights[l];
@@ -80,14 +83,15 @@ function backwardHtml(explain, l, m) {
   }
   const fprime = noDerivative ? "" : " · f′(net)";
   let formula;
-  if (l === L) formula = ce ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)` : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
+  if (l === L && softmaxCe) formula = `δ⁽${L}⁾ = (ŷ · Σₖ yₖ − y) / N &nbsp; (softmax and cross-entropy: f′ cancels; Σₖ yₖ = ${fmt(targetSum, 6)} for this sample, 1 for a one-hot label)`;
+  else if (l === L) formula = ce ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)` : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
   else formula = `δ⁽${l}⁾ⱼ = (Σₖ W⁽${l}⁾ⱼₖ · δ⁽${l + 1}⁾ₖ)${fprime}`;
-  const first = l === L ? "ŷ − y" : "Σₖ wⱼₖ·δₖ";
+  const first = l === L ? (softmaxCe ? "ŷ·Σy − y" : "ŷ − y") : "Σₖ wⱼₖ·δₖ";
   return `<h3>Backward, layer ${l}: the error flows back through the weights</h3>
     <p class="formula">${formula}</p>
     ${noDerivative ? "<p>Variant without f′(net): the factor f′(net) is left out on purpose.</p>" : ""}
-    <p>For sample ${explain.sample}; the last column sums δ over all ${explain.batch_size} samples of the batch, which is ∂L/∂b.</p>
-    ${table(["neuron", first, "f′(net)", "δ (this sample)", "Σₙ δ = ∂L/∂b"], rows)}${more(n)}`;
+    <p>For sample ${explain.sample}; the last column sums δ over all ${explain.batch_size} samples of the batch, ${explain.bias === false ? "which would be ∂L/∂b if the network had biases (it has none)" : "which is ∂L/∂b"}.</p>
+    ${table(["neuron", first, "f′(net)", "δ (this sample)", explain.bias === false ? "Σₙ δ" : "Σₙ δ = ∂L/∂b"], rows)}${more(n)}`;
 }
 
 function updateHtml(explain, m) {
@@ -109,9 +113,9 @@ function updateHtml(explain, m) {
   });
   const rule = mu
     ? `v ← ${fmt(mu, 4)}·v + ∂L/∂W &nbsp;&nbsp; W ← W − α · v &nbsp;&nbsp; (α = ${fmt(lr, 6)}, momentum μ = ${fmt(mu, 4)})`
-    : `W ← W − α · ∂L/∂W &nbsp;&nbsp; b ← b − α · Σₙ δ &nbsp;&nbsp; (α = ${fmt(lr, 6)})`;
+    : `W ← W − α · ∂L/∂W${explain.bias === false ? "" : " &nbsp;&nbsp; b ← b − α · Σₙ δ"} &nbsp;&nbsp; (α = ${fmt(lr, 6)})`;
   return `<h3>Update: every weight moves against its derivative</h3>
     <p class="formula">${rule}</p>
-    <p>The network view now shows the new weights; the server has not taken this step yet. The button below makes it take it, unless the run has moved on since this update was explained.</p>
+    <p data-pending>The network view now shows the new weights; the server has not taken this step yet. The button below makes it take it, unless the run has moved on since this update was explained.</p>
     ${parts.join("")}`;
 }

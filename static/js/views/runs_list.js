@@ -63,8 +63,12 @@ export class RunsList {
     open.setAttribute("aria-label", `Open run ${run.id}`);
     open.dataset.focusKey = `open:${run.id}`;
     actions.append(open);
-    if (ACTIVE.has(run.status)) actions.append(this.button("Stop", `Stop run ${run.id}`, () => post(`/api/runs/${run.id}/stop`)));
-    actions.append(this.button("Delete", `Delete run ${run.id}`, () => del(`/api/runs/${run.id}`), "btn-danger"));
+    const stop = () => post(`/api/runs/${run.id}/stop`);
+    const remove = () => del(`/api/runs/${run.id}`);
+    const stopQuestion = `Stop run ${run.id} for good? A stopped run cannot train again (Pause, on its page, keeps it resumable).`;
+    const deleteQuestion = `Delete run ${run.id} with its whole history? This cannot be undone.`;
+    if (ACTIVE.has(run.status)) actions.append(this.button("Stop", `Stop run ${run.id}`, stop, "", stopQuestion));
+    actions.append(this.button("Delete", `Delete run ${run.id}`, remove, "btn-danger", deleteQuestion));
     return tr;
   }
 
@@ -73,7 +77,8 @@ export class RunsList {
     this.onSelect(ids);
   }
 
-  button(text, label, action, extra = "") {
+  // `question`: asked first (the action cannot be undone); nothing happens unless confirmed.
+  button(text, label, action, extra = "", question = "") {
     const b = document.createElement("button");
     b.type = "button";
     b.className = `btn btn-ghost btn-small ${extra}`;
@@ -81,6 +86,7 @@ export class RunsList {
     b.setAttribute("aria-label", label);
     b.dataset.focusKey = label;
     b.addEventListener("click", async () => {
+      if (question && !window.confirm(question)) return;
       b.disabled = true;
       try {
         await action();
