@@ -71,7 +71,7 @@ async def get_run(run_id: str, manager: Manager) -> RunOut:
     return run_out(manager.get(run_id))
 
 
-@router.patch("/{run_id}", responses=NOT_FOUND)
+@router.patch("/{run_id}", responses=NOT_FOUND | CONFLICT)
 async def patch_run(run_id: str, patch: RunPatch, manager: Manager) -> RunOut:
     """Change the learning rate or the speed limit from the next update on (recorded)."""
     changes = patch.model_dump(include=patch.model_fields_set)

@@ -27,7 +27,7 @@ def parameter_count(layers: list[int], bias: bool) -> int:
 class DatasetConfig(BaseModel):
     """The data a run learns; fields a kind does not use are ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     kind: DatasetKind = "teacher"
     samples: Annotated[int, Field(ge=2, le=10_000_000)] = 200
@@ -45,7 +45,7 @@ class DatasetConfig(BaseModel):
 class RunConfig(BaseModel):
     """Everything that fixes a run (DESIGN.md, "Run config")."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     layers: Annotated[list[Size], Field(min_length=2, max_length=64)]
     activation: ActivationName | Annotated[list[ActivationName], Field(max_length=64)] = "sigmoid"

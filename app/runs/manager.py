@@ -153,8 +153,14 @@ class RunManager:
         await asyncio.to_thread(self.store.delete_run, run_id)
 
     def patch(self, run_id: str, changes: dict[str, float | None]) -> Run:
-        """Change the learning rate and/or speed from the next update on, and tell viewers."""
+        """Change the learning rate and/or speed from the next update on, and tell viewers.
+
+        A run that can never train again (stopped, finished, diverged) has no next update:
+        RunConflict, rather than a change recorded for nothing.
+        """
         run = self.get(run_id)
+        if run.status not in TRAINABLE and run.status != RunStatus.RUNNING:
+            raise RunConflict(f"cannot change run {run_id}: it is {run.status.value}")
         if "speed" in changes:
             run.speed = changes["speed"]
         rate = changes.get("learning_rate")

@@ -127,7 +127,7 @@ class TrainingSession:
         while self.request is None:
             # max_steps first: a step that reaches it exactly finishes the run.
             if max_steps is not None and trainer.step >= max_steps:
-                run.message = f"max_steps {max_steps} reached"
+                run.message = f"finished: it reached its step limit of {max_steps:,} (max_steps)"
                 return RunStatus.FINISHED
             if remaining is not None:
                 if remaining <= 0:

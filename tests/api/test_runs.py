@@ -122,6 +122,14 @@ def test_a_manual_step_in_progress_shows_as_busy(live_server: LiveServer) -> Non
     assert (done["busy"], done["step"], done["status"]) == (False, 6, "paused")
 
 
+def test_a_run_that_cannot_train_again_refuses_changes(client: TestClient) -> None:
+    run_id = create(client)["id"]
+    client.post(f"/api/runs/{run_id}/stop")
+    response = client.patch(f"/api/runs/{run_id}", json={"learning_rate": 5.0})
+    assert response.status_code == 409 and "it is stopped" in response.json()["detail"]
+    assert client.get(f"/api/runs/{run_id}/history").json()["learning_rates"] == []
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -37,6 +37,12 @@ def fields_of(response: Any) -> list[str]:
         ({"momentum": 1.5}, "momentum"),
         ({"dtype": "float16"}, "dtype"),
         ({"batch_size": 0}, "batch_size"),
+        # Wrong JSON types are refused, not converted: true is not a layer of 1 neuron.
+        ({"layers": [2, True, 1]}, "layers.1"),
+        ({"bias": "yes"}, "bias"),
+        ({"learning_rate": "0.5"}, "learning_rate"),
+        ({"seed": "7"}, "seed"),
+        ({"dataset": {"kind": "teacher", "samples": 200.5}}, "dataset.samples"),
     ],
 )
 def test_a_wrong_config_names_the_field(
@@ -85,6 +91,29 @@ def test_a_patch_to_a_null_learning_rate_is_refused_and_null_speed_is_not(
     patched = client.patch(f"/api/runs/{run_id}", json={"speed": None})
     assert patched.status_code == 200 and patched.json()["speed"] is None
     assert patched.json()["learning_rate"] == SMALL["learning_rate"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/step", {"count": True}, "count"),
+        ("/step", {"count": "3"}, "count"),
+        ("", {"learning_rate": "0.1"}, "learning_rate"),
+        ("", {"speed": False}, "speed"),
+    ],
+)
+def test_wrong_json_types_in_actions_are_refused(
+    client: TestClient, path: str, body: dict[str, Any], field: str
+) -> None:
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    method = client.post if path else client.patch
+    assert field in fields_of(method(f"/api/runs/{run_id}{path}", json=body))
+    assert client.get(f"/api/runs/{run_id}").json()["step"] == 0
+
+
+def test_whole_numbers_are_accepted_for_real_fields(client: TestClient) -> None:
+    config = SMALL | {"learning_rate": 1, "momentum": 0, "dataset": {"kind": "teacher", "noise": 0}}
+    assert client.post("/api/runs", json=config).status_code == 201
 
 
 def test_invalid_json_blames_the_body_not_a_character_offset(client: TestClient) -> None:

@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from app.nn.datasets import make_dataset
+from app.nn.trainer import Trainer
+from app.runs.config import RunConfig
 from tests.support.server import LiveServer
 from tests.web.conftest import PageWithConsole, screenshot
 
@@ -654,6 +658,18 @@ def test_cross_entropy_says_what_the_output_applies(page: PageWithConsole, base_
     assert page.errors == []
 
 
+def engine_accuracy(base_url: str, run_id: str) -> float:
+    """The run's test accuracy in % (output above ½ as 1) by the engine, at its current step."""
+    config = RunConfig.model_validate(api(base_url, f"/api/runs/{run_id}")["config"])
+    network = Trainer(config.training_config(), make_dataset(config.dataset_spec())).network
+    weights = api(base_url, f"/api/runs/{run_id}/weights")
+    network.weights = [np.array(w) for w in weights["weights"]]
+    network.biases = [np.array(b) for b in weights["biases"]]
+    data = api(base_url, f"/api/runs/{run_id}/dataset")
+    output = network.forward(np.array(data["x_test"])).output
+    return float(np.mean((output > 0.5) == (np.array(data["y_test"]) > 0.5)) * 100)
+
+
 @pytest.mark.parametrize("preset", ["XOR", "Circle", "Spiral", "1-D function fit"])
 def test_every_preset_creates_a_run_that_trains(
     page: PageWithConsole, base_url: str, preset: str
@@ -675,6 +691,11 @@ def test_every_preset_creates_a_run_that_trains(
     p.get_by_test_id("pause-button").click()
     expect(p.locator("#run-status")).to_have_text("paused")
     screenshot(p, f"preset-{preset.split()[0].lower()}")
+    if preset != "1-D function fit":  # 0/1 labels: the data view gives the test accuracy
+        note = p.locator("#data-note")
+        expect(note).to_contain_text("Test accuracy: ")
+        shown = float(note.inner_text().split("Test accuracy: ")[1].split("%")[0])
+        assert shown == pytest.approx(engine_accuracy(base_url, run_id), abs=0.05)
     assert page.errors == []
 
 
@@ -725,6 +746,17 @@ def test_behind_the_scenes_with_momentum_and_mini_batches(
     expect(body).to_contain_text("Sample 5 of the batch")
     walk_to_apply(nxt)
     expect(body).to_contain_text("momentum μ = 0.9")
+    # The first row of W⁽⁰⁾: μ·v of the three earlier updates, as the engine holds it.
+    config = {**ARTICLE, "momentum": 0.9, "batch_size": 16}
+    engine = Trainer(
+        RunConfig.model_validate(config).training_config(),
+        make_dataset(RunConfig.model_validate(config).dataset_spec()),
+    )
+    for _ in range(3):
+        engine.update()
+    earlier = 0.9 * engine.state().weight_velocity[0][0][0]
+    first = body.locator("tbody").first.locator("tr").first.locator("td")
+    assert parse_number(first.nth(3).inner_text()) == pytest.approx(earlier, rel=1e-4)
     shown = weights_after_update(body)
     nxt.click()
     p.get_by_test_id("bts-applied").wait_for()
@@ -790,6 +822,24 @@ def test_a_network_without_biases_is_explained_without_them(
     walk_to_apply(nxt)
     expect(body).to_contain_text("W ← W − α · ∂L/∂W")
     assert "b ← b" not in body.inner_text()
+    assert page.errors == []
+
+
+def test_without_the_derivative_its_column_is_left_out_and_sums_read_plainly(
+    page: PageWithConsole, base_url: str
+) -> None:
+    run = create_run(base_url, {**ARTICLE, "variant": "no_activation_derivative"})
+    p = page.page
+    open_run(p, base_url, run["id"])
+    body, nxt = start_behind_the_scenes(p)
+    sums = body.locator("td.expand").all_inner_texts()
+    assert sums and all("+ −" not in t and "×−" not in t for t in sums)
+    assert any("(−" in t for t in sums)  # a negative factor or bias, in parentheses
+    while body.get_attribute("data-phase") != "backward:2":
+        nxt.click()
+    expect(body.locator("thead")).to_contain_text("f′(net): left out")
+    cells = body.locator("tbody tr").evaluate_all("rows => rows.map(r => r.cells[2].textContent)")
+    assert cells and set(cells) == {"–"}
     assert page.errors == []
 
 

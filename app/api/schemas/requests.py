@@ -14,7 +14,7 @@ Rate = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
 
 
 class StepRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     count: Annotated[int, Field(ge=1, le=10**12)] = 1
 
@@ -22,7 +22,7 @@ class StepRequest(BaseModel):
 class RunPatch(BaseModel):
     """Changes to a live run, applied from its next update on; absent fields stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     # Left out: unchanged. Null is refused (a run always has a rate); it used to pass silently.
     learning_rate: Rate | None = None
@@ -37,7 +37,7 @@ class RunPatch(BaseModel):
 
 
 class DescentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     expr: Annotated[str, Field(min_length=1, max_length=200)] = "(x + 2)**2"
     x0: Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)] = 0.0

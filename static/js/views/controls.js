@@ -62,6 +62,9 @@ export class Controls {
     this.el("step-button").disabled = !open || running || this.busy;
     this.el("step10-button").disabled = !open || running || this.busy;
     this.el("stop-button").disabled = !open;
+    // A run that cannot train again has no next update for a rate or a speed to apply to.
+    this.el("lr").disabled = !open;
+    this.el("speed").disabled = !open;
     this.keepFocus(focused);
   }
 

@@ -133,7 +133,19 @@ export class DatasetView {
     ctx.strokeStyle = "#cbd5e1";
     ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
     const range = e === 1 ? "1" : fmt(e, 2);
-    this.setNote(`Background: the network's output over [−${range}, ${range}]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.`);
+    this.setNote(`Background: the network's output over [−${range}, ${range}]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.${this.accuracyNote()}`);
+  }
+
+  // For 0/1 labels on one output (the classification sets): the share of test samples (training
+  // samples if there are none) on the right side of ½, as the spiral preset promises ~95 %.
+  accuracyNote() {
+    const labelled = this.data.y_train.concat(this.data.y_test).every((y) => y.length === 1 && (y[0] === 0 || y[0] === 1));
+    if (!labelled) return "";
+    const onTest = this.data.x_test.length > 0;
+    const xs = onTest ? this.data.x_test : this.data.x_train;
+    const ys = onTest ? this.data.y_test : this.data.y_train;
+    const right = xs.filter((x, n) => this.out(x) > 0.5 === ys[n][0] > 0.5).length;
+    return ` ${onTest ? "Test" : "Training"} accuracy: ${fmt((100 * right) / xs.length, 3)}% (output above ½ counts as 1).`;
   }
 
   // Points grouped into a few colour buckets: one path per bucket instead of one per point.

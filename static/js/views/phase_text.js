@@ -8,6 +8,9 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&l
 const num = (v, attrs = "") => `<td class="${v < 0 ? "neg" : "pos"}" ${attrs}>${fmt(v, 5)}</td>`;
 const more = (n) => (n > MAX_ROWS ? `<p class="muted small">Showing the first ${MAX_ROWS} of ${n}.</p>` : "");
 
+// A factor or term of a written-out sum: negative ones in parentheses, "0.9×(−0.28) + (−0.69)".
+const signed = (v) => (v < 0 ? `(${fmt(v, 3)})` : fmt(v, 3));
+
 function table(head, rows) {
   return `<div class="table-scroll"><table class="num-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
@@ -33,8 +36,8 @@ function forwardHtml(explain, l, m) {
   const rows = [];
   for (let j = 0; j < Math.min(W.cols, MAX_ROWS); j++) {
     const terms = [];
-    for (let i = 0; i < W.rows; i++) terms.push(`${fmt(a[i], 3)}×${fmt(W.get(i, j), 3)}`);
-    const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${fmt(b ? b[j] : 0, 3)}`;
+    for (let i = 0; i < W.rows; i++) terms.push(`${signed(a[i])}×${signed(W.get(i, j))}`);
+    const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${signed(b ? b[j] : 0)}`;
     rows.push(`<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`);
   }
   const listed = explain.activations[l - 1];
@@ -79,7 +82,8 @@ function backwardHtml(explain, l, m) {
       const W = m.weights[l];
       for (let k = 0; k < W.cols; k++) incoming += W.get(j, k) * m.sampleDeltas[l][k];
     }
-    rows.push(`<tr><td>${j}</td>${num(incoming)}${ce && l === L ? "<td>–</td>" : num(m.derivative[l - 1][j])}${num(m.sampleDeltas[l - 1][j])}${num(m.deltas[l - 1][j])}</tr>`);
+    const unused = (ce && l === L) || noDerivative; // f′ cancels, or the variant leaves it out
+    rows.push(`<tr><td>${j}</td>${num(incoming)}${unused ? "<td>–</td>" : num(m.derivative[l - 1][j])}${num(m.sampleDeltas[l - 1][j])}${num(m.deltas[l - 1][j])}</tr>`);
   }
   const fprime = noDerivative ? "" : " · f′(net)";
   let formula;
@@ -91,7 +95,7 @@ function backwardHtml(explain, l, m) {
     <p class="formula">${formula}</p>
     ${noDerivative ? "<p>Variant without f′(net): the factor f′(net) is left out on purpose.</p>" : ""}
     <p>For sample ${explain.sample}; the last column sums δ over all ${explain.batch_size} samples of the batch, ${explain.bias === false ? "which would be ∂L/∂b if the network had biases (it has none)" : "which is ∂L/∂b"}.</p>
-    ${table(["neuron", first, "f′(net)", "δ (this sample)", explain.bias === false ? "Σₙ δ" : "Σₙ δ = ∂L/∂b"], rows)}${more(n)}`;
+    ${table(["neuron", first, noDerivative ? "f′(net): left out" : "f′(net)", "δ (this sample)", explain.bias === false ? "Σₙ δ" : "Σₙ δ = ∂L/∂b"], rows)}${more(n)}`;
 }
 
 function updateHtml(explain, m) {
@@ -107,9 +111,12 @@ function updateHtml(explain, m) {
       const i = Math.floor(k / W.cols);
       const j = k % W.cols;
       const delta = mu ? N.data[k] - W.data[k] : -lr * G.data[k];
-      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
+      // With momentum, the velocity this step used, read back from the change: v = −Δw/α.
+      const velocity = mu ? `${num(-delta / lr - G.data[k])}${num(-delta / lr)}` : "";
+      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${velocity}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
     }
-    return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", change, "new w"], rows)}${more(W.data.length)}`;
+    const velocityHead = mu ? ["μ·v (earlier steps)", "v = μ·v + ∂L/∂w"] : [];
+    return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", ...velocityHead, change, "new w"], rows)}${more(W.data.length)}`;
   });
   const rule = mu
     ? `v ← ${fmt(mu, 4)}·v + ∂L/∂W &nbsp;&nbsp; W ← W − α · v &nbsp;&nbsp; (α = ${fmt(lr, 6)}, momentum μ = ${fmt(mu, 4)})`
