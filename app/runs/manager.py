@@ -182,7 +182,7 @@ class RunManager:
     def _record_rate(self, run: Run, rate: float) -> None:
         if run.trainer is not None and run.trainer.learning_rate == rate:
             return  # a session that has just ended took it up already
-        run.rate_changes.append((run.step, rate))
+        run.change_rate_from(run.step, rate)
         self.store.add_learning_rate_change(run.id, run.step, rate)
         if run.trainer is not None:
             run.trainer.learning_rate = rate

@@ -88,6 +88,13 @@ class Run:
                 rate = value
         return rate
 
+    def change_rate_from(self, step: int, rate: float) -> None:
+        """Record that updates after `step` use `rate`: a second change at the same step
+        replaces the first, as the store's row for (run, step) does."""
+        if self.rate_changes and self.rate_changes[-1][0] == step:
+            self.rate_changes.pop()
+        self.rate_changes.append((step, rate))
+
     def holds_own_weights(self, step: int) -> bool:
         """Whether the trainer's weights at `step` are the run's own, not recomputed under
         another arithmetic at load: only the run's own may be stored as a snapshot, which

@@ -178,7 +178,7 @@ class TrainingSession:
     def _apply_rate(self) -> None:
         rate, step = self.run.learning_rate, self.trainer.step
         self.trainer.learning_rate = rate
-        self.run.rate_changes.append((step, rate))
+        self.run.change_rate_from(step, rate)
         self.store.add_learning_rate_change(self.run.id, step, rate)
 
     def _test_loss(self, step: int) -> float | None:

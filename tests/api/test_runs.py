@@ -122,6 +122,14 @@ def test_a_manual_step_in_progress_shows_as_busy(live_server: LiveServer) -> Non
     assert (done["busy"], done["step"], done["status"]) == (False, 6, "paused")
 
 
+def test_two_rate_changes_before_one_update_leave_one_record(client: TestClient) -> None:
+    run_id = create(client)["id"]
+    client.post(f"/api/runs/{run_id}/step", json={"count": 2})
+    for rate in (0.2, 0.3):
+        assert client.patch(f"/api/runs/{run_id}", json={"learning_rate": rate}).status_code == 200
+    assert client.get(f"/api/runs/{run_id}/history").json()["learning_rates"] == [[2, 0.3]]
+
+
 def test_a_run_that_cannot_train_again_refuses_changes(client: TestClient) -> None:
     run_id = create(client)["id"]
     client.post(f"/api/runs/{run_id}/stop")

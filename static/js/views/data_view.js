@@ -133,7 +133,9 @@ export class DatasetView {
     ctx.strokeStyle = "#cbd5e1";
     ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
     const range = e === 1 ? "1" : fmt(e, 2);
-    this.setNote(`Background: the network's output over [−${range}, ${range}]² (${cells}×${cells} grid). Dots: training samples; rings: test samples.${this.accuracyNote()}`);
+    const which = outputs > 1 ? `first output (of ${outputs}; dots coloured by their first target)` : "output";
+    const scale = `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
+    this.setNote(`Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). Dots: training samples; rings: test samples.${this.accuracyNote()}`);
   }
 
   // For 0/1 labels on one output (the classification sets): the share of test samples (training
