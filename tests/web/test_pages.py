@@ -234,8 +234,8 @@ def test_hover_numbers_are_the_apis_and_multiply_out(page: PageWithConsole, base
         p.keyboard.press("ArrowDown")
     expect(tooltip).to_contain_text("neuron 0 of layer 1")
     text = tooltip.inner_text()
-    assert "sample 0, under the weights shown (after update 1)" in text
-    assert "update 1, made at the initial weights" in text and "not sample 0's δ" in text
+    assert "training row 0, under the weights shown (after update 1)" in text
+    assert "update 1, made at the initial weights" in text and "not training row 0's δ" in text
     assert tip_value(tooltip, "net") == pytest.approx(update_2["net"][0][0], rel=1e-9)
     assert tip_value(tooltip, "act") == pytest.approx(update_2["activation"][1][0], rel=1e-9)
     assert tip_value(tooltip, "dact") == pytest.approx(update_2["derivative"][0][0], rel=1e-9)

@@ -85,7 +85,7 @@ class RunPage {
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
       const shown = Math.min(data.x_train.length, 200);
-      for (let k = 0; k < shown; k++) select.add(new Option(`sample ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)));
+      for (let k = 0; k < shown; k++) select.add(new Option(`training row ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)));
       // explain?sample=i indexes the next update's batch, which is the whole set in full-batch runs.
       this.bts.setSampleCount(Math.min(data.x_train.length, this.run.config.batch_size || data.x_train.length));
     } catch (err) {

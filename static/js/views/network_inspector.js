@@ -156,6 +156,7 @@ export class NetworkInspector {
         values: { net: pick(ov.net), activation: pick(ov.act), dact: pick(ov.dact) },
         mean: 0,
         sample: ov.sample,
+        sampleName: `sample ${ov.sample} of the batch`,
         where: `in this update's forward pass (at ${weightsAt(ov.step)})`,
         sampleDelta,
         deltaSum: sampleDelta !== null && ov.batchDeltas ? pick(ov.batchDeltas, hit.l - 1) : null,
@@ -174,10 +175,11 @@ export class NetworkInspector {
       values: n ? { net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null, activation: n.act[hit.l][hit.j], dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null } : null,
       mean,
       sample: view.sample,
+      sampleName: `training row ${view.sample}`, // "Neurons show" picks rows of the training set
       where: `under the weights shown (${afterUpdate(view.step)})`,
       deltaHead: `<b>update ${fmtInt(view.step)}</b>, made at ${weightsAt(view.step - 1)}, on ${view.batchWords()}:`,
       deltaSum: withDelta ? view.deltas[hit.l - 1][hit.j] : null,
-      sumNote: mean ? "   (a sum over that batch)" : `   (a sum over that batch, not sample ${view.sample}'s δ${hint})`,
+      sumNote: mean ? "   (a sum over that batch)" : `   (a sum over that batch, not training row ${view.sample}'s δ${hint})`,
       deltaNote,
     });
   }

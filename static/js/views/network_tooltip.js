@@ -103,7 +103,7 @@ export function neuronText(d) {
   const lines = [`<b>neuron ${d.j} of layer ${d.l}</b>  ${d.isInput ? "input" : d.fname}`];
   const v = d.values || {};
   if (d.isInput) {
-    lines.push(d.mean ? `mean of x${sub(d.j)} over ${fmtInt(d.mean)} samples = ${num("act", v.activation)}` : `sample ${d.sample}: a = x${sub(d.j)} = ${num("act", v.activation)}`);
+    lines.push(d.mean ? `mean of x${sub(d.j)} over ${fmtInt(d.mean)} samples = ${num("act", v.activation)}` : `${d.sampleName}: a = x${sub(d.j)} = ${num("act", v.activation)}`);
     return lines.join("\n");
   }
   if (d.mean) {
@@ -116,13 +116,13 @@ export function neuronText(d) {
     );
   } else {
     lines.push(
-      `sample ${d.sample}, ${d.where}:`,
+      `${d.sampleName}, ${d.where}:`,
       `net = Σᵢ aᵢ·wᵢ${sub(d.j)}${d.noBias ? "" : ` + b${sub(d.j)}`} = ${num("net", v.net)}`,
       `a = ${d.fname}(net) = ${num("act", v.activation)}`,
       `f′(net) = ${num("dact", v.dact)}`,
     );
   }
-  if (known(d.sampleDelta)) lines.push(`δ = ∂L/∂net for sample ${d.sample} = ${num("delta", d.sampleDelta)}`);
+  if (known(d.sampleDelta)) lines.push(`δ = ∂L/∂net for ${d.sampleName} = ${num("delta", d.sampleDelta)}`);
   if (d.deltaHead && known(d.deltaSum)) lines.push(d.deltaHead);
   if (known(d.deltaSum)) lines.push(`Σₙ δ${d.noBias ? "" : " = ∂L/∂b"} = ${num("delta-sum", d.deltaSum)}${d.sumNote || ""}`);
   if (d.deltaNote) lines.push(d.deltaNote);
