@@ -27,4 +27,12 @@ async def descend(body: DescentRequest) -> DescentOut:
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
     points = [DescentPointOut(step=p.step, x=p.x, y=p.y, slope=p.slope) for p in trace]
-    return DescentOut(trace=points)
+    stopped = None
+    if len(trace) < body.steps + 1:
+        last = trace[-1]
+        stopped = (
+            f"stopped after step {last.step}: the next move, to x = {last.x} − "
+            f"{body.learning_rate} × {last.slope}, would make x, f(x) or f′(x) infinite or "
+            "undefined (descent diverged, or left the domain of f)"
+        )
+    return DescentOut(trace=points, stopped=stopped)

@@ -115,6 +115,10 @@ class DescentPointOut(BaseModel):
 
 class DescentOut(BaseModel):
     trace: list[DescentPointOut]
+    stopped: str | None = Field(
+        description="why the trace has fewer than steps + 1 points (the next move would leave "
+        "the finite numbers); null when it has them all"
+    )
 
 
 class LoopLagOut(BaseModel):
