@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from app.nn.activations import Array
 from app.nn.trainer import Trainer
 
@@ -53,6 +55,10 @@ class UpdateAnatomy:
     biases: list[Vector]
     new_weights: list[Matrix]
     new_biases: list[Vector]
+    # With momentum: the weights' velocity v before this update and the v it moves them by
+    # (v ← μ·v + ∂L/∂W, W ← W − α·v); None without momentum.
+    previous_velocity: list[Matrix] | None
+    velocity: list[Matrix] | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,8 +72,12 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
     network = trainer.network
     weights = _lists(network.weights)
     biases = _lists(network.biases)
+    # No velocity before the first update with momentum: it starts at 0.
+    zeros = [np.zeros_like(w) for w in network.weights]
+    previous_velocity = trainer.state().weight_velocity or zeros
     twin = trainer.copy()
     result = twin.update()
+    moving = trainer.config.momentum > 0
     forward, backward = result.forward, result.backward
     batch_size = len(forward.activations[0])
     if not 0 <= sample < batch_size:
@@ -104,6 +114,8 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
         biases=biases,
         new_weights=_lists(twin.network.weights),
         new_biases=_lists(twin.network.biases),
+        previous_velocity=_lists(previous_velocity) if moving else None,
+        velocity=_lists(twin.state().weight_velocity) if moving else None,
     )
 
 

@@ -143,9 +143,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    # Somebody else's SQLite file (of any user_version) must never get our tables.
+    # Somebody else's SQLite file (of any user_version) must never get our tables. SQLite's
+    # own tables (sqlite_stat1 after an ANALYZE, ...) belong to any file.
     listed = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-    if {row[0] for row in listed} != _TABLES_AT.get(version):
+    tables = {row[0] for row in listed if not row[0].startswith("sqlite_")}
+    if tables != _TABLES_AT.get(version):
         raise StoreError(f"cannot open database {path}: not a backprop-live database")
     for reached in range(version + 1, SCHEMA_VERSION + 1):
         for statement in _MIGRATIONS[reached]:

@@ -68,6 +68,33 @@ def test_new_weights_are_what_the_update_then_makes(config: TrainingConfig, data
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("updates_before", [0, 4])
+def test_velocities_are_the_engines_before_and_after(data: Dataset, updates_before: int) -> None:
+    config = CONFIGS["mini-batch-momentum"]
+    trainer = Trainer(config, data)
+    for _ in range(updates_before):
+        trainer.update()
+    before = trainer.state().weight_velocity
+    anatomy = next_update_anatomy(trainer, sample=0)
+    trainer.update()
+    after = trainer.state().weight_velocity
+    for layer, (shown_before, shown_after, real) in enumerate(
+        zip(anatomy.previous_velocity or [], anatomy.velocity or [], after, strict=True)
+    ):
+        expected_before = before[layer] if before else np.zeros_like(real)
+        np.testing.assert_array_equal(np.array(shown_before), expected_before)
+        np.testing.assert_array_equal(np.array(shown_after), real)
+        # v ← μ·v + ∂L/∂W, as the page's table lays it out.
+        gradient = np.array(anatomy.gradients[layer])
+        np.testing.assert_allclose(0.9 * expected_before + gradient, real, rtol=1e-12, atol=1e-15)
+    assert anatomy.velocity is not None and len(anatomy.velocity) == 3
+
+
+def test_without_momentum_there_are_no_velocities(data: Dataset) -> None:
+    anatomy = next_update_anatomy(Trainer(BASE, data), sample=0)
+    assert anatomy.previous_velocity is None and anatomy.velocity is None
+
+
 def test_every_number_follows_the_maths(data: Dataset) -> None:
     config = replace(BASE, batch_size=16, momentum=0.9, learning_rate=0.3)
     trainer = Trainer(config, data)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.nn.trainer import Diverged
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
 from app.runs.frames import UpdateFrame, finite_or_none
@@ -476,6 +477,35 @@ def test_recomputed_weights_are_never_pinned_as_a_snapshot(tmp_path: Path) -> No
     with_manager(tmp_path, old_server, arithmetic="old")
     with_manager(tmp_path, new_server, arithmetic="new")
     with_manager(tmp_path, next_start, arithmetic="new")
+
+
+def test_a_session_that_ends_before_an_update_pins_no_recomputed_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's own end-of-session snapshot must skip recomputed weights too: here its
+    first update diverges, so it ends at the recomputed step."""
+
+    async def old_server(manager: RunManager, store: RunStore) -> None:
+        run = await manager.create(RunConfig.model_validate(SMALL))
+        await manager.step(run.id, 107)
+        died_at(store, run, 105)
+
+    async def new_server(manager: RunManager, store: RunStore) -> None:
+        [run] = manager.runs.values()
+        assert not (await manager.parameters(run.id)).exact  # loaded: recomputed at 105
+        assert run.trainer is not None
+
+        def diverge() -> None:
+            raise Diverged(105, "made to diverge by the test")
+
+        monkeypatch.setattr(run.trainer, "update", diverge)
+        await manager.step(run.id, 1)
+        store.flush()
+        assert run.status == RunStatus.DIVERGED and run.step == 105
+        assert 105 not in store.snapshot_steps(run.id)
+
+    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, new_server, arithmetic="new")
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")

@@ -82,3 +82,15 @@ def test_a_negative_version_is_not_ours(db_path: Path) -> None:
         conn.execute("PRAGMA user_version = -3")
     with pytest.raises(StoreError, match="not a backprop-live database"):
         RunStore(db_path).open()
+
+
+def test_a_version_1_file_analyzed_by_sqlite_is_still_ours(db_path: Path) -> None:
+    make_version_1_file(db_path)
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("ANALYZE")  # adds sqlite_stat1
+    store = RunStore(db_path, flush_interval=0.05)
+    store.open()
+    try:
+        assert user_version(db_path) == 2 and store.get_run("old") is not None
+    finally:
+        store.close()

@@ -557,6 +557,15 @@ def test_enter_on_step_and_play_keeps_the_keyboard_on_the_controls(
     p.keyboard.press("Enter")
     expect(p.locator("#run-status")).to_have_text("paused")
     expect(p.get_by_test_id("play-button")).to_be_focused()
+    # A click is not a keyboard press: after clicking Step, Space still means play.
+    p.get_by_test_id("step-button").click()
+    step = api(base_url, f"/api/runs/{run['id']}")["step"]
+    expect(p.get_by_test_id("step-count")).to_have_text(f"{step:,}")
+    expect(p.get_by_test_id("step-button")).not_to_be_focused()
+    p.keyboard.press(" ")
+    expect(p.locator("#run-status")).to_have_text("running")
+    p.keyboard.press(" ")
+    expect(p.locator("#run-status")).to_have_text("paused")
     assert page.errors == []
 
 
@@ -868,6 +877,46 @@ def test_descent_refused_inputs_leave_nothing_to_step(page: PageWithConsole, bas
     assert parse_number(p.get_by_test_id("x-value").inner_text()) == -1
     expect(p.locator("#d-explain")).to_contain_text("0.25")
     assert page.errors == [] or all("422" in e for e in page.errors)
+
+
+HOLD_NEXT_DESCENT = """() => {
+  const original = window.fetch;
+  window.held = [];
+  window.holdNext = true;
+  window.fetch = (url, options) => {
+    if (!String(url).includes("/api/descent") || !window.holdNext) return original(url, options);
+    window.holdNext = false;
+    return new Promise((resolve) => window.held.push(() => resolve(original(url, options))));
+  };
+}"""
+
+
+def test_descent_drops_a_chunk_that_arrives_after_new_inputs(
+    page: PageWithConsole, base_url: str
+) -> None:
+    """Step past the first 50 points (the page fetches more), change α while that answer is
+    on its way: the late chunk must not be appended to the new α's trace."""
+    p = page.page
+    p.goto(f"{base_url}/descent")
+    expect(p.get_by_test_id("slope-value")).to_have_text("4")
+    p.locator("body").click(position={"x": 5, "y": 5})
+    for _ in range(50):
+        p.keyboard.press("ArrowRight")
+    expect(p.get_by_test_id("step-count")).to_have_text("50")
+    p.evaluate(HOLD_NEXT_DESCENT)
+    p.keyboard.press("ArrowRight")  # needs step 51: its chunk is held
+    wait_until(lambda: p.evaluate("window.held.length") == 1, what="the held request")
+    lr = p.get_by_test_id("descent-lr")
+    lr.fill("0.25")
+    lr.press("Enter")
+    expect(p.get_by_test_id("step-count")).to_have_text("0")
+    p.evaluate("window.held.forEach((release) => release())")
+    time.sleep(0.5)  # the late chunk arrives, and must change nothing
+    expect(p.get_by_test_id("step-count")).to_have_text("0")
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("1")
+    assert parse_number(p.get_by_test_id("x-value").inner_text()) == -1  # 0 − 0.25 × 4
+    assert page.errors == []
 
 
 def test_the_form_config_lives_in_the_url(page: PageWithConsole, base_url: str) -> None:

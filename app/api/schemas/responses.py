@@ -104,6 +104,12 @@ class ExplainOut(BaseModel):
     biases: list[list[float | None]]
     new_weights: list[Matrix]
     new_biases: list[list[float | None]]
+    previous_velocity: list[Matrix] | None = Field(
+        description="with momentum, the weights' velocity v before this update; else null"
+    )
+    velocity: list[Matrix] | None = Field(
+        description="with momentum, v ← μ·v + ∂L/∂W, the velocity W moves by (W ← W − α·v)"
+    )
 
 
 class DescentPointOut(BaseModel):

@@ -20,7 +20,8 @@ class DescentPage {
     this.ended = false;
     this.index = 0;
     this.timer = null;
-    this.request = 0;
+    this.request = 0; // counts input changes: an answer for older inputs is dropped
+    this.fetching = false;
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.reset();
@@ -88,15 +89,27 @@ class DescentPage {
         this.$("d-error").textContent = "The next step would leave the finite numbers: with this learning rate descent diverges. Try a smaller α.";
         return this.pause();
       }
+      if (this.fetching) return; // play's next tick while the chunk is on its way
       const last = this.trace.at(-1);
+      const ticket = this.request;
+      const trace = this.trace;
+      this.fetching = true;
+      let more;
       try {
-        const more = await this.fetchTrace(this.used, last.x, CHUNK);
-        this.ended = more.length < CHUNK + 1;
-        this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
+        more = await this.fetchTrace(this.used, last.x, CHUNK);
       } catch (err) {
-        this.showError(err);
-        return this.pause();
+        if (ticket === this.request) {
+          this.showError(err);
+          this.pause();
+        }
+        return;
+      } finally {
+        this.fetching = false;
       }
+      // New inputs came in meanwhile: this chunk continues a trace that is gone.
+      if (ticket !== this.request || trace !== this.trace) return;
+      this.ended = more.length < CHUNK + 1;
+      this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
       if (this.index + 1 >= this.trace.length) return this.step();
     }
     this.index++;

@@ -22,7 +22,7 @@ export class CompareRun {
     this.part = (role) => card.querySelector(`[data-role=${role}]`);
     this.network = new NetworkView(this.part("network"), this.part("tooltip"), this.part("note"));
     this.network.setModel(run.config.layers, layerActivations(run.config));
-    this.network.setTraining({ momentum: run.config.momentum || 0, batchSize: run.config.batch_size ?? null });
+    this.network.setTraining({ momentum: run.config.momentum || 0, batchSize: run.config.batch_size ?? null, bias: run.config.bias !== false });
     this.previous = null; // {step, weights} of the last frame, for the hover's Δw under momentum
     this.show(run);
   }

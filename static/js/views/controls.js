@@ -37,6 +37,7 @@ export class Controls {
       if (e.target.value === this.rateOnFocus && this.rate !== null) e.target.value = String(this.rate);
     });
     document.addEventListener("keydown", (e) => this.onKey(e));
+    document.addEventListener("pointerdown", () => (this.parked = null)); // the user moved on
   }
 
   // From the run object (REST), a status frame or a settings frame.
@@ -55,6 +56,8 @@ export class Controls {
 
   render() {
     const focused = document.activeElement;
+    // Only a keyboard press gets its focus back: after a click, Space must still mean play.
+    const byKeyboard = Boolean(focused && focused.matches && focused.matches(":focus-visible"));
     const open = ACTIVE.has(this.status);
     const running = this.status === "running";
     this.el("play-button").disabled = !open || running;
@@ -62,17 +65,19 @@ export class Controls {
     this.el("step-button").disabled = !open || running || this.busy;
     this.el("step10-button").disabled = !open || running || this.busy;
     this.el("stop-button").disabled = !open;
-    // A run that cannot train again has no next update for a rate or a speed to apply to.
-    this.el("lr").disabled = !open;
-    this.el("speed").disabled = !open;
-    this.keepFocus(focused);
+    // A run that can never train again has no next update for a rate or a speed to apply to.
+    const adjustable = open || this.status === "interrupted";
+    this.el("lr").disabled = !adjustable;
+    this.el("speed").disabled = !adjustable;
+    this.keepFocus(focused, byKeyboard);
   }
 
   // A focused button that gets disabled drops the focus to the page: a keyboard user pressing
   // Step or Play would have to tab back to it. Park it, and hand the focus back to the button
-  // once it is enabled again (Step), or to its partner (Play ⇄ Pause); unless the user moved on.
-  keepFocus(focused) {
-    if (focused && BUTTONS.includes(focused.id) && focused.disabled) this.parked = focused;
+  // once it is enabled again (Step), or to its partner (Play ⇄ Pause); unless the user moved on
+  // (focused something else, or clicked).
+  keepFocus(focused, byKeyboard) {
+    if (byKeyboard && focused && BUTTONS.includes(focused.id) && focused.disabled) this.parked = focused;
     const parked = this.parked;
     if (!parked) return;
     const active = document.activeElement;

@@ -111,8 +111,8 @@ function updateHtml(explain, m) {
       const i = Math.floor(k / W.cols);
       const j = k % W.cols;
       const delta = mu ? N.data[k] - W.data[k] : -lr * G.data[k];
-      // With momentum, the velocity this step used, read back from the change: v = −Δw/α.
-      const velocity = mu ? `${num(-delta / lr - G.data[k])}${num(-delta / lr)}` : "";
+      // With momentum, the engine's velocities: μ·v of the earlier steps, and the v it moves by.
+      const velocity = mu ? `${num(mu * explain.previous_velocity[l][i][j])}${num(explain.velocity[l][i][j])}` : "";
       rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${velocity}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
     }
     const velocityHead = mu ? ["μ·v (earlier steps)", "v = μ·v + ∂L/∂w"] : [];
