@@ -111,6 +111,14 @@ def died_at(store: RunStore, run: Run, step: int) -> None:
     store.flush()
 
 
+async def died_at_105_of_107(manager: RunManager, store: RunStore) -> None:
+    """A server that made 107 updates (snapshots at 100 and, pinned, 107) and died at 105 as
+    the run's row says: the next server replays 100 → 105 at load."""
+    run = await manager.create(RunConfig.model_validate(SMALL))
+    await manager.step(run.id, 107)
+    died_at(store, run, 105)
+
+
 def test_a_restored_run_forgets_rate_changes_past_its_step(tmp_path: Path) -> None:
     async def before_restart(manager: RunManager, store: RunStore) -> None:
         run = await manager.create(RunConfig.model_validate(SMALL))
@@ -406,12 +414,6 @@ def test_a_run_restored_under_another_arithmetic_holds_recomputed_weights(
     """An interrupted run whose last snapshot is older than its step is replayed to its step
     at load: under another arithmetic, its current weights are not exact until it trains on."""
 
-    async def old_server(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        await manager.step(run.id, 107)  # snapshots at 100 and (pinned) 107
-        # The server died at step 105 as its row says: what lies beyond is dropped at load.
-        died_at(store, run, 105)
-
     async def new_server(manager: RunManager, store: RunStore) -> None:
         [run] = manager.runs.values()
         current = await manager.parameters(run.id)
@@ -422,7 +424,7 @@ def test_a_run_restored_under_another_arithmetic_holds_recomputed_weights(
         assert (current.step, current.exact) == (106, True)
         assert run.engines == [(0, "old"), (105, "new")]
 
-    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, died_at_105_of_107, arithmetic="old")
     with_manager(tmp_path, new_server, arithmetic="new")
 
 
@@ -455,11 +457,6 @@ def test_recomputed_weights_are_never_pinned_as_a_snapshot(tmp_path: Path) -> No
     """A snapshot counts as exact ever after, so weights recomputed under another arithmetic
     must not become one (pausing the restored run would pin them)."""
 
-    async def old_server(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        await manager.step(run.id, 107)
-        died_at(store, run, 105)
-
     async def new_server(manager: RunManager, store: RunStore) -> None:
         [run] = manager.runs.values()
         assert not (await manager.parameters(run.id)).exact
@@ -474,7 +471,7 @@ def test_recomputed_weights_are_never_pinned_as_a_snapshot(tmp_path: Path) -> No
         assert (held.step, held.exact) == (105, False)
         assert_weights_equal(held.weights, 105)
 
-    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, died_at_105_of_107, arithmetic="old")
     with_manager(tmp_path, new_server, arithmetic="new")
     with_manager(tmp_path, next_start, arithmetic="new")
 
@@ -484,11 +481,6 @@ def test_a_session_that_ends_before_an_update_pins_no_recomputed_weights(
 ) -> None:
     """The worker's own end-of-session snapshot must skip recomputed weights too: here its
     first update diverges, so it ends at the recomputed step."""
-
-    async def old_server(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        await manager.step(run.id, 107)
-        died_at(store, run, 105)
 
     async def new_server(manager: RunManager, store: RunStore) -> None:
         [run] = manager.runs.values()
@@ -504,7 +496,7 @@ def test_a_session_that_ends_before_an_update_pins_no_recomputed_weights(
         assert run.status == RunStatus.DIVERGED and run.step == 105
         assert 105 not in store.snapshot_steps(run.id)
 
-    with_manager(tmp_path, old_server, arithmetic="old")
+    with_manager(tmp_path, died_at_105_of_107, arithmetic="old")
     with_manager(tmp_path, new_server, arithmetic="new")
 
 
