@@ -47,7 +47,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
     install_error_handlers(app)
-    install_security(app, security_policy(settings), settings.max_body_bytes, docs_paths=("/docs",))
+    install_security(
+        app,
+        security_policy(settings),
+        settings.max_body_bytes,
+        docs_paths=("/docs",),
+        limit_env=settings.env_name("max_body_bytes"),
+    )
     routers = (health.router, runs.router, descent.router, stream.router, docs.router)
     for router in (*routers, pages.router):
         app.include_router(router)

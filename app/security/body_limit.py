@@ -27,11 +27,16 @@ class BodyLimitMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, setting_name: str = "max_body_bytes"
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        setting_name: str = "max_body_bytes",
+        setting_env: str | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.setting_name = setting_name
+        self.setting_env = setting_env or setting_name  # what an operator sets it with
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,9 +51,10 @@ class BodyLimitMiddleware:
             await self._counting(scope, receive, send)
 
     def too_large(self) -> str:
+        # Worded like every other limit: "above the limit max_layers=16 (setting BACKPROP_...)".
         return (
-            f"request body too large: the limit is {self.max_body_bytes} bytes "
-            f"(setting {self.setting_name})"
+            f"request body too large: above the limit {self.setting_name}={self.max_body_bytes} "
+            f"bytes (setting {self.setting_env})"
         )
 
     async def _counting(self, scope: Scope, receive: Receive, send: Send) -> None:

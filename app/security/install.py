@@ -32,6 +32,7 @@ def install_security(
     max_body_bytes: int,
     limit_name: str = "max_body_bytes",
     docs_paths: tuple[str, ...] | None = None,
+    limit_env: str | None = None,
 ) -> None:
     """Security checks outermost, then the body limit, then the docs pages' own policy.
 
@@ -42,7 +43,12 @@ def install_security(
     if docs_paths is None:
         docs_paths = tuple(p for p in (app.docs_url, app.redoc_url) if p)
     app.add_middleware(DocsCspMiddleware, paths=docs_paths)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes, setting_name=limit_name)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=max_body_bytes,
+        setting_name=limit_name,
+        setting_env=limit_env,
+    )
     app.add_middleware(SecurityMiddleware, policy=policy)
     document_guard_responses(app, token_required=policy.token is not None)
 

@@ -117,6 +117,7 @@ def test_body_size_limit(http: httpx.Client, watcher: ClientConnection) -> None:
     body = json.dumps({**SMALL_RUN, "dataset": padding, "pad": "x" * 5000})
     response = http.post("/api/runs", content=body, headers={"content-type": "application/json"})
     assert_names(response, 413, "max_body_bytes")
+    assert_names(response, 413, "(setting BACKPROP_MAX_BODY_BYTES)")  # as every limit names it
 
 
 def test_viewers_limit(server: LiveServer, bystander: str, watcher: ClientConnection) -> None:
