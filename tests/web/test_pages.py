@@ -852,6 +852,22 @@ def test_without_the_derivative_its_column_is_left_out_and_sums_read_plainly(
     assert page.errors == []
 
 
+def test_behind_the_scenes_of_a_stopped_run_says_its_update_cannot_be_applied(
+    page: PageWithConsole, base_url: str
+) -> None:
+    run = create_run(base_url)
+    httpx.post(f"{base_url}/api/runs/{run['id']}/stop", timeout=10)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    expect(p.locator("#run-status")).to_have_text("stopped")
+    body, nxt = start_behind_the_scenes(p)
+    while body.get_attribute("data-phase") != "update:":
+        nxt.click()
+    expect(nxt).to_have_text("Not applicable: the run is stopped")
+    expect(nxt).to_be_disabled()
+    assert page.errors == []
+
+
 def test_descent_refused_inputs_leave_nothing_to_step(page: PageWithConsole, base_url: str) -> None:
     """After an error the old trace neither stays on screen nor steps with the new inputs."""
     p = page.page

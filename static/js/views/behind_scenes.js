@@ -15,13 +15,17 @@ import { phaseHtml } from "./phase_text.js";
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
+// Statuses from which a run never trains again: its next update can be shown, not made.
+const ENDED = new Set(["stopped", "finished", "diverged"]);
+
 export class BehindTheScenes {
-  constructor(root, runId, { network, onRun, epoch, isRunning }) {
+  constructor(root, runId, { network, onRun, epoch, isRunning, status }) {
     this.runId = runId;
     this.network = network;
     this.onRun = onRun;
     this.epoch = epoch;
     this.isRunning = isRunning;
+    this.status = status || (() => null);
     this.q = (id) => root.querySelector(`#${id}`);
     this.body = this.q("phase-body");
     this.list = this.q("phase-list");
@@ -111,6 +115,12 @@ export class BehindTheScenes {
     this.prev.disabled = this.index === 0;
     this.next.disabled = false;
     this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : "Apply this update ✓") : "Next phase →";
+    // A stopped, finished or diverged run makes no more updates: say so rather than fail.
+    const ended = ENDED.has(this.status());
+    if (this.atEnd() && !this.stale && ended) {
+      this.next.textContent = `Not applicable: the run is ${this.status()}`;
+      this.next.disabled = true;
+    }
   }
 
   // The stream says where the run is now: {step, learning_rate, status}.
