@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -78,6 +79,21 @@ def test_play_all_then_pause_all(page: PageWithConsole, base_url: str) -> None:
         assert run["step"] > 0
         expect(card.get_by_test_id("compare-run-step")).to_have_text(f"{run['step']:,}")
     expect(p.get_by_test_id("compare-step")).to_be_enabled()
+    assert page.errors == []
+
+
+def test_line_up_steps_the_runs_behind_to_the_leader(page: PageWithConsole, base_url: str) -> None:
+    ids = [create_run(base_url)["id"], create_run(base_url, {**ARTICLE, "momentum": 0.9})["id"]]
+    httpx.post(f"{base_url}/api/runs/{ids[0]}/step", json={"count": 7}, timeout=10)
+    p = page.page
+    open_compare(p, base_url, ids)
+    expect(p.get_by_test_id("compare-sync")).to_have_text("runs at different steps")
+    lineup = p.get_by_test_id("compare-lineup")
+    expect(lineup).to_have_text("Line up at step 7")
+    lineup.click()
+    expect(p.get_by_test_id("compare-sync")).to_have_text("all at step 7")
+    assert [api(base_url, f"/api/runs/{run_id}")["step"] for run_id in ids] == [7, 7]
+    expect(lineup).to_be_disabled()
     assert page.errors == []
 
 

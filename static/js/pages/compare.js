@@ -26,6 +26,7 @@ class ComparePage {
     this.$("compare-pause").addEventListener("click", () => this.all("pause", (r) => r.status === "running"));
     this.$("compare-step").addEventListener("click", () => this.stepAll(1));
     this.$("compare-step10").addEventListener("click", () => this.stepAll(10));
+    this.$("compare-lineup").addEventListener("click", () => this.lineUp());
     document.addEventListener("keydown", (e) => this.onKey(e));
     this.render();
   }
@@ -115,7 +116,8 @@ class ComparePage {
     this.$("compare-rest").hidden = diffs.length === 0;
   }
 
-  // Every run the action applies to, at once; each answer goes to its own view.
+  // Every run the action applies to, at once; each answer goes to its own view. `body` is one
+  // body for all, or a function of the view giving each its own.
   async all(action, applies, body) {
     const targets = this.runs.filter(applies);
     if (!targets.length || this.busy) return;
@@ -126,7 +128,8 @@ class ComparePage {
       targets.map(async (view) => {
         const epoch = view.statusEpoch;
         try {
-          view.applyAnswer(await post(`/api/runs/${encodeURIComponent(view.run.id)}/${action}`, body), epoch);
+          const own = typeof body === "function" ? body(view) : body;
+          view.applyAnswer(await post(`/api/runs/${encodeURIComponent(view.run.id)}/${action}`, own), epoch);
           return null;
         } catch (err) {
           return `run ${view.run.id}: ${err instanceof ApiError ? err.describe() : String(err)}`;
@@ -143,6 +146,14 @@ class ComparePage {
     return this.all("step", (r) => r.status === "paused", { count });
   }
 
+  // After free play the runs stand at different steps: step each one behind up to the leader,
+  // so that they are compared after the same number of updates again.
+  lineUp() {
+    if (!this.canStep()) return;
+    const leader = Math.max(...this.runs.map((r) => r.step));
+    return this.all("step", (r) => r.status === "paused" && r.step < leader, (r) => ({ count: leader - r.step }));
+  }
+
   // Stepping keeps runs in lockstep only while none of them trains freely.
   canStep() {
     return !this.busy && this.runs.some((r) => r.status === "paused") && !this.runs.some((r) => r.status === "running");
@@ -154,6 +165,10 @@ class ComparePage {
     this.$("compare-pause").disabled = this.busy || !any("running");
     this.$("compare-step").disabled = !this.canStep();
     this.$("compare-step10").disabled = !this.canStep();
+    const leader = this.runs.length ? Math.max(...this.runs.map((r) => r.step)) : 0;
+    const behind = this.runs.some((r) => r.status === "paused" && r.step < leader);
+    this.$("compare-lineup").disabled = !this.canStep() || !behind;
+    this.$("compare-lineup").textContent = behind ? `Line up at step ${leader.toLocaleString("en-US")}` : "Line up";
     const open = this.runs.filter((r) => OPEN.has(r.status)).length;
     const steps = new Set(this.runs.map((r) => r.step));
     this.$("compare-sync").textContent = !this.runs.length ? "" : steps.size === 1 ? `all at step ${[...steps][0].toLocaleString("en-US")}` : "runs at different steps";
