@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sqlite3
 import time
 from contextlib import closing
@@ -650,6 +651,25 @@ def test_page_reconnects_when_the_server_comes_back(
     expect(p.get_by_test_id("step-count")).to_have_text("1")
 
 
+def test_an_interrupted_run_can_be_stepped_from_the_page(
+    page: PageWithConsole, live_server: LiveServer
+) -> None:
+    run = create_run(live_server.url)
+    httpx.post(f"{live_server.url}/api/runs/{run['id']}/resume", timeout=10)
+    live_server.stop(signal.SIGKILL)  # killed while the run trained: interrupted at restart
+    live_server.start()
+    p = page.page
+    open_run(p, live_server.url, run["id"])
+    expect(p.locator("#run-status")).to_have_text("interrupted")
+    step = api(live_server.url, f"/api/runs/{run['id']}")["step"]
+    expect(p.get_by_test_id("step-button")).to_be_enabled()
+    expect(p.get_by_test_id("play-button")).to_be_enabled()
+    p.get_by_test_id("step-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text(f"{step + 1:,}")
+    expect(p.locator("#run-status")).to_have_text("paused")
+    assert page.errors == []
+
+
 def test_cross_entropy_says_what_the_output_applies(page: PageWithConsole, base_url: str) -> None:
     config = {**ARTICLE, "loss": "cross_entropy", "dataset": {"kind": "xor", "samples": 100}}
     config["activation"] = ["tanh", "tanh", "linear"]
@@ -799,6 +819,7 @@ def test_descent_says_when_it_diverges(page: PageWithConsole, base_url: str) -> 
     expect(p.get_by_test_id("step-count")).to_have_text("0")
     p.get_by_test_id("play-button").click()
     expect(p.locator("#d-error")).to_contain_text("diverges", timeout=30_000)
+    expect(p.locator("#d-error")).to_contain_text("(the server: stopped after step")
     x = parse_number(p.get_by_test_id("x-value").inner_text())
     assert abs(x) > 1e100
     expect(p.get_by_test_id("pause-button")).to_be_disabled()
@@ -863,6 +884,14 @@ def test_behind_the_scenes_of_a_stopped_run_says_its_update_cannot_be_applied(
     body, nxt = start_behind_the_scenes(p)
     while body.get_attribute("data-phase") != "update:":
         nxt.click()
+    expect(nxt).to_have_text("Not applicable: the run is stopped")
+    expect(nxt).to_be_disabled()
+    # Stopped from elsewhere while the panel waits at its last phase: the same.
+    other = create_run(base_url)
+    open_run(p, base_url, other["id"])
+    body, nxt = start_behind_the_scenes(p)
+    walk_to_apply(nxt)
+    httpx.post(f"{base_url}/api/runs/{other['id']}/stop", timeout=10)
     expect(nxt).to_have_text("Not applicable: the run is stopped")
     expect(nxt).to_be_disabled()
     assert page.errors == []

@@ -17,6 +17,7 @@ class DescentPage {
     this.chart = new StepChart(this.$("d-chart"));
     this.trace = [];
     this.used = null; // the inputs the trace was computed from
+    this.stopped = null; // the server's reason the trace ends short, if it does
     this.ended = false;
     this.index = 0;
     this.timer = null;
@@ -45,8 +46,9 @@ class DescentPage {
     return { expr: this.$("d-expr").value, x0: Number(this.$("d-x0").value), learning_rate: Number(this.$("d-lr").value) };
   }
 
+  // The next `steps` moves from x0: {trace, stopped}, the server's reason if it stops short.
   async fetchTrace(p, x0, steps) {
-    return (await post("/api/descent", { ...p, x0, steps })).trace;
+    return post("/api/descent", { ...p, x0, steps });
   }
 
   async reset() {
@@ -55,8 +57,9 @@ class DescentPage {
     const p = this.params();
     const ticket = ++this.request;
     let trace;
+    let stopped;
     try {
-      trace = await this.fetchTrace(p, p.x0, CHUNK);
+      ({ trace, stopped } = await this.fetchTrace(p, p.x0, CHUNK));
     } catch (err) {
       if (ticket !== this.request) return;
       // Nothing of the old inputs may stay on screen, or be stepped on, next to the error.
@@ -67,6 +70,7 @@ class DescentPage {
     if (ticket !== this.request) return; // newer inputs are on their way
     this.trace = trace;
     this.used = p;
+    this.stopped = stopped;
     this.ended = trace.length < CHUNK + 1;
     this.setSteppable(true);
     let fn = null;
@@ -86,7 +90,8 @@ class DescentPage {
       // The server stops a trace before x, f(x) or f'(x) stops being finite: a short chunk means
       // descent diverged, so there is nothing more to fetch.
       if (this.ended) {
-        this.$("d-error").textContent = "The next step would leave the finite numbers: with this learning rate descent diverges. Try a smaller α.";
+        const why = this.stopped ? ` (the server: ${this.stopped})` : "";
+        this.$("d-error").textContent = `The next step would leave the finite numbers${why}. If descent diverges, try a smaller α; f may also end where its domain does.`;
         return this.pause();
       }
       if (this.fetching) return; // play's next tick while the chunk is on its way
@@ -98,7 +103,7 @@ class DescentPage {
       try {
         more = await this.fetchTrace(this.used, last.x, CHUNK);
       } catch (err) {
-        if (ticket === this.request) {
+        if (ticket === this.request && trace === this.trace) {
           this.showError(err);
           this.pause();
         }
@@ -108,8 +113,9 @@ class DescentPage {
       }
       // New inputs came in meanwhile: this chunk continues a trace that is gone.
       if (ticket !== this.request || trace !== this.trace) return;
-      this.ended = more.length < CHUNK + 1;
-      this.trace.push(...more.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
+      this.ended = more.trace.length < CHUNK + 1;
+      this.stopped = more.stopped;
+      this.trace.push(...more.trace.slice(1).map((p) => ({ ...p, step: p.step + last.step })));
       if (this.index + 1 >= this.trace.length) return this.step();
     }
     this.index++;
@@ -147,6 +153,7 @@ class DescentPage {
   clear() {
     this.trace = [];
     this.used = null;
+    this.stopped = null;
     this.index = 0;
     this.plot.reset(null, []);
     this.plot.update([]);

@@ -117,6 +117,7 @@ export class BehindTheScenes {
     this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : "Apply this update ✓") : "Next phase →";
     // A stopped, finished or diverged run makes no more updates: say so rather than fail.
     const ended = ENDED.has(this.status());
+    this.shownEnded = ended;
     if (this.atEnd() && !this.stale && ended) {
       this.next.textContent = `Not applicable: the run is ${this.status()}`;
       this.next.disabled = true;
@@ -128,7 +129,9 @@ export class BehindTheScenes {
     if (!this.phases || !this.explain || this.applying) return;
     const why = changes(this.explain, run);
     const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the network above shows the run as it is now. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.` : "";
-    if (stale !== this.stale) {
+    // A stop, finish or divergence changes what the last phase's button can do.
+    const ended = ENDED.has(this.status());
+    if (stale !== this.stale || ended !== this.shownEnded) {
       this.stale = stale;
       this.go(this.index);
     }

@@ -4,7 +4,9 @@
 // whichever tab pressed the button or changed the setting.
 import { ApiError, patch, post } from "../lib/api.js";
 
-const ACTIVE = new Set(["paused", "running"]);
+// Statuses a run can train from (an interrupted one resumes from its last snapshot).
+const ACTIVE = new Set(["paused", "running", "interrupted"]);
+const STEPPABLE = new Set(["paused", "interrupted"]);
 // Where the keyboard goes when the button it pressed is disabled by what it started.
 const PARTNER = { "play-button": "pause-button", "pause-button": "play-button" };
 const BUTTONS = ["play-button", "pause-button", "step-button", "step10-button", "stop-button"];
@@ -66,9 +68,8 @@ export class Controls {
     this.el("step10-button").disabled = !open || running || this.busy;
     this.el("stop-button").disabled = !open;
     // A run that can never train again has no next update for a rate or a speed to apply to.
-    const adjustable = open || this.status === "interrupted";
-    this.el("lr").disabled = !adjustable;
-    this.el("speed").disabled = !adjustable;
+    this.el("lr").disabled = !open;
+    this.el("speed").disabled = !open;
     this.keepFocus(focused, byKeyboard);
   }
 
@@ -111,7 +112,7 @@ export class Controls {
   }
 
   async step(count) {
-    if (this.busy || this.status !== "paused") return;
+    if (this.busy || !STEPPABLE.has(this.status)) return;
     this.busy = true;
     this.render();
     await this.call(() => post(`/api/runs/${this.runId}/step`, { count }));
