@@ -3,9 +3,10 @@
 Training is repeatable bit for bit only under the same arithmetic: the same engine code, the
 same numpy, the same BLAS, and the same CPU features (numpy's elementwise loops and
 openblas's kernels are both picked at run time by what the CPU offers). Replaying a stored
-run's steps under another arithmetic gives results that can differ in the last bits, so the
-server records which arithmetic made each stretch of a run's updates (app/runs) and says
-whether a recomputed step is exact.
+run's steps under another arithmetic gives results that can differ, usually in the last bits
+(more where an engine version changed the maths, as version 3 did), so the server records
+which arithmetic made each stretch of a run's updates (app/runs) and says whether a
+recomputed step is exact.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ ENGINE_VERSION = 3
 
 def current_arithmetic() -> str:
     """This process's arithmetic in one line, for example
-    'engine 2; numpy 2.4.6 (X86_V3 X86_V4 AVX512_ICL AVX512_SPR); scipy-openblas 0.3.31.188.0'.
+    'engine 3; numpy 2.4.6 (X86_V3 X86_V4 AVX512_ICL AVX512_SPR); scipy-openblas 0.3.31.188.0'.
     """
     config: dict[str, Any] = dict(np.show_config(mode="dicts"))
     simd = " ".join(config.get("SIMD Extensions", {}).get("found", []))

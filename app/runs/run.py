@@ -118,7 +118,8 @@ class Parameters:
     """A consistent copy of a run's weights and biases at one step.
 
     exact: bit for bit the weights the run had at that step; False when they were recomputed
-    under another arithmetic than the one that made them (they may differ in the last bits).
+    under another arithmetic than the one that made them (they may differ, usually in the last
+    bits).
     """
 
     step: int
