@@ -659,6 +659,8 @@ def test_an_interrupted_run_can_be_stepped_from_the_page(
     live_server.stop(signal.SIGKILL)  # killed while the run trained: interrupted at restart
     live_server.start()
     p = page.page
+    p.goto(live_server.url)  # the runs list offers Stop for it, as for any run that can train
+    expect(p.get_by_role("button", name=f"Stop run {run['id']}")).to_be_visible()
     open_run(p, live_server.url, run["id"])
     expect(p.locator("#run-status")).to_have_text("interrupted")
     step = api(live_server.url, f"/api/runs/{run['id']}")["step"]

@@ -6,7 +6,8 @@ import { ApiError, del, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { drawSparkline } from "./sparkline.js";
 
-const ACTIVE = new Set(["paused", "running"]);
+// Statuses a run can still train from, and so be stopped from.
+const ACTIVE = new Set(["paused", "running", "interrupted"]);
 const MAX_SPARKLINES = 30;
 const MAX_SPARKLINE_POINTS = 256; // the server's max_history_points is at least this
 
