@@ -8,6 +8,7 @@ anything that touches SQLite or numpy at length goes through `asyncio.to_thread`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from datetime import UTC, datetime
@@ -202,8 +203,7 @@ class RunManager:
         dataset = await self._dataset(run)
         trainer, start = await asyncio.to_thread(trainer_at, run, dataset, self.store, step)
         exact = run.made_under(start, step, self.arithmetic)
-        parameters = current_parameters(run, trainer)
-        return Parameters(step, parameters.loss, parameters.weights, parameters.biases, exact)
+        return dataclasses.replace(current_parameters(run, trainer), exact=exact)
 
     async def current(self, run: Run) -> Parameters:
         """A consistent copy of the run's parameters now, from its worker if it has one."""
