@@ -1,7 +1,8 @@
 // Times one run-page frame in the browser: decode the stream frame, feed the three views, draw
 // them (the work one requestAnimationFrame does), with performance marks around each part.
-import { matricesFrom, vectorsFrom } from "/static/js/lib/matrix.js";
+
 import { decodeBinaryFrame } from "/static/js/lib/binary_frame.js";
+import { matricesFrom, vectorsFrom } from "/static/js/lib/matrix.js";
 import { DatasetView } from "/static/js/views/data_view.js";
 import { LossChart } from "/static/js/views/loss_chart.js";
 import { NetworkView } from "/static/js/views/network_view.js";
@@ -23,7 +24,10 @@ function nested(rows, cols, rand, scale) {
 function jsonFrame(layers, rand, step) {
   const shape = (f) => layers.slice(1).map((n, l) => f(layers[l], n));
   return JSON.stringify({
-    type: "update", step, loss: 0.01 + rand() * 1e-3, test_loss: 0.012,
+    type: "update",
+    step,
+    loss: 0.01 + rand() * 1e-3,
+    test_loss: 0.012,
     weights: shape((i, o) => nested(i, o, rand, 1)),
     biases: layers.slice(1).map((n) => Array.from({ length: n }, () => rand() * 0.1)),
     deltas: layers.slice(1).map((n) => Array.from({ length: n }, () => rand() * 1e-2)),
@@ -84,14 +88,24 @@ function benchSize(layers) {
   network.setSamples(xs);
   data.setModel(layers, activations);
   data.setData({ x_train: xs.slice(0, 160), y_train: ys.slice(0, 160), x_test: xs.slice(160), y_test: ys.slice(160) });
-  loss.reset({ steps: Array.from({ length: HISTORY }, (_, k) => k), loss: Array.from({ length: HISTORY }, (_, k) => 1 / (k + 1)), test_loss: [] });
+  loss.reset({
+    steps: Array.from({ length: HISTORY }, (_, k) => k),
+    loss: Array.from({ length: HISTORY }, (_, k) => 1 / (k + 1)),
+    test_loss: [],
+  });
   const frames = Array.from({ length: 4 }, (_, k) => jsonFrame(layers, rand, HISTORY + k));
   const binaries = frames.map(binaryFrame);
   const t = { json: [], binary: [], network: [], loss: [], data: [], total: [] };
   for (let r = 0; r < REPEAT + 3; r++) {
     const [frame, json] = measure("decode-json", () => {
       const f = JSON.parse(frames[r % frames.length]);
-      return { ...f, weights: matricesFrom(f.weights), biases: vectorsFrom(f.biases), deltas: vectorsFrom(f.deltas), gradients: matricesFrom(f.gradients) };
+      return {
+        ...f,
+        weights: matricesFrom(f.weights),
+        biases: vectorsFrom(f.biases),
+        deltas: vectorsFrom(f.deltas),
+        gradients: matricesFrom(f.gradients),
+      };
     });
     const [, binary] = measure("decode-binary", () => decodeBinaryFrame(binaries[r % binaries.length]));
     frame.step = HISTORY + r;
@@ -110,7 +124,9 @@ function benchSize(layers) {
     if (r < 3) continue; // warm-up: JIT and canvas allocation
     // The page asks for binary frames past 20,000 weights (see BINARY_ABOVE in pages/run.js).
     const decode = weightCount(layers) > 20_000 ? binary : json;
-    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td }).forEach(([k, v]) => t[k].push(v));
+    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td }).forEach(([k, v]) =>
+      t[k].push(v),
+    );
   }
   const row = { layers: layers.join("-"), weights: weightCount(layers), note: $("net-note").textContent };
   for (const [k, v] of Object.entries(t)) row[k] = { median: median(v), p95: p95(v) };

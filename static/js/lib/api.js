@@ -17,7 +17,10 @@ export class ApiError extends Error {
 
   describe() {
     if (typeof this.detail === "string") return this.detail;
-    if (Array.isArray(this.detail)) return this.fieldErrors().map((e) => `${e.path}: ${e.msg}`).join("; ");
+    if (Array.isArray(this.detail))
+      return this.fieldErrors()
+        .map((e) => `${e.path}: ${e.msg}`)
+        .join("; ");
     return this.message;
   }
 }
@@ -36,7 +39,8 @@ export async function api(method, path, body) {
   } catch {
     data = null;
   }
-  if (!response.ok) throw new ApiError(response.status, data && data.detail !== undefined ? data.detail : response.statusText);
+  if (!response.ok)
+    throw new ApiError(response.status, data && data.detail !== undefined ? data.detail : response.statusText);
   return data;
 }
 

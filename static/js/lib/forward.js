@@ -15,8 +15,11 @@ export function activationOf(name) {
 // or softmax (several), whatever the config lists for it.
 export function layerActivations(config) {
   const layers = config.layers;
-  const names = Array.isArray(config.activation) ? config.activation.slice() : layers.slice(1).map(() => config.activation);
-  if (config.loss === "cross_entropy") names[names.length - 1] = layers[layers.length - 1] === 1 ? "sigmoid" : "softmax";
+  const names = Array.isArray(config.activation)
+    ? config.activation.slice()
+    : layers.slice(1).map(() => config.activation);
+  if (config.loss === "cross_entropy")
+    names[names.length - 1] = layers[layers.length - 1] === 1 ? "sigmoid" : "softmax";
   return names;
 }
 

@@ -11,7 +11,14 @@ const OPEN = new Set(["paused", "running"]);
 
 export function idsFromQuery(search) {
   const raw = new URLSearchParams(search).get("runs") || "";
-  return [...new Set(raw.split(",").map((id) => id.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      raw
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 class ComparePage {
@@ -34,7 +41,9 @@ class ComparePage {
   async start() {
     const ids = idsFromQuery(location.search);
     if (ids.length < 2 || ids.length > MAX_RUNS) {
-      this.notice(`Pick two to four runs to compare (this link names ${ids.length}). Tick them in the runs list on the home page, then press “Compare selected”.`);
+      this.notice(
+        `Pick two to four runs to compare (this link names ${ids.length}). Tick them in the runs list on the home page, then press “Compare selected”.`,
+      );
       this.$("compare-summary").textContent = "";
       return;
     }
@@ -44,7 +53,11 @@ class ComparePage {
     if (missing.length) {
       const why = answers.find((a) => a instanceof Error && !(a instanceof ApiError && a.status === 404));
       const list = missing.join(", ");
-      this.notice(why ? `Could not load run ${list}: ${why.message}` : `There is no run ${list}. It may have been deleted; the other runs are shown below.`);
+      this.notice(
+        why
+          ? `Could not load run ${list}: ${why.message}`
+          : `There is no run ${list}. It may have been deleted; the other runs are shown below.`,
+      );
     }
     if (!found.length) {
       this.$("compare-summary").textContent = "";
@@ -86,7 +99,10 @@ class ComparePage {
     link.href = `/runs/${encodeURIComponent(run.id)}`;
     link.textContent = `run ${run.id}`;
     link.setAttribute("aria-label", `Open run ${run.id} on its own page`);
-    part("network").setAttribute("aria-label", `Network of ${name}: edges coloured by the sign of the weight. Focus and press the up and down arrows for each neuron's and edge's values`);
+    part("network").setAttribute(
+      "aria-label",
+      `Network of ${name}: edges coloured by the sign of the weight. Focus and press the up and down arrows for each neuron's and edge's values`,
+    );
     return card;
   }
 
@@ -151,7 +167,11 @@ class ComparePage {
   lineUp() {
     if (!this.canStep()) return;
     const leader = Math.max(...this.runs.map((r) => r.step));
-    return this.all("step", (r) => r.status === "paused" && r.step < leader, (r) => ({ count: leader - r.step }));
+    return this.all(
+      "step",
+      (r) => r.status === "paused" && r.step < leader,
+      (r) => ({ count: leader - r.step }),
+    );
   }
 
   // Stepping keeps runs in lockstep only while none of them trains freely.
@@ -171,13 +191,23 @@ class ComparePage {
     this.$("compare-lineup").textContent = behind ? `Line up at step ${leader.toLocaleString("en-US")}` : "Line up";
     const open = this.runs.filter((r) => OPEN.has(r.status)).length;
     const steps = new Set(this.runs.map((r) => r.step));
-    this.$("compare-sync").textContent = !this.runs.length ? "" : steps.size === 1 ? `all at step ${[...steps][0].toLocaleString("en-US")}` : "runs at different steps";
+    this.$("compare-sync").textContent = !this.runs.length
+      ? ""
+      : steps.size === 1
+        ? `all at step ${[...steps][0].toLocaleString("en-US")}`
+        : "runs at different steps";
     this.$("compare-sync").dataset.open = String(open);
   }
 
   onKey(event) {
     const t = event.target;
-    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLButtonElement || t instanceof HTMLCanvasElement) return;
+    if (
+      t instanceof HTMLInputElement ||
+      t instanceof HTMLSelectElement ||
+      t instanceof HTMLButtonElement ||
+      t instanceof HTMLCanvasElement
+    )
+      return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " ") {
       event.preventDefault();

@@ -43,7 +43,11 @@ class DescentPage {
   }
 
   params() {
-    return { expr: this.$("d-expr").value, x0: Number(this.$("d-x0").value), learning_rate: Number(this.$("d-lr").value) };
+    return {
+      expr: this.$("d-expr").value,
+      x0: Number(this.$("d-x0").value),
+      learning_rate: Number(this.$("d-lr").value),
+    };
   }
 
   // The next `steps` moves from x0: {trace, stopped}, the server's reason if it stops short.
@@ -91,7 +95,8 @@ class DescentPage {
       // descent diverged, so there is nothing more to fetch.
       if (this.ended) {
         const why = this.stopped ? ` (the server: ${this.stopped})` : "";
-        this.$("d-error").textContent = `The next step would leave the finite numbers${why}. If descent diverges, try a smaller α; f may also end where its domain does.`;
+        this.$("d-error").textContent =
+          `The next step would leave the finite numbers${why}. If descent diverges, try a smaller α; f may also end where its domain does.`;
         return this.pause();
       }
       if (this.fetching) return; // play's next tick while the chunk is on its way
@@ -144,7 +149,8 @@ class DescentPage {
     this.$("d-y").textContent = fmt(cur.y, 6);
     this.$("d-slope").textContent = fmt(cur.slope, 6);
     const lr = this.used.learning_rate;
-    this.$("d-explain").textContent = `Next step: x ← x − α·f′(x) = ${fmt(cur.x, 5)} − ${fmt(lr, 4)} × ${fmt(cur.slope, 5)} = ${fmt(cur.x - lr * cur.slope, 5)}`;
+    this.$("d-explain").textContent =
+      `Next step: x ← x − α·f′(x) = ${fmt(cur.x, 5)} − ${fmt(lr, 4)} × ${fmt(cur.slope, 5)} = ${fmt(cur.x - lr * cur.slope, 5)}`;
     this.plot.update(trail);
     this.chart.update(trail);
   }

@@ -1,8 +1,8 @@
 // The run page: wires the REST answers and the stream's frames into the views. Views never talk to
 // each other; this module decides who gets what.
 import { ApiError, get } from "../lib/api.js";
-import { layerActivations } from "../lib/forward.js";
 import { fmt, fmtExact, fmtInt } from "../lib/format.js";
+import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { RunStream } from "../lib/stream.js";
 import { BehindTheScenes } from "../views/behind_scenes.js";
@@ -43,14 +43,20 @@ class RunPage {
       status: () => this.run && this.run.status,
     });
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
-    this.$("sample-select").addEventListener("change", (e) => this.network.setSample(e.target.value === "mean" ? "mean" : Number(e.target.value)));
+    this.$("sample-select").addEventListener("change", (e) =>
+      this.network.setSample(e.target.value === "mean" ? "mean" : Number(e.target.value)),
+    );
   }
 
   async start() {
     try {
       this.run = await get(`/api/runs/${this.runId}`);
     } catch (err) {
-      this.notice(err instanceof ApiError && err.status === 404 ? `There is no run ${this.runId}. It may have been deleted.` : `Could not load the run: ${err.message}`);
+      this.notice(
+        err instanceof ApiError && err.status === 404
+          ? `There is no run ${this.runId}. It may have been deleted.`
+          : `Could not load the run: ${err.message}`,
+      );
       this.$("run-status").textContent = "missing";
       return;
     }
@@ -70,12 +76,19 @@ class RunPage {
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
-    this.network.setTraining({ momentum: config.momentum || 0, batchSize: config.batch_size ?? null, perSampleHint: "Behind the scenes, below", bias: config.bias !== false });
+    this.network.setTraining({
+      momentum: config.momentum || 0,
+      batchSize: config.batch_size ?? null,
+      perSampleHint: "Behind the scenes, below",
+      bias: config.bias !== false,
+    });
     this.data.setModel(this.layers, this.activations);
     const ds = config.dataset || {};
-    const batch = config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
+    const batch =
+      config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
     let summary = `${this.layers.join("-")} · ${this.activations.join(", ")} · ${config.loss} · ${batch} · ${config.variant} · ${ds.kind || "?"} data`;
-    if (config.loss === "cross_entropy") summary += ` · with cross-entropy the output layer applies ${this.layers.at(-1) === 1 ? "sigmoid" : "softmax"}`;
+    if (config.loss === "cross_entropy")
+      summary += ` · with cross-entropy the output layer applies ${this.layers.at(-1) === 1 ? "sigmoid" : "softmax"}`;
     this.$("run-summary").textContent = summary;
   }
 
@@ -86,7 +99,10 @@ class RunPage {
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
       const shown = Math.min(data.x_train.length, 200);
-      for (let k = 0; k < shown; k++) select.add(new Option(`training row ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)));
+      for (let k = 0; k < shown; k++)
+        select.add(
+          new Option(`training row ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)),
+        );
       // explain?sample=i indexes the next update's batch, which is the whole set in full-batch runs.
       this.bts.setSampleCount(Math.min(data.x_train.length, this.run.config.batch_size || data.x_train.length));
     } catch (err) {
@@ -112,7 +128,11 @@ class RunPage {
     this.step = -1;
     this.applyRun(frame.run);
     this.loss.reset(frame.history);
-    this.setLive({ step: frame.step ?? frame.run.step, weights: matricesFrom(frame.weights), biases: vectorsFrom(frame.biases) });
+    this.setLive({
+      step: frame.step ?? frame.run.step,
+      weights: matricesFrom(frame.weights),
+      biases: vectorsFrom(frame.biases),
+    });
   }
 
   // An update frame's deltas and gradients are those of update `step`, made with the frame's own
@@ -168,8 +188,10 @@ class RunPage {
     if (run.learning_rate !== undefined) this.network.setLearningRate(run.learning_rate);
     if (run.loss !== undefined) this.showStep(run.step, run.loss, run.test_loss);
     this.bts.noteRun({ step: this.step, learning_rate: this.run.learning_rate });
-    if (["diverged", "interrupted", "finished", "stopped"].includes(this.run.status) && this.run.message) this.notice(this.run.message);
-    else if (this.run.status === "diverged") this.notice("The run diverged: the numbers overflowed. Try a smaller learning rate.");
+    if (["diverged", "interrupted", "finished", "stopped"].includes(this.run.status) && this.run.message)
+      this.notice(this.run.message);
+    else if (this.run.status === "diverged")
+      this.notice("The run diverged: the numbers overflowed. Try a smaller learning rate.");
   }
 
   // Newest step wins: a REST answer and a stream frame can arrive in either order.
@@ -188,8 +210,10 @@ class RunPage {
   connection(state) {
     const badge = this.$("conn-status");
     badge.dataset.state = state;
-    badge.textContent = { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
-    if (state === "refused") this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
+    badge.textContent =
+      { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    if (state === "refused")
+      this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
   }
 
   notice(text) {

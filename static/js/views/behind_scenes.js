@@ -10,8 +10,8 @@
 import { ApiError, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
-import { buildPhases, overlayFor } from "./phases.js";
 import { phaseHtml } from "./phase_text.js";
+import { buildPhases, overlayFor } from "./phases.js";
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -45,7 +45,9 @@ export class BehindTheScenes {
 
   setSampleCount(n) {
     const shown = Math.min(n, 200);
-    this.sampleSelect.replaceChildren(...Array.from({ length: shown }, (_, k) => new Option(`sample ${k} of the batch`, String(k))));
+    this.sampleSelect.replaceChildren(
+      ...Array.from({ length: shown }, (_, k) => new Option(`sample ${k} of the batch`, String(k))),
+    );
   }
 
   async start() {
@@ -85,12 +87,14 @@ export class BehindTheScenes {
       deltas: vectorsFrom(e.deltas),
     };
     this.phases = buildPhases(e);
-    this.list.replaceChildren(...this.phases.map((p) => {
-      const li = document.createElement("li");
-      li.textContent = p.title;
-      li.dataset.kind = p.kind;
-      return li;
-    }));
+    this.list.replaceChildren(
+      ...this.phases.map((p) => {
+        const li = document.createElement("li");
+        li.textContent = p.title;
+        li.dataset.kind = p.kind;
+        return li;
+      }),
+    );
     this.closeButton.hidden = false;
   }
 
@@ -103,7 +107,10 @@ export class BehindTheScenes {
     this.index = Math.max(0, Math.min(this.phases.length - 1, index));
     const phase = this.phases[this.index];
     const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${esc(this.stale)}</p>` : "";
-    this.body.innerHTML = stale + `<p class="muted small" data-pending>Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` + phaseHtml(this.explain, phase, this.m);
+    this.body.innerHTML =
+      stale +
+      `<p class="muted small" data-pending>Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` +
+      phaseHtml(this.explain, phase, this.m);
     this.body.dataset.phase = `${phase.kind}:${phase.layer ?? ""}`;
     [...this.list.children].forEach((li, k) => {
       li.classList.toggle("done", k < this.index);
@@ -114,7 +121,11 @@ export class BehindTheScenes {
     this.network.setOverlay(this.stale ? null : overlayFor(this.explain, phase, this.m));
     this.prev.disabled = this.index === 0;
     this.next.disabled = false;
-    this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : "Apply this update ✓") : "Next phase →";
+    this.next.textContent = this.atEnd()
+      ? this.stale
+        ? "Fetch the next update again"
+        : "Apply this update ✓"
+      : "Next phase →";
     // A stopped, finished or diverged run makes no more updates: say so rather than fail.
     const ended = ENDED.has(this.status());
     this.shownEnded = ended;
@@ -128,7 +139,9 @@ export class BehindTheScenes {
   noteRun(run) {
     if (!this.phases || !this.explain || this.applying) return;
     const why = changes(this.explain, run);
-    const stale = why ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the network above shows the run as it is now. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.` : "";
+    const stale = why
+      ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the network above shows the run as it is now. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.`
+      : "";
     // A stop, finish or divergence changes what the last phase's button can do.
     const ended = ENDED.has(this.status());
     if (stale !== this.stale || ended !== this.shownEnded) {
@@ -148,7 +161,9 @@ export class BehindTheScenes {
       const why = changes(e, now);
       if (now.status === "running") {
         this.onRun(now, asked);
-        return this.refuse(`The run is training now (started in another tab or by a script), so this update cannot be applied step by step. Pause it and press “Explain the next update”.`);
+        return this.refuse(
+          `The run is training now (started in another tab or by a script), so this update cannot be applied step by step. Pause it and press “Explain the next update”.`,
+        );
       }
       if (why) return await this.reload(e, why);
       const epoch = this.epoch();
@@ -157,7 +172,10 @@ export class BehindTheScenes {
       this.finish(run, await this.differences(e, run));
     } catch (err) {
       this.next.disabled = false;
-      this.body.insertAdjacentHTML("afterbegin", `<p class="field-error">${esc(err instanceof ApiError ? err.describe() : err)}</p>`);
+      this.body.insertAdjacentHTML(
+        "afterbegin",
+        `<p class="field-error">${esc(err instanceof ApiError ? err.describe() : err)}</p>`,
+      );
     } finally {
       this.applying = false;
     }
@@ -179,10 +197,13 @@ export class BehindTheScenes {
 
   // "" if the server's weights after the step are the "new w" shown, else what differs.
   async differences(e, run) {
-    if (run.step !== e.step + 1) return `the run went from step ${fmtInt(e.step)} to ${fmtInt(run.step)}: another update was made at the same time`;
+    if (run.step !== e.step + 1)
+      return `the run went from step ${fmtInt(e.step)} to ${fmtInt(run.step)}: another update was made at the same time`;
     const after = await get(`/api/runs/${this.runId}/weights?step=${e.step + 1}`);
-    if (sameNumbers(after.weights, e.new_weights) && (!e.new_biases || sameNumbers(after.biases, e.new_biases))) return "";
-    if (run.learning_rate !== e.learning_rate) return `α was changed to ${fmt(run.learning_rate, 6)} (it was ${fmt(e.learning_rate, 6)} when explained)`;
+    if (sameNumbers(after.weights, e.new_weights) && (!e.new_biases || sameNumbers(after.biases, e.new_biases)))
+      return "";
+    if (run.learning_rate !== e.learning_rate)
+      return `α was changed to ${fmt(run.learning_rate, 6)} (it was ${fmt(e.learning_rate, 6)} when explained)`;
     return "another change came in between";
   }
 
@@ -226,8 +247,10 @@ export class BehindTheScenes {
 // How `run` ({step, learning_rate}) differs from where update `e` was explained; "" if it does not.
 function changes(e, run) {
   const why = [];
-  if (run.step !== undefined && run.step !== e.step) why.push(`it is at step ${fmtInt(run.step)}, not ${fmtInt(e.step)}`);
-  if (run.learning_rate !== undefined && run.learning_rate !== e.learning_rate) why.push(`α is ${fmt(run.learning_rate, 6)}, not ${fmt(e.learning_rate, 6)}`);
+  if (run.step !== undefined && run.step !== e.step)
+    why.push(`it is at step ${fmtInt(run.step)}, not ${fmtInt(e.step)}`);
+  if (run.learning_rate !== undefined && run.learning_rate !== e.learning_rate)
+    why.push(`α is ${fmt(run.learning_rate, 6)}, not ${fmt(e.learning_rate, 6)}`);
   return why.join("; ");
 }
 

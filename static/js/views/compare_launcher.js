@@ -27,7 +27,11 @@ export class CompareLauncher {
     const n = ids.length;
     this.button.disabled = n < MIN_RUNS || n > MAX_RUNS;
     this.count.textContent =
-      n === 0 ? "Tick two to four runs to compare them side by side." : n > MAX_RUNS ? `${n} ticked: compare at most ${MAX_RUNS}.` : `${n} ticked${n < MIN_RUNS ? ": tick at least one more" : ""}.`;
+      n === 0
+        ? "Tick two to four runs to compare them side by side."
+        : n > MAX_RUNS
+          ? `${n} ticked: compare at most ${MAX_RUNS}.`
+          : `${n} ticked${n < MIN_RUNS ? ": tick at least one more" : ""}.`;
   }
 
   async createPair(button) {

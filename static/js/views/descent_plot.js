@@ -1,7 +1,7 @@
 // The descent picture: the curve y = f(x), the trail of steps, the current point and its tangent
 // with the slope written beside it.
-import { fitCanvas, FONT, INK } from "../lib/canvas.js";
-import { POS, NEG } from "../lib/colors.js";
+import { FONT, fitCanvas, INK } from "../lib/canvas.js";
+import { NEG, POS } from "../lib/colors.js";
 import { fmt } from "../lib/format.js";
 import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
@@ -44,7 +44,10 @@ export class DescentPlot {
         if (Number.isFinite(y)) curve.push([x, y]);
       }
     }
-    const ys = curve.map((p) => p[1]).concat(this.trail.map((p) => p.y)).filter(Number.isFinite);
+    const ys = curve
+      .map((p) => p[1])
+      .concat(this.trail.map((p) => p.y))
+      .filter(Number.isFinite);
     if (!ys.length) return;
     const f = plotFrame(ctx, width, height, [x0, x1], [Math.min(...ys), Math.max(...ys)]);
     ctx.save();

@@ -51,12 +51,18 @@ export class HistoryScrubber {
     try {
       const snap = await get(`/api/runs/${this.runId}/weights?step=${step}`);
       if (ticket !== this.request || this.live) return;
-      this.label.textContent = snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
+      this.label.textContent =
+        snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
       // A step of an older run recomputed by this server's engine, numpy or BLAS: say so.
       this.note.textContent = snap.exact === false ? RECOMPUTED : "";
       this.note.hidden = snap.exact !== false;
       this.label.dataset.step = String(snap.step); // the step whose weights are shown
-      this.onSnapshot({ step: snap.step, weights: matricesFrom(snap.weights), biases: vectorsFrom(snap.biases), historical: true });
+      this.onSnapshot({
+        step: snap.step,
+        weights: matricesFrom(snap.weights),
+        biases: vectorsFrom(snap.biases),
+        historical: true,
+      });
     } catch (err) {
       this.showLabel(`step ${fmtInt(step)}: ${err.message}`);
     }

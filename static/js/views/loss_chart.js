@@ -2,7 +2,7 @@
 // so spikes stay visible. Each column's min and max come from the series' min/max pyramid, so a
 // redraw costs O(pixels · log steps), not O(steps). Log scale by default.
 // One run's page draws its train and test lines; the compare page overlays one line per run.
-import { fitCanvas, niceTicks, FONT, MUTED, GRID, INK } from "../lib/canvas.js";
+import { FONT, fitCanvas, GRID, INK, MUTED, niceTicks } from "../lib/canvas.js";
 import { fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 import { Series } from "./series.js";
@@ -38,7 +38,8 @@ export class LossChart {
     if (history) {
       history.steps.forEach((s, k) => {
         train.push(s, history.loss[k]);
-        if (test && history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined) test.push(s, history.test_loss[k]);
+        if (test && history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined)
+          test.push(s, history.test_loss[k]);
       });
     }
     this.scheduler.request();
@@ -47,7 +48,8 @@ export class LossChart {
   // frame.losses: [[step, loss], ...] since the previous frame; frame.test_loss: at frame.step.
   update(frame, train = this.train, test = this.test) {
     for (const [step, loss] of frame.losses || []) train.push(step, loss);
-    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length)) train.push(frame.step, frame.loss);
+    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length))
+      train.push(frame.step, frame.loss);
     if (test && frame.test_loss !== null && frame.test_loss !== undefined) test.push(frame.step, frame.test_loss);
     this.scheduler.request();
   }

@@ -38,7 +38,9 @@ export class NetworkInspector {
   inspectables() {
     if (!this.view.layout) return [];
     const items = [];
-    this.view.layout.columns.forEach((col, l) => col.ys.forEach((y, j) => items.push({ hit: { kind: "neuron", l, j }, x: col.x, y })));
+    this.view.layout.columns.forEach((col, l) =>
+      col.ys.forEach((y, j) => items.push({ hit: { kind: "neuron", l, j }, x: col.x, y })),
+    );
     const weights = this.view.shownWeights();
     for (const e of this.view.drawnEdges) {
       const hit = { kind: "edge", ...e, value: weights[e.l].get(e.i, e.j) };
@@ -46,7 +48,6 @@ export class NetworkInspector {
     }
     return items;
   }
-
 
   onPointer(event) {
     const rect = this.canvas.getBoundingClientRect();
@@ -111,7 +112,10 @@ export class NetworkInspector {
     if (ov) return this.explainedEdgeHtml(hit, ov);
     const prev = view.previousWeights;
     return edgeText({
-      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      l: hit.l,
+      i: hit.i,
+      j: hit.j,
+      w: hit.value,
       step: view.step,
       historical: view.historical,
       gradient: view.gradients ? view.gradients[hit.l].get(hit.i, hit.j) : null,
@@ -129,7 +133,10 @@ export class NetworkInspector {
     const sampleDelta = ov.delta && ov.delta[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
     const known = sampleDelta !== null && ov.gradients;
     return edgeTextExplained({
-      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      l: hit.l,
+      i: hit.i,
+      j: hit.j,
+      w: hit.value,
       phase: ov.phase,
       wOld: ov.oldWeights[hit.l].get(hit.i, hit.j),
       wNew: ov.newWeights[hit.l].get(hit.i, hit.j),
@@ -147,7 +154,13 @@ export class NetworkInspector {
   neuronHtml(hit) {
     const view = this.view;
     const ov = view.overlay;
-    const base = { l: hit.l, j: hit.j, isInput: hit.l === 0, fname: hit.l > 0 ? view.activations[hit.l - 1] : "", noBias: view.bias === false };
+    const base = {
+      l: hit.l,
+      j: hit.j,
+      isInput: hit.l === 0,
+      fname: hit.l > 0 ? view.activations[hit.l - 1] : "",
+      noBias: view.bias === false,
+    };
     const pick = (arr, l = hit.l) => (arr && arr[l] ? arr[l][hit.j] : null);
     if (ov) {
       const sampleDelta = pick(ov.delta);
@@ -167,19 +180,30 @@ export class NetworkInspector {
     const n = view.neurons;
     const withDelta = hit.l > 0 && view.deltas && !view.historical;
     let deltaNote = "";
-    if (hit.l > 0 && !withDelta) deltaNote = view.historical ? "δ: not kept for past steps" : "δ: shown once an update is made here (step or play)";
+    if (hit.l > 0 && !withDelta)
+      deltaNote = view.historical
+        ? "δ: not kept for past steps"
+        : "δ: shown once an update is made here (step or play)";
     const mean = view.sample === "mean" ? view.meanCount() : 0;
     const hint = view.perSampleHint ? `; one sample's δ is in ${view.perSampleHint}` : "";
     return neuronText({
       ...base,
-      values: n ? { net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null, activation: n.act[hit.l][hit.j], dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null } : null,
+      values: n
+        ? {
+            net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null,
+            activation: n.act[hit.l][hit.j],
+            dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null,
+          }
+        : null,
       mean,
       sample: view.sample,
       sampleName: `training row ${view.sample}`, // "Neurons show" picks rows of the training set
       where: `under the weights shown (${afterUpdate(view.step)})`,
       deltaHead: `<b>update ${fmtInt(view.step)}</b>, made at ${weightsAt(view.step - 1)}, on ${view.batchWords()}:`,
       deltaSum: withDelta ? view.deltas[hit.l - 1][hit.j] : null,
-      sumNote: mean ? "   (a sum over that batch)" : `   (a sum over that batch, not training row ${view.sample}'s δ${hint})`,
+      sumNote: mean
+        ? "   (a sum over that batch)"
+        : `   (a sum over that batch, not training row ${view.sample}'s δ${hint})`,
       deltaNote,
     });
   }
@@ -192,4 +216,3 @@ function segmentDistance(px, py, x1, y1, x2, y2) {
   const t = Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2));
   return Math.hypot(px - (x1 + t * dx), py - (y1 + t * dy));
 }
-

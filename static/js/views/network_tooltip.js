@@ -58,16 +58,21 @@ export function edgeText(d) {
     `  a sum over the batch${d.perSample ? `: one sample's ${a}·${delta} is in ${d.perSample}` : ""}`,
   );
   lines.push(...appliedStep(d));
-  if (known(d.nextRate) && known(d.rate) && d.nextRate !== d.rate) lines.push(`the next update uses α = ${num("next-rate", d.nextRate)}`);
+  if (known(d.nextRate) && known(d.rate) && d.nextRate !== d.rate)
+    lines.push(`the next update uses α = ${num("next-rate", d.nextRate)}`);
   return lines.join("\n");
 }
 
 function appliedStep(d) {
   if (!d.momentum) {
     if (!known(d.rate)) return [];
-    return [`step applied: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`];
+    return [
+      `step applied: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`,
+    ];
   }
-  const lines = [`step applied: −α·v with v ← ${fmt(d.momentum, 4)}·v + ∂L/∂w (momentum: earlier gradients count), not −α·∂L/∂w`];
+  const lines = [
+    `step applied: −α·v with v ← ${fmt(d.momentum, 4)}·v + ∂L/∂w (momentum: earlier gradients count), not −α·∂L/∂w`,
+  ];
   if (known(d.wBefore)) lines.push(`  Δw = w − w before = ${num("change", d.w - d.wBefore)}`);
   else lines.push("  Δw: the frame of the update before was not sent (frames are thinned while it trains)");
   return lines;
@@ -80,7 +85,8 @@ export function edgeTextExplained(d) {
   const a = `a${sub(i)}${sup(l)}`;
   const delta = `δ${sub(j)}${sup(l + 1)}`;
   const lines = [header(l, i, j)];
-  if (d.phase === "update") lines.push(`new w = ${num("w", d.w)}   (after update ${fmtInt(d.step + 1)}; was ${fmtExact(d.wOld)})`);
+  if (d.phase === "update")
+    lines.push(`new w = ${num("w", d.w)}   (after update ${fmtInt(d.step + 1)}; was ${fmtExact(d.wOld)})`);
   else lines.push(`w = ${num("w", d.w)}   (${afterUpdate(d.step)}: what this update starts from)`);
   lines.push(`sample ${d.sample} of the batch: ${a} = ${num("a", d.a)}`);
   if (!known(d.delta) || !known(d.gradient)) {
@@ -91,8 +97,14 @@ export function edgeTextExplained(d) {
     `  ${a} × ${delta} = ${factor(d.a)} × ${d.delta < 0 ? `(${num("delta", d.delta)})` : num("delta", d.delta)} = ${num("product", d.a * d.delta)}   (this sample's share)`,
     `∂L/∂w = Σₙ ${a}·${delta} over the ${fmtInt(d.batchSize)} samples of the batch = ${num("gradient", d.gradient)}`,
   );
-  if (!d.momentum) lines.push(`step: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`);
-  else lines.push(`step: −α·v (momentum ${fmt(d.momentum, 4)}, earlier gradients count): Δw = new w − w = ${num("change", d.wNew - d.wOld)}`);
+  if (!d.momentum)
+    lines.push(
+      `step: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`,
+    );
+  else
+    lines.push(
+      `step: −α·v (momentum ${fmt(d.momentum, 4)}, earlier gradients count): Δw = new w − w = ${num("change", d.wNew - d.wOld)}`,
+    );
   return lines.join("\n");
 }
 
@@ -103,7 +115,11 @@ export function neuronText(d) {
   const lines = [`<b>neuron ${d.j} of layer ${d.l}</b>  ${d.isInput ? "input" : d.fname}`];
   const v = d.values || {};
   if (d.isInput) {
-    lines.push(d.mean ? `mean of x${sub(d.j)} over ${fmtInt(d.mean)} samples = ${num("act", v.activation)}` : `${d.sampleName}: a = x${sub(d.j)} = ${num("act", v.activation)}`);
+    lines.push(
+      d.mean
+        ? `mean of x${sub(d.j)} over ${fmtInt(d.mean)} samples = ${num("act", v.activation)}`
+        : `${d.sampleName}: a = x${sub(d.j)} = ${num("act", v.activation)}`,
+    );
     return lines.join("\n");
   }
   if (d.mean) {
@@ -124,7 +140,8 @@ export function neuronText(d) {
   }
   if (known(d.sampleDelta)) lines.push(`δ = ∂L/∂net for ${d.sampleName} = ${num("delta", d.sampleDelta)}`);
   if (d.deltaHead && known(d.deltaSum)) lines.push(d.deltaHead);
-  if (known(d.deltaSum)) lines.push(`Σₙ δ${d.noBias ? "" : " = ∂L/∂b"} = ${num("delta-sum", d.deltaSum)}${d.sumNote || ""}`);
+  if (known(d.deltaSum))
+    lines.push(`Σₙ δ${d.noBias ? "" : " = ∂L/∂b"} = ${num("delta-sum", d.deltaSum)}${d.sumNote || ""}`);
   if (d.deltaNote) lines.push(d.deltaNote);
   return lines.join("\n");
 }

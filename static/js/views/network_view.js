@@ -1,13 +1,13 @@
 // The network, drawn on one canvas: edges by sign (blue +, orange −) and |w|, neurons filled by
 // activation (one sample or the mean over the data) with a ring for δ. Fed by update(frame);
 // draws at most once per animation frame.
-import { fitCanvas, FONT, MUTED, INK } from "../lib/canvas.js";
+import { FONT, fitCanvas, INK, MUTED } from "../lib/canvas.js";
 import { diverging, signColor } from "../lib/colors.js";
+import { fmt, fmtInt } from "../lib/format.js";
 import { forwardSample, meanOverBatch } from "../lib/forward.js";
-import { fmtInt, fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
-import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThresholds } from "./network_layout.js";
 import { NetworkInspector } from "./network_inspector.js";
+import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThresholds } from "./network_layout.js";
 
 const WIDTH_BUCKETS = 8;
 // The mean colouring runs a forward pass per sample; cap the multiply-adds so big nets stay fast.
@@ -116,7 +116,8 @@ export class NetworkView {
   computeNeurons() {
     if (!this.weights || !this.samples.length) return null;
     const acts = this.activations;
-    if (this.sample === "mean") return meanOverBatch(this.weights, this.biases, acts, this.samples.slice(0, this.meanCount()));
+    if (this.sample === "mean")
+      return meanOverBatch(this.weights, this.biases, acts, this.samples.slice(0, this.meanCount()));
     return forwardSample(this.weights, this.biases, acts, this.samples[this.sample] || this.samples[0]);
   }
 
@@ -127,7 +128,14 @@ export class NetworkView {
     const ov = this.overlay;
     const weights = ov && ov.weights ? ov.weights : this.weights;
     if (!ov && !this.neurons) this.neurons = this.computeNeurons();
-    const values = ov || (this.neurons && { act: this.neurons.act, net: [null, ...this.neurons.net], dact: [null, ...this.neurons.dact], delta: this.deltas ? [null, ...this.deltas] : null });
+    const values =
+      ov ||
+      (this.neurons && {
+        act: this.neurons.act,
+        net: [null, ...this.neurons.net],
+        dact: [null, ...this.neurons.dact],
+        delta: this.deltas ? [null, ...this.deltas] : null,
+      });
     const layout = layoutNeurons(this.layers, width, height);
     this.layout = layout;
     this.drawEdges(ctx, layout, weights, ov);
@@ -143,7 +151,10 @@ export class NetworkView {
     const { thresholds, total, drawn } = strengthThresholds(weights, EDGE_BUDGET, scale);
     this.setNote(total, drawn);
     // Group edges into (sign × width bucket) paths: a few stroke() calls instead of one per edge.
-    const paths = [new Array(WIDTH_BUCKETS).fill(null).map(() => []), new Array(WIDTH_BUCKETS).fill(null).map(() => [])];
+    const paths = [
+      new Array(WIDTH_BUCKETS).fill(null).map(() => []),
+      new Array(WIDTH_BUCKETS).fill(null).map(() => []),
+    ];
     const hits = [];
     weights.forEach((W, l) => {
       const from = layout.columns[l];
@@ -191,7 +202,8 @@ export class NetworkView {
 
   drawNeurons(ctx, layout, values, ov) {
     const r = layout.radius;
-    const deltaScale = values && values.delta ? Math.max(1e-12, ...values.delta.filter(Boolean).map((d) => maxAbsVec(d))) : 1;
+    const deltaScale =
+      values && values.delta ? Math.max(1e-12, ...values.delta.filter(Boolean).map((d) => maxAbsVec(d))) : 1;
     const showValues = ov && r >= 9;
     this.layers.forEach((count, l) => {
       const col = layout.columns[l];
@@ -249,9 +261,10 @@ export class NetworkView {
   }
 
   setNote(total, drawn) {
-    const text = drawn < total
-      ? `Large network: drawing the ${fmtInt(drawn)} strongest of ${fmtInt(total)} weights (the strongest of each layer, so every layer shows); hover works on the drawn edges.`
-      : "";
+    const text =
+      drawn < total
+        ? `Large network: drawing the ${fmtInt(drawn)} strongest of ${fmtInt(total)} weights (the strongest of each layer, so every layer shows); hover works on the drawn edges.`
+        : "";
     if (this.note && this.note.textContent !== text) this.note.textContent = text;
   }
 
@@ -262,7 +275,9 @@ export class NetworkView {
     for (const h of hits) {
       if (seen.has(h.l)) continue;
       seen.add(h.l);
-      probes.push([h.l, h.i, h.j, (h.x1 * 0.7 + h.x2 * 0.3).toFixed(1), (h.y1 * 0.7 + h.y2 * 0.3).toFixed(1)].join(","));
+      probes.push(
+        [h.l, h.i, h.j, (h.x1 * 0.7 + h.x2 * 0.3).toFixed(1), (h.y1 * 0.7 + h.y2 * 0.3).toFixed(1)].join(","),
+      );
     }
     this.canvas.dataset.edgeProbes = probes.join(";");
   }

@@ -38,12 +38,15 @@ function forwardHtml(explain, l, m) {
     const terms = [];
     for (let i = 0; i < W.rows; i++) terms.push(`${signed(a[i])}×${signed(W.get(i, j))}`);
     const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${signed(b ? b[j] : 0)}`;
-    rows.push(`<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`);
+    rows.push(
+      `<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`,
+    );
   }
   const listed = explain.activations[l - 1];
-  const ceNote = l === explain.weights.length && explain.loss_name === "cross_entropy"
-    ? `<p>With cross-entropy the output layer applies ${esc(f)}, whatever activation is listed for it (${esc(listed)} here).</p>`
-    : "";
+  const ceNote =
+    l === explain.weights.length && explain.loss_name === "cross_entropy"
+      ? `<p>With cross-entropy the output layer applies ${esc(f)}, whatever activation is listed for it (${esc(listed)} here).</p>`
+      : "";
   return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>${ceNote}
     <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾${explain.bias === false ? "" : ` + b⁽${l - 1}⁾`} &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)${explain.bias === false ? " &nbsp; (no biases)" : ""}</p>
     <p>Sample ${explain.sample} of the batch${explain.row !== undefined && explain.row !== explain.sample ? ` (training row ${explain.row})` : ""}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
@@ -53,10 +56,16 @@ function forwardHtml(explain, l, m) {
 function lossHtml(explain, m) {
   const L = m.weights.length;
   const yhat = m.activation[L];
-  const rows = Array.from(yhat.slice(0, MAX_ROWS), (v, k) => `<tr><td>${k}</td>${num(v)}${num(explain.y[k])}${num(v - explain.y[k])}</tr>`);
-  const formula = explain.loss_name === "mse"
-    ? "L = (1/N) Σₙ ½ ‖ŷₙ − yₙ‖²"
-    : yhat.length === 1 ? "L = −(1/N) Σₙ [yₙ log ŷₙ + (1 − yₙ) log(1 − ŷₙ)]" : "L = −(1/N) Σₙ Σₖ yₙₖ log ŷₙₖ";
+  const rows = Array.from(
+    yhat.slice(0, MAX_ROWS),
+    (v, k) => `<tr><td>${k}</td>${num(v)}${num(explain.y[k])}${num(v - explain.y[k])}</tr>`,
+  );
+  const formula =
+    explain.loss_name === "mse"
+      ? "L = (1/N) Σₙ ½ ‖ŷₙ − yₙ‖²"
+      : yhat.length === 1
+        ? "L = −(1/N) Σₙ [yₙ log ŷₙ + (1 − yₙ) log(1 − ŷₙ)]"
+        : "L = −(1/N) Σₙ Σₖ yₙₖ log ŷₙₖ";
   return `<h3>Loss: how far the outputs are from the targets</h3>
     <p class="formula">${formula}</p>
     <p>Over the batch of N = ${explain.batch_size} samples the loss is <strong class="mono" data-testid="bts-loss">${fmt(explain.loss, 6)}</strong>.
@@ -83,12 +92,18 @@ function backwardHtml(explain, l, m) {
       for (let k = 0; k < W.cols; k++) incoming += W.get(j, k) * m.sampleDeltas[l][k];
     }
     const unused = (ce && l === L) || noDerivative; // f′ cancels, or the variant leaves it out
-    rows.push(`<tr><td>${j}</td>${num(incoming)}${unused ? "<td>–</td>" : num(m.derivative[l - 1][j])}${num(m.sampleDeltas[l - 1][j])}${num(m.deltas[l - 1][j])}</tr>`);
+    rows.push(
+      `<tr><td>${j}</td>${num(incoming)}${unused ? "<td>–</td>" : num(m.derivative[l - 1][j])}${num(m.sampleDeltas[l - 1][j])}${num(m.deltas[l - 1][j])}</tr>`,
+    );
   }
   const fprime = noDerivative ? "" : " · f′(net)";
   let formula;
-  if (l === L && softmaxCe) formula = `δ⁽${L}⁾ = (ŷ · Σₖ yₖ − y) / N &nbsp; (softmax and cross-entropy: f′ cancels; Σₖ yₖ = ${fmt(targetSum, 6)} for this sample, 1 for a one-hot label)`;
-  else if (l === L) formula = ce ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)` : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
+  if (l === L && softmaxCe)
+    formula = `δ⁽${L}⁾ = (ŷ · Σₖ yₖ − y) / N &nbsp; (softmax and cross-entropy: f′ cancels; Σₖ yₖ = ${fmt(targetSum, 6)} for this sample, 1 for a one-hot label)`;
+  else if (l === L)
+    formula = ce
+      ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)`
+      : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
   else formula = `δ⁽${l}⁾ⱼ = (Σₖ W⁽${l}⁾ⱼₖ · δ⁽${l + 1}⁾ₖ)${fprime}`;
   const first = l === L ? (softmaxCe ? "ŷ·Σy − y" : "ŷ − y") : "Σₖ wⱼₖ·δₖ";
   return `<h3>Backward, layer ${l}: the error flows back through the weights</h3>
@@ -113,7 +128,9 @@ function updateHtml(explain, m) {
       const delta = mu ? N.data[k] - W.data[k] : -lr * G.data[k];
       // With momentum, the engine's velocities: μ·v of the earlier steps, and the v it moves by.
       const velocity = mu ? `${num(mu * explain.previous_velocity[l][i][j])}${num(explain.velocity[l][i][j])}` : "";
-      rows.push(`<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${velocity}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`);
+      rows.push(
+        `<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${num(W.data[k])}${num(G.data[k])}${velocity}${num(delta)}${num(N.data[k], `data-w-after="${N.data[k]}"`)}</tr>`,
+      );
     }
     const velocityHead = mu ? ["μ·v (earlier steps)", "v = μ·v + ∂L/∂w"] : [];
     return `<h3>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h3>${table(["i → j", "w", "∂L/∂w = Σₙ aᵢ·δⱼ", ...velocityHead, change, "new w"], rows)}${more(W.data.length)}`;

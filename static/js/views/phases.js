@@ -28,7 +28,10 @@ export function overlayFor(explain, phase, m) {
   }[phase.kind];
   return {
     weights: phase.kind === "update" ? m.newWeights : m.weights,
-    act, net, dact, delta,
+    act,
+    net,
+    dact,
+    delta,
     gradients: phase.kind === "backward" || phase.kind === "update" ? m.gradients : null,
     batchDeltas: phase.kind === "backward" || phase.kind === "update" ? m.deltas : null,
     activeLayer: phase.kind === "update" ? null : phase.layer,

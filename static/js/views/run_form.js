@@ -83,7 +83,9 @@ export class RunForm {
 
   showKindFields() {
     const kind = this.field("dataset.kind").value;
-    this.form.querySelectorAll("[data-kinds]").forEach((el) => (el.hidden = !el.dataset.kinds.split(" ").includes(kind)));
+    this.form
+      .querySelectorAll("[data-kinds]")
+      .forEach((el) => (el.hidden = !el.dataset.kinds.split(" ").includes(kind)));
   }
 
   showLossNote() {
@@ -102,7 +104,8 @@ export class RunForm {
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
     return {
-      layers, activation,
+      layers,
+      activation,
       bias: this.field("bias").checked,
       loss: this.field("loss").value,
       learning_rate: numberOrNull("learning_rate"),
@@ -151,7 +154,9 @@ export class RunForm {
         continue;
       }
       slot.textContent = slot.textContent ? `${slot.textContent} ${msg}` : msg;
-      const input = this.form.querySelector(`[name="${slot.dataset.errorFor}"], [data-field="${slot.dataset.errorFor}"]`);
+      const input = this.form.querySelector(
+        `[name="${slot.dataset.errorFor}"], [data-field="${slot.dataset.errorFor}"]`,
+      );
       if (input) input.setAttribute("aria-invalid", "true");
     }
     general.textContent = unplaced.length ? unplaced.join("; ") : "Please fix the fields marked in red.";
@@ -168,5 +173,8 @@ export class RunForm {
 }
 
 function parseList(text) {
-  return text.split(/[\s,]+/).filter(Boolean).map(Number);
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
 }

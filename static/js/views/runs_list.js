@@ -36,7 +36,10 @@ export class RunsList {
     const kept = this.selected.filter((id) => ids.has(id));
     if (kept.length !== this.selected.length) this.select(kept);
     // The rows are rebuilt on every poll: put the keyboard focus back where it was.
-    const focused = document.activeElement && this.body.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+    const focused =
+      document.activeElement && this.body.contains(document.activeElement)
+        ? document.activeElement.dataset.focusKey
+        : null;
     this.body.replaceChildren(...runs.map((run) => this.row(run)));
     if (focused) this.body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
     runs.slice(0, MAX_SPARKLINES).forEach((run) => this.sparkline(run));
@@ -55,7 +58,11 @@ export class RunsList {
     const pick = tr.querySelector("input[type=checkbox]");
     pick.checked = this.selected.includes(String(run.id));
     pick.dataset.focusKey = `pick:${run.id}`;
-    pick.addEventListener("change", () => this.select(pick.checked ? [...this.selected, String(run.id)] : this.selected.filter((id) => id !== String(run.id))));
+    pick.addEventListener("change", () =>
+      this.select(
+        pick.checked ? [...this.selected, String(run.id)] : this.selected.filter((id) => id !== String(run.id)),
+      ),
+    );
     const actions = tr.querySelector(".run-actions");
     const open = document.createElement("a");
     open.className = "btn btn-ghost btn-small";
