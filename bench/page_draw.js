@@ -14,7 +14,10 @@ const HISTORY = 20_000; // steps already in the loss chart
 
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
 }
 
 function nested(rows, cols, rand, scale) {
@@ -124,9 +127,8 @@ function benchSize(layers) {
     if (r < 3) continue; // warm-up: JIT and canvas allocation
     // The page asks for binary frames past 20,000 weights (see BINARY_ABOVE in pages/run.js).
     const decode = weightCount(layers) > 20_000 ? binary : json;
-    Object.entries({ json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td }).forEach(([k, v]) =>
-      t[k].push(v),
-    );
+    const times = { json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td };
+    for (const [k, v] of Object.entries(times)) t[k].push(v);
   }
   const row = { layers: layers.join("-"), weights: weightCount(layers), note: $("net-note").textContent };
   for (const [k, v] of Object.entries(t)) row[k] = { median: median(v), p95: p95(v) };

@@ -1,9 +1,9 @@
 // The browser's own forward pass, only to colour neurons and draw the prediction between frames;
 // every number the page states as "the API's" comes from the server, never from here.
 const ACTIVATIONS = {
-  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), df: (x, a) => a * (1 - a) },
-  tanh: { f: Math.tanh, df: (x, a) => 1 - a * a },
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), df: (_x, a) => a * (1 - a) },
+  tanh: { f: Math.tanh, df: (_x, a) => 1 - a * a },
+  relu: { f: (x) => Math.max(x, 0), df: (x) => (x > 0 ? 1 : 0) },
   linear: { f: (x) => x, df: () => 1 },
 };
 
@@ -40,7 +40,7 @@ export function forwardSample(weights, biases, activations, x) {
     const W = weights[l];
     const a = act[l];
     const z = new Float64Array(W.cols);
-    if (biases && biases[l]) z.set(biases[l]);
+    if (biases?.[l]) z.set(biases[l]);
     for (let i = 0; i < W.rows; i++) {
       const ai = a[i];
       if (ai === 0) continue;
@@ -67,25 +67,6 @@ export function forwardSample(weights, biases, activations, x) {
   return { net, act, dact };
 }
 
-// Mean of net, activation and f'(net) over many samples (the "batch mean" neuron colouring).
-export function forwardMean(weights, biases, activations, xs) {
-  let sum = null;
-  for (const x of xs) {
-    const r = forwardSample(weights, biases, activations, x);
-    if (!sum) {
-      sum = r;
-      continue;
-    }
-    for (const key of ["net", "act", "dact"]) {
-      r[key].forEach((layer, l) => layer.forEach((v, j) => (sum[key][l][j] += v)));
-    }
-  }
-  if (!sum) return null;
-  const n = xs.length;
-  for (const key of ["net", "act", "dact"]) sum[key].forEach((layer) => layer.forEach((v, j, arr) => (arr[j] = v / n)));
-  return sum;
-}
-
 // Only the output, for many points (the heatmap and the 1-D curve).
 export function predict(weights, biases, activations, x) {
   const r = forwardSample(weights, biases, activations, x);
@@ -102,7 +83,7 @@ export function forwardBatch(weights, biases, activations, x, n) {
     const a = acts[l];
     const { rows, cols, data: w } = W; // locals: the inner loop runs n × rows × cols times
     const z = new Float64Array(n * cols);
-    const b = biases && biases[l];
+    const b = biases?.[l];
     for (let s = 0; s < n; s++) {
       const zo = s * cols;
       if (b) for (let j = 0; j < cols; j++) z[zo + j] = b[j];
@@ -140,7 +121,7 @@ export function meanOverBatch(weights, biases, activations, xs) {
   const n = xs.length;
   const d = xs[0].length;
   const x = new Float64Array(n * d);
-  xs.forEach((row, s) => x.set(row, s * d));
+  for (const [s, row] of xs.entries()) x.set(row, s * d);
   const { nets, acts } = forwardBatch(weights, biases, activations, x, n);
   const mean = (flat, width) => {
     const m = new Float64Array(width);

@@ -48,7 +48,7 @@ class ComparePage {
       return;
     }
     const answers = await Promise.all(ids.map((id) => get(`/api/runs/${encodeURIComponent(id)}`).catch((err) => err)));
-    const missing = ids.filter((id, k) => answers[k] instanceof Error);
+    const missing = ids.filter((_id, k) => answers[k] instanceof Error);
     const found = answers.filter((a) => !(a instanceof Error));
     if (missing.length) {
       const why = answers.find((a) => a instanceof Error && !(a instanceof ApiError && a.status === 404));
@@ -81,7 +81,7 @@ class ComparePage {
       this.runs.push(view);
       view.start();
     });
-    this.diffTable(runs, names, diffs);
+    this.diffTable(names, diffs);
     this.$("compare-summary").textContent = commonSummary(runs[0].config, diffs);
     this.render();
   }
@@ -106,7 +106,7 @@ class ComparePage {
     return card;
   }
 
-  diffTable(runs, names, diffs) {
+  diffTable(names, diffs) {
     const table = this.$("compare-diff");
     const head = document.createElement("tr");
     head.append(cell("th", "Field", "col"));

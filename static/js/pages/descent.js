@@ -30,7 +30,7 @@ class DescentPage {
     this.$("d-step").addEventListener("click", () => this.step());
     this.$("d-play").addEventListener("click", () => this.play());
     this.$("d-pause").addEventListener("click", () => this.pause());
-    ["d-expr", "d-x0", "d-lr"].forEach((id) => this.$(id).addEventListener("change", () => this.reset()));
+    for (const id of ["d-expr", "d-x0", "d-lr"]) this.$(id).addEventListener("change", () => this.reset());
     document.addEventListener("keydown", (e) => {
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLButtonElement) return;
       if (e.key === "ArrowRight") this.step();
@@ -176,7 +176,7 @@ class DescentPage {
   }
 
   clearErrors() {
-    this.form.querySelectorAll("[data-error-for]").forEach((el) => (el.textContent = ""));
+    for (const el of this.form.querySelectorAll("[data-error-for]")) el.textContent = "";
     this.$("d-error").textContent = "";
   }
 

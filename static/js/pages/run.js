@@ -40,7 +40,7 @@ class RunPage {
       onRun,
       epoch,
       isRunning: () => this.run && this.run.status === "running",
-      status: () => this.run && this.run.status,
+      status: () => this.run?.status,
     });
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
     this.$("sample-select").addEventListener("change", (e) =>

@@ -9,11 +9,10 @@
 // compares the server's weights with the "new w" shown before claiming they are equal.
 import { ApiError, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
+import { escapeHtml } from "../lib/html.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { phaseHtml } from "./phase_text.js";
 import { buildPhases, overlayFor } from "./phases.js";
-
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 // Statuses from which a run never trains again: its next update can be shown, not made.
 const ENDED = new Set(["stopped", "finished", "diverged"]);
@@ -106,7 +105,7 @@ export class BehindTheScenes {
     if (!this.phases) return;
     this.index = Math.max(0, Math.min(this.phases.length - 1, index));
     const phase = this.phases[this.index];
-    const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${esc(this.stale)}</p>` : "";
+    const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${escapeHtml(this.stale)}</p>` : "";
     this.body.innerHTML =
       stale +
       `<p class="muted small" data-pending>Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` +
@@ -174,7 +173,7 @@ export class BehindTheScenes {
       this.next.disabled = false;
       this.body.insertAdjacentHTML(
         "afterbegin",
-        `<p class="field-error">${esc(err instanceof ApiError ? err.describe() : err)}</p>`,
+        `<p class="field-error">${escapeHtml(err instanceof ApiError ? err.describe() : err)}</p>`,
       );
     } finally {
       this.applying = false;
@@ -187,12 +186,15 @@ export class BehindTheScenes {
     this.go(this.phases.length - 1);
     const e = this.explain;
     const note = `Not applied: the run changed since that update was explained (${why}). Below is the run's next update now, from step ${fmtInt(e.step)} with α = ${fmt(e.learning_rate, 6)}; press Apply to make this one.`;
-    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-reexplained">${esc(note)}</p>`);
+    this.body.insertAdjacentHTML(
+      "afterbegin",
+      `<p class="notice" data-testid="bts-reexplained">${escapeHtml(note)}</p>`,
+    );
   }
 
   refuse(text) {
     this.next.disabled = false;
-    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-refused">${esc(text)}</p>`);
+    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-refused">${escapeHtml(text)}</p>`);
   }
 
   // "" if the server's weights after the step are the "new w" shown, else what differs.
@@ -217,7 +219,7 @@ export class BehindTheScenes {
     this.next.textContent = "Next phase →";
     this.closeButton.hidden = true;
     // What spoke of the update as still to come ("phase 8 of 8", "not taken yet") is done with.
-    this.body.querySelectorAll("[data-pending]").forEach((el) => el.remove());
+    for (const el of this.body.querySelectorAll("[data-pending]")) el.remove();
     const note = document.createElement("p");
     if (mismatch) {
       note.className = "notice";

@@ -17,7 +17,7 @@ export class CompareLauncher {
     this.error = error;
     this.ids = [];
     button.addEventListener("click", () => this.ids.length >= MIN_RUNS && location.assign(compareUrl(this.ids)));
-    pairButtons.forEach((b) => b.addEventListener("click", () => this.createPair(b)));
+    for (const b of pairButtons) b.addEventListener("click", () => this.createPair(b));
     this.setSelection([]);
   }
 

@@ -60,7 +60,7 @@ export class Controls {
   render() {
     const focused = document.activeElement;
     // Only a keyboard press gets its focus back: after a click, Space must still mean play.
-    const byKeyboard = Boolean(focused && focused.matches && focused.matches(":focus-visible"));
+    const byKeyboard = Boolean(focused?.matches?.(":focus-visible"));
     const open = ACTIVE.has(this.status);
     const running = this.status === "running";
     this.el("play-button").disabled = !open || running;

@@ -1,7 +1,7 @@
 // The data and what the network makes of it. One input: targets as dots, the network's curve as a
 // line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
 // Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
-import { fitCanvas, GRID } from "../lib/canvas.js";
+import { fitCanvas, GRID, tracePath } from "../lib/canvas.js";
 import { diverging, divergingRGB } from "../lib/colors.js";
 import { fmt } from "../lib/format.js";
 import { forwardBatch, predict } from "../lib/forward.js";
@@ -218,8 +218,10 @@ export class DatasetView {
     }
     ctx.strokeStyle = "#1d6fd6";
     ctx.lineWidth = 2.2;
-    ctx.beginPath();
-    curve.forEach(([x, y], k) => (k ? ctx.lineTo(frame.px(x), frame.py(y)) : ctx.moveTo(frame.px(x), frame.py(y))));
+    tracePath(
+      ctx,
+      curve.map(([x, y]) => [frame.px(x), frame.py(y)]),
+    );
     ctx.stroke();
     this.setNote("Grey dots: training targets; purple rings: test targets; blue line: the network's output.");
   }

@@ -1,6 +1,6 @@
 // The descent picture: the curve y = f(x), the trail of steps, the current point and its tangent
 // with the slope written beside it.
-import { FONT, fitCanvas, INK } from "../lib/canvas.js";
+import { FONT, fitCanvas, INK, tracePath } from "../lib/canvas.js";
 import { NEG, POS } from "../lib/colors.js";
 import { fmt } from "../lib/format.js";
 import { plotFrame } from "../lib/plot.js";
@@ -56,8 +56,10 @@ export class DescentPlot {
     ctx.clip();
     ctx.strokeStyle = INK;
     ctx.lineWidth = 2;
-    ctx.beginPath();
-    curve.forEach(([x, y], k) => (k ? ctx.lineTo(f.px(x), f.py(y)) : ctx.moveTo(f.px(x), f.py(y))));
+    tracePath(
+      ctx,
+      curve.map(([x, y]) => [f.px(x), f.py(y)]),
+    );
     ctx.stroke();
     this.drawTrail(ctx, f);
     const cur = this.trail.at(-1);
@@ -69,8 +71,10 @@ export class DescentPlot {
     const n = this.trail.length;
     ctx.lineWidth = 1.2;
     ctx.strokeStyle = `rgba(${NEG.join(",")},.55)`;
-    ctx.beginPath();
-    this.trail.forEach((p, k) => (k ? ctx.lineTo(f.px(p.x), f.py(p.y)) : ctx.moveTo(f.px(p.x), f.py(p.y))));
+    tracePath(
+      ctx,
+      this.trail.map((p) => [f.px(p.x), f.py(p.y)]),
+    );
     ctx.stroke();
     this.trail.forEach((p, k) => {
       ctx.beginPath();

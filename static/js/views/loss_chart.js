@@ -48,7 +48,7 @@ export class LossChart {
   // frame.losses: [[step, loss], ...] since the previous frame; frame.test_loss: at frame.step.
   update(frame, train = this.train, test = this.test) {
     for (const [step, loss] of frame.losses || []) train.push(step, loss);
-    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length))
+    if (frame.step !== undefined && frame.loss !== undefined && !frame.losses?.length)
       train.push(frame.step, frame.loss);
     if (test && frame.test_loss !== null && frame.test_loss !== undefined) test.push(frame.step, frame.test_loss);
     this.scheduler.request();
@@ -97,7 +97,7 @@ export class LossChart {
     if (!this.log) lo = Math.min(lo, 0);
     const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
     this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
-    drawn.forEach((line, k) => this.drawColumns(ctx, columns[k], plotW, yOf, line));
+    for (const [k, line] of drawn.entries()) this.drawColumns(ctx, columns[k], plotW, yOf, line);
     performance.mark("loss-draw-end");
     performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
   }

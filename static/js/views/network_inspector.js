@@ -38,9 +38,9 @@ export class NetworkInspector {
   inspectables() {
     if (!this.view.layout) return [];
     const items = [];
-    this.view.layout.columns.forEach((col, l) =>
-      col.ys.forEach((y, j) => items.push({ hit: { kind: "neuron", l, j }, x: col.x, y })),
-    );
+    for (const [l, col] of this.view.layout.columns.entries()) {
+      for (const [j, y] of col.ys.entries()) items.push({ hit: { kind: "neuron", l, j }, x: col.x, y });
+    }
     const weights = this.view.shownWeights();
     for (const e of this.view.drawnEdges) {
       const hit = { kind: "edge", ...e, value: weights[e.l].get(e.i, e.j) };
@@ -130,7 +130,7 @@ export class NetworkInspector {
 
   // Behind the scenes: every factor is this sample's, at the weights before the update.
   explainedEdgeHtml(hit, ov) {
-    const sampleDelta = ov.delta && ov.delta[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
+    const sampleDelta = ov.delta?.[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
     const known = sampleDelta !== null && ov.gradients;
     return edgeTextExplained({
       l: hit.l,
@@ -143,7 +143,7 @@ export class NetworkInspector {
       step: ov.step,
       sample: ov.sample,
       batchSize: ov.batchSize,
-      a: ov.act && ov.act[hit.l] ? ov.act[hit.l][hit.i] : null,
+      a: ov.act?.[hit.l] ? ov.act[hit.l][hit.i] : null,
       delta: sampleDelta,
       gradient: known ? ov.gradients[hit.l].get(hit.i, hit.j) : null,
       rate: ov.learningRate,
@@ -161,7 +161,7 @@ export class NetworkInspector {
       fname: hit.l > 0 ? view.activations[hit.l - 1] : "",
       noBias: view.bias === false,
     };
-    const pick = (arr, l = hit.l) => (arr && arr[l] ? arr[l][hit.j] : null);
+    const pick = (arr, l = hit.l) => (arr?.[l] ? arr[l][hit.j] : null);
     if (ov) {
       const sampleDelta = pick(ov.delta);
       return neuronText({

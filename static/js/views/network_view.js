@@ -42,7 +42,7 @@ export class NetworkView {
 
   // The weights on screen: the overlay's during behind the scenes, else the live (or past) ones.
   shownWeights() {
-    return this.overlay && this.overlay.weights ? this.overlay.weights : this.weights;
+    return this.overlay?.weights ? this.overlay.weights : this.weights;
   }
 
   setModel(layers, activations) {
@@ -126,7 +126,7 @@ export class NetworkView {
     if (!this.layers || !this.weights) return;
     performance.mark("network-draw-start");
     const ov = this.overlay;
-    const weights = ov && ov.weights ? ov.weights : this.weights;
+    const weights = ov?.weights ? ov.weights : this.weights;
     if (!ov && !this.neurons) this.neurons = this.computeNeurons();
     const values =
       ov ||
@@ -202,13 +202,12 @@ export class NetworkView {
 
   drawNeurons(ctx, layout, values, ov) {
     const r = layout.radius;
-    const deltaScale =
-      values && values.delta ? Math.max(1e-12, ...values.delta.filter(Boolean).map((d) => maxAbsVec(d))) : 1;
+    const deltaScale = values?.delta ? Math.max(1e-12, ...values.delta.filter(Boolean).map((d) => maxAbsVec(d))) : 1;
     const showValues = ov && r >= 9;
     this.layers.forEach((count, l) => {
       const col = layout.columns[l];
-      const act = values && values.act ? values.act[l] : null;
-      const delta = values && values.delta ? values.delta[l] : null;
+      const act = values?.act ? values.act[l] : null;
+      const delta = values?.delta ? values.delta[l] : null;
       const actScale = act ? Math.max(1, maxAbsVec(act)) : 1;
       const active = ov && ov.activeLayer === l;
       for (let j = 0; j < count; j++) {

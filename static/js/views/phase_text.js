@@ -2,9 +2,9 @@
 // /explain answer; the only arithmetic here is the chain-rule sum Σₖ wⱼₖ·δₖ, shown so a student
 // can check δ = (Σₖ wⱼₖ·δₖ)·f′(net) by hand.
 import { fmt } from "../lib/format.js";
+import { escapeHtml } from "../lib/html.js";
 
 const MAX_ROWS = 16;
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const num = (v, attrs = "") => `<td class="${v < 0 ? "neg" : "pos"}" ${attrs}>${fmt(v, 5)}</td>`;
 const more = (n) => (n > MAX_ROWS ? `<p class="muted small">Showing the first ${MAX_ROWS} of ${n}.</p>` : "");
 
@@ -39,18 +39,18 @@ function forwardHtml(explain, l, m) {
     for (let i = 0; i < W.rows; i++) terms.push(`${signed(a[i])}×${signed(W.get(i, j))}`);
     const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${signed(b ? b[j] : 0)}`;
     rows.push(
-      `<tr><td>${j}</td>${expand ? `<td class="expand">${esc(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`,
+      `<tr><td>${j}</td>${expand ? `<td class="expand">${escapeHtml(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`,
     );
   }
   const listed = explain.activations[l - 1];
   const ceNote =
     l === explain.weights.length && explain.loss_name === "cross_entropy"
-      ? `<p>With cross-entropy the output layer applies ${esc(f)}, whatever activation is listed for it (${esc(listed)} here).</p>`
+      ? `<p>With cross-entropy the output layer applies ${escapeHtml(f)}, whatever activation is listed for it (${escapeHtml(listed)} here).</p>`
       : "";
-  return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${esc(f)}</h3>${ceNote}
-    <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾${explain.bias === false ? "" : ` + b⁽${l - 1}⁾`} &nbsp;&nbsp; a⁽${l}⁾ = ${esc(f)}(net⁽${l}⁾)${explain.bias === false ? " &nbsp; (no biases)" : ""}</p>
+  return `<h3>Forward, layer ${l}: each neuron sums its inputs, then applies ${escapeHtml(f)}</h3>${ceNote}
+    <p class="formula">net⁽${l}⁾ = a⁽${l - 1}⁾ · W⁽${l - 1}⁾${explain.bias === false ? "" : ` + b⁽${l - 1}⁾`} &nbsp;&nbsp; a⁽${l}⁾ = ${escapeHtml(f)}(net⁽${l}⁾)${explain.bias === false ? " &nbsp; (no biases)" : ""}</p>
     <p>Sample ${explain.sample} of the batch${explain.row !== undefined && explain.row !== explain.sample ? ` (training row ${explain.row})` : ""}: x = (${explain.x.map((v) => fmt(v, 4)).join(", ")}).</p>
-    ${table(["neuron", ...(expand ? [explain.bias === false ? "Σᵢ aᵢ·wᵢⱼ" : "Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${esc(f)}(net)`], rows)}${more(W.cols)}`;
+    ${table(["neuron", ...(expand ? [explain.bias === false ? "Σᵢ aᵢ·wᵢⱼ" : "Σᵢ aᵢ·wᵢⱼ + bⱼ"] : []), "net", `a = ${escapeHtml(f)}(net)`], rows)}${more(W.cols)}`;
 }
 
 function lossHtml(explain, m) {
@@ -102,7 +102,7 @@ function backwardHtml(explain, l, m) {
     formula = `δ⁽${L}⁾ = (ŷ · Σₖ yₖ − y) / N &nbsp; (softmax and cross-entropy: f′ cancels; Σₖ yₖ = ${fmt(targetSum, 6)} for this sample, 1 for a one-hot label)`;
   else if (l === L)
     formula = ce
-      ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${esc(f)} and cross-entropy: f′ cancels)`
+      ? `δ⁽${L}⁾ = (ŷ − y) / N &nbsp; (${escapeHtml(f)} and cross-entropy: f′ cancels)`
       : `δ⁽${L}⁾ = (ŷ − y)${fprime} / N`;
   else formula = `δ⁽${l}⁾ⱼ = (Σₖ W⁽${l}⁾ⱼₖ · δ⁽${l + 1}⁾ₖ)${fprime}`;
   const first = l === L ? (softmaxCe ? "ŷ·Σy − y" : "ŷ − y") : "Σₖ wⱼₖ·δₖ";
