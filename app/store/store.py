@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from app.json_out import finite_or_none as finite
 from app.store.errors import StoreError, StoreUnavailable
 from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
 from app.store.models import StoredRun
@@ -48,7 +49,7 @@ from app.store.ops import (
 from app.store.pending import Pending
 from app.store.pool import ReadPool
 from app.store.schema import open_writer
-from app.store.writer import Writer, finite
+from app.store.writer import Writer
 
 log = logging.getLogger(__name__)
 

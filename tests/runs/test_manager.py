@@ -12,7 +12,7 @@ import pytest
 
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
-from app.runs.frames import finite_or_none
+from app.json_out import finite_or_none
 from app.runs.hub import Viewer
 from app.runs.manager import RunManager
 from app.runs.run import Run, RunStatus
