@@ -6,6 +6,8 @@ holds NaN or Infinity (a 500 instead of a 422); this one keeps only where and wh
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -58,8 +60,22 @@ async def run_error(request: Request, exc: Exception) -> Response:
     return OrjsonResponse({"detail": [error | {"type": "value_error"}]}, status_code=422)
 
 
+# Two or more components from a slash: a file system path (an answer never needs one).
+_PATH = re.compile(r"(?<![\w.])(?:/[^\s/:;,'\"()]+){2,}/?")
+
+
+def without_paths(text: str, db_path: Path) -> str:
+    """`text` with the database's path (which may hold spaces) and every other absolute path
+    cut to its last component: a client learns which file (`runs.db`), never where it is."""
+    for path in (db_path.resolve(), db_path):
+        text = text.replace(str(path), path.name)
+    return _PATH.sub(lambda found: found.group().rstrip("/").rsplit("/", 1)[-1], text)
+
+
 async def store_error(request: Request, exc: Exception) -> Response:
-    return OrjsonResponse({"detail": f"storage failed: {exc}"}, status_code=503)
+    db_path: Path = request.app.state.settings.db_path
+    detail = f"storage failed: {without_paths(str(exc), db_path)}"
+    return OrjsonResponse({"detail": detail}, status_code=503)
 
 
 def install_error_handlers(app: FastAPI) -> None:
