@@ -1,13 +1,15 @@
 """Every error answer is JSON {"detail": ...}, and none echoes the input back.
 
 FastAPI's own 422 handler includes the offending input, which breaks serialisation when it
-holds NaN or Infinity (a 500 instead of a 422); this one keeps only where and what.
+holds NaN or Infinity (a 500 instead of a 422); this one keeps only where and what, with
+bounded strings. A 503 names the database file but never where it lives.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,8 +18,31 @@ from starlette.responses import Response
 
 from app.api.responses import OrjsonResponse
 from app.runs.errors import RunError
-from app.security import describe_error
 from app.store import StoreError
+
+
+MAX_MESSAGE_CHARS = 300
+MAX_LOC_PART_CHARS = 100  # a loc part can be a client-chosen key, e.g. an unknown field's name
+
+
+def describe_error(error: Mapping[str, Any]) -> dict[str, object]:
+    """One pydantic error as `{"loc", "msg", "type"}`, with the input and its context left out."""
+    kind = str(error.get("type", "value_error"))
+    loc: list[str | int] = [_loc_part(p) for p in error.get("loc", ())]
+    message = str(error.get("msg", "invalid value"))
+    if kind == "json_invalid":
+        # FastAPI's message is just "JSON decode error"; say what and where.
+        reason = str(error.get("ctx", {}).get("error", "malformed JSON"))
+        message = f"the request body is not valid JSON: {reason}"
+        if loc and isinstance(loc[-1], int):
+            message += f" at character {loc[-1]}"
+    return {"loc": loc, "msg": message[:MAX_MESSAGE_CHARS], "type": kind[:MAX_LOC_PART_CHARS]}
+
+
+def _loc_part(part: object) -> str | int:
+    if isinstance(part, int) and not isinstance(part, bool):
+        return part
+    return str(part)[:MAX_LOC_PART_CHARS]
 
 
 def _field(loc: tuple[int | str, ...], message: str) -> str:
@@ -27,7 +52,11 @@ def _field(loc: tuple[int | str, ...], message: str) -> str:
     the field it blames ("dataset.layers: ..."), which is then the field.
     """
     # Union members appear in loc as tags such as "literal['a','b']"; the client never wrote them.
-    parts = [str(p) for p in loc if p not in ("body", "query", "path") and "[" not in str(p)]
+    parts = [
+        str(p)[:MAX_LOC_PART_CHARS]
+        for p in loc
+        if p not in ("body", "query", "path") and "[" not in str(p)
+    ]
     if not parts:
         blamed = message.removeprefix("Value error, ").split(":", 1)[0]
         if blamed.replace(".", "").replace("_", "").isalnum():
