@@ -8,8 +8,8 @@ bounded strings. A 503 names the database file but never where it lives.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +19,6 @@ from starlette.responses import Response
 from app.api.responses import OrjsonResponse
 from app.runs.errors import RunError
 from app.store import StoreError
-
 
 MAX_MESSAGE_CHARS = 300
 MAX_LOC_PART_CHARS = 100  # a loc part can be a client-chosen key, e.g. an unknown field's name
