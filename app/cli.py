@@ -13,7 +13,7 @@ import uvicorn
 from app.access_log import install_log_filters
 from app.main import create_app, open_store
 from app.security import check_bind
-from app.security.dead_peers import dropping_protocol
+from app.security.dead_peers import cut_off_dead_peers
 from app.settings import Settings
 from app.store import StoreError
 from app.store.claim import DatabaseClaim, claim_database
@@ -68,14 +68,15 @@ def serve(settings: Settings, claim: DatabaseClaim) -> None:
         ws_max_size=max(settings.max_client_message_bytes, 4096),
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
-        # A viewer that stopped reading is cut off once its socket is closing, not waited for.
-        ws=dropping_protocol(grace=settings.ws_ping_timeout),
         timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
         log_level="info",
     )
     install_log_filters(settings.token, quiet=not settings.log_routine_requests)
     print(banner(settings), file=sys.stderr, flush=True)
-    uvicorn.Server(config).run()
+    listening = config.bind_socket()
+    # A peer that stopped reading is cut off by the kernel, not waited for.
+    cut_off_dead_peers(listening, settings.ws_ping_timeout)
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 def banner(settings: Settings) -> str:

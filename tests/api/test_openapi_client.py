@@ -102,7 +102,9 @@ def test_the_generated_client_creates_steps_and_reads_a_run(
 
     runs, models = "api.runs", load("models")
     client = generated.Client(base_url=server.url)
-    created = load(f"{runs}.create_run").sync(client=client, body=models.RunConfig.from_dict(SMALL_RUN))
+    created = load(f"{runs}.create_run").sync(
+        client=client, body=models.RunConfig.from_dict(SMALL_RUN)
+    )
     assert isinstance(created, models.RunOut) and created.step == 0
     stepped = load(f"{runs}.step_run").sync(
         created.id, client=client, body=models.StepRequest(count=3)
