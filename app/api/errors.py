@@ -79,6 +79,9 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 
 async def run_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RunError)
+    if exc.status_code >= 500:  # storage trouble: its reason may name files
+        detail = without_paths(exc.detail, request.app.state.settings.db_path)
+        return OrjsonResponse({"detail": detail}, status_code=exc.status_code)
     if exc.status_code != 422:
         return OrjsonResponse({"detail": exc.detail}, status_code=exc.status_code)
     # Shaped like a validation error, so clients handle every 422 the same way.

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.runs.errors import StorageUnavailable
 from app.settings import Settings
 from app.store import StoreError
 
@@ -29,6 +30,11 @@ def failing_app(settings: Settings) -> FastAPI:
     def fail_storage() -> None:
         # Worded as the store words a failed read.
         raise StoreError(f"store {settings.db_path}: read failed: disk I/O error")
+
+    @app.get("/api/fail-writes")
+    def fail_writes() -> None:
+        reason = f"disk I/O error writing {settings.db_path}-wal"
+        raise StorageUnavailable(f"storage unavailable: {reason}")
 
     return app
 
@@ -55,6 +61,11 @@ def test_a_503_names_the_file_but_not_where_it_is(failing: TestClient, settings:
     }
     assert str(settings.db_path.parent) not in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
+    unavailable = failing.get("/api/fail-writes")
+    assert unavailable.status_code == 503
+    assert unavailable.json() == {
+        "detail": "storage unavailable: disk I/O error writing runs.db-wal"
+    }
 
 
 @pytest.mark.parametrize(("field", "value"), [("x_min", -1e308), ("x_max", 1e308)])
