@@ -110,11 +110,11 @@ def test_the_generated_client_creates_steps_and_reads_a_run(
         created.id, client=client, body=models.StepRequest(count=3)
     )
     assert isinstance(stepped, models.RunOut) and stepped.step == 3
+    history = load(f"{runs}.get_history").sync(created.id, client=client)
+    assert isinstance(history, models.HistoryOut) and history.steps == [0, 1, 2, 3]
     weights = load(f"{runs}.get_weights").sync(created.id, client=client)
     assert isinstance(weights, models.WeightsOut) and weights.step == 3
     raw = httpx.get(f"{server.url}/api/runs/{created.id}/weights").json()
     assert weights.weights == raw["weights"] and weights.biases == raw["biases"]
-    history = load(f"{runs}.get_history").sync(created.id, client=client)
-    assert isinstance(history, models.HistoryOut) and history.steps == [0, 1, 2, 3]
     missing = load(f"{runs}.get_run").sync("no-such-run", client=client)
     assert isinstance(missing, models.ErrorOut) and "no-such-run" in missing.detail
