@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.api import descent, docs, health, runs, stream
 from app.api.errors import install_error_handlers
@@ -18,25 +19,33 @@ from app.runs.process_pool import ProcessPool
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
+from app.store.claim import DatabaseClaim, claim_database
 from app.web import pages
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = None) -> FastAPI:
+    """`claim`: the database already claimed by the caller (the CLI, which holds it for the
+    process's life); without one the lifespan claims the file and releases it at the end."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings)
-        manager = RunManager(settings, store)
-        app.state.loop_lag.start()
+        own_claim = None if claim is not None else claim_database(settings.db_path)
         try:
-            await manager.start(process_pool(settings, manager))
-            app.state.manager = manager
-            yield
-            await manager.shutdown()
+            store = open_store(settings)
+            manager = RunManager(settings, store)
+            app.state.loop_lag.start()
+            try:
+                await manager.start(process_pool(settings, manager))
+                app.state.manager = manager
+                yield
+                await manager.shutdown()
+            finally:
+                await app.state.loop_lag.stop()
+                store.close()
         finally:
-            await app.state.loop_lag.stop()
-            store.close()
+            if own_claim is not None:
+                own_claim.release()
 
     app = FastAPI(
         title="backprop-live",
@@ -46,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=OrjsonResponse,
         docs_url=None,  # app/api/docs.py serves /docs without a CDN
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
@@ -63,6 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.mount_static(app)
     docs.mount_docs_assets(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (`create_run`, `get_weights`): what a generated client's
+    functions are called, so renaming a route function renames them."""
+    return route.name
 
 
 def security_policy(settings: Settings) -> SecurityPolicy:
