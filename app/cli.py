@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
-from app.main import create_app, open_store
+from app.main import begin_shutdown, create_app, open_store
 from app.security import check_bind
 from app.security.dead_peers import dropping_protocol
 from app.settings import Settings
@@ -35,6 +37,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**{name: value for name, value in given.items() if value is not None})
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, telling the app (app.main.begin_shutdown) the moment shutdown begins."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.app)
+        await super().shutdown(sockets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -47,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, OSError, ValueError) as error:
         print(f"backprop-live: {error}".splitlines()[0], file=sys.stderr)
         return 2
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         workers=1,  # runs live in this process's memory
@@ -64,5 +79,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The GIL's forced switch hands it from a training thread to the event loop; the default
     # 5 ms makes every await behind a busy trainer cost up to that much (app/runs/gate.py).
     sys.setswitchinterval(settings.gil_switch_interval)
-    uvicorn.Server(config).run()
+    Server(config, app).run()
     return 0

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import descent, docs, health, runs, stream
+from app.api.descent_pool import DescentPool
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
@@ -25,6 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
         manager = RunManager(settings, store)
+        app.state.descent_pool = DescentPool(
+            settings.max_descent_requests, settings.descent_cpu_seconds
+        )
         app.state.loop_lag.start()
         try:
             await manager.start()
@@ -32,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
             await manager.shutdown()
         finally:
+            app.state.descent_pool.close()
             await app.state.loop_lag.stop()
             store.close()
 
@@ -60,6 +65,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.mount_static(app)
     docs.mount_docs_assets(app)
     return app
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """What must stop as soon as a shutdown begins, before the server waits for open requests.
+
+    uvicorn lets every open request finish before it runs the lifespan's shutdown; a descent
+    trace in a worker must not hold that wait, so its workers are killed first (the requests
+    answer 503). Safe to call before the lifespan started and more than once.
+    """
+    pool: DescentPool | None = getattr(app.state, "descent_pool", None)
+    if pool is not None:
+        pool.close()
 
 
 def security_policy(settings: Settings) -> SecurityPolicy:
