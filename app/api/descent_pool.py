@@ -200,7 +200,7 @@ def serve(conn: Connection, cpu_seconds: float) -> None:
             job = conn.recv()
         except EOFError:
             return
-        _limit_cpu(cpu_seconds + HARD_LIMIT_GRACE)
+        limit_cpu(cpu_seconds + HARD_LIMIT_GRACE)
         conn.send(answer(job, cpu_seconds))
 
 
@@ -245,7 +245,7 @@ def _curve(job: CurveJob) -> bytes:
     return orjson.dumps({"x": xs, "y": ys})
 
 
-def _limit_cpu(seconds: float) -> None:
+def limit_cpu(seconds: float) -> None:
     """A hard stop `seconds` of CPU from now: the kernel sends SIGXCPU, which ends the process."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     now = used.ru_utime + used.ru_stime
