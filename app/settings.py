@@ -86,7 +86,7 @@ class Settings(BaseSettings):
 
     # /api/descent: traces and curves run in worker processes of their own
     # (app/api/descent_pool.py). At most this many requests at once, one per worker; past it 429.
-    max_descent_requests: int = Field(2, ge=1, le=64)
+    max_descent_requests: int = Field(4, ge=1, le=64)
     # CPU seconds one trace or curve may use; past it 422 (the kernel ends a worker stuck
     # inside one step a second later).
     descent_cpu_seconds: float = Field(1.0, gt=0, le=600)
