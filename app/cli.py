@@ -76,8 +76,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
         log_level="info",
     )
-    # The GIL's forced switch hands it from a training thread to the event loop; the default
-    # 5 ms makes every await behind a busy trainer cost up to that much (app/runs/gate.py).
-    sys.setswitchinterval(settings.gil_switch_interval)
     Server(config, app).run()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,8 @@ from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
 from app.runs.manager import RunManager
+from app.runs.messages import Pacing
+from app.runs.process_pool import ProcessPool
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
@@ -31,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.loop_lag.start()
         try:
-            await manager.start()
+            await manager.start(process_pool(settings, manager))
             app.state.manager = manager
             yield
             await manager.shutdown()
@@ -88,6 +91,24 @@ def security_policy(settings: Settings) -> SecurityPolicy:
     )
 
 
+def process_pool(settings: Settings, manager: RunManager) -> ProcessPool:
+    """The executor that trains the manager's runs in local worker processes."""
+    pacing = Pacing(
+        test_loss_every=settings.test_loss_every,
+        progress_interval=settings.flush_interval,
+        step_frame_backlog=settings.step_frame_backlog,
+        turn=settings.training_turn,
+        snapshot_bytes_in_flight=settings.max_unstored_snapshot_bytes,
+    )
+    return ProcessPool(
+        settings.worker_processes,
+        pacing,
+        settings.worker_memory_slack_bytes,
+        manager.on_event,
+        asyncio.get_running_loop(),
+    )
+
+
 def open_store(settings: Settings) -> RunStore:
     """Open the SQLite store, creating its directory on first start; raises StoreError."""
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +116,8 @@ def open_store(settings: Settings) -> RunStore:
         settings.db_path,
         flush_interval=settings.flush_interval,
         snapshot_budget_bytes=settings.snapshot_budget_bytes,
+        write_timeout=settings.store_write_timeout,
+        retry_interval=settings.store_retry_interval,
     )
     store.open()
     return store

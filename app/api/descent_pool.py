@@ -9,6 +9,7 @@ loop share, and a shutdown waited for it. So each trace or curve runs in a worke
 - each request may use `cpu_seconds` of its worker's CPU: the worker checks its process time
   between steps (OverBudget), and a hard RLIMIT_CPU a second past the budget kills a worker
   stuck inside one step (SIGXCPU), which the pool reports the same way;
+- workers run niced (NICENESS), below the server and the training workers;
 - `close()` kills every worker without waiting: the requests in flight fail with PoolClosed
   at once, so a shutdown never waits for a trace.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
 import resource
 import signal
 import time
@@ -36,6 +38,9 @@ from app.nn.expr import ExpressionError, parse_expression
 
 # A worker stuck inside one step is killed by the kernel this long after its budget.
 HARD_LIMIT_GRACE = 1.0
+# Workers run at a lower priority: on a busy machine the server's event loop and the training
+# workers get the CPU first, and a trace waits (its budget counts CPU time, not waiting).
+NICENESS = 10
 
 
 class TraceJob(NamedTuple):
@@ -195,6 +200,7 @@ def serve(conn: Connection, cpu_seconds: float) -> None:
     """Answer jobs from `conn` until the server closes it or kills this process."""
     # Ctrl-C in a terminal reaches the whole process group; the server ends its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)
     while True:
         try:
             job = conn.recv()

@@ -75,7 +75,7 @@ async def get_run(run_id: str, manager: Manager) -> RunOut:
 async def patch_run(run_id: str, patch: RunPatch, manager: Manager) -> RunOut:
     """Change the learning rate or the speed limit from the next update on (recorded)."""
     changes = patch.model_dump(include=patch.model_fields_set)
-    return run_out(manager.patch(run_id, changes))
+    return run_out(await manager.patch(run_id, changes))
 
 
 @router.post("/{run_id}/step", responses=NOT_FOUND | CONFLICT)

@@ -53,3 +53,17 @@ def check_config(config: RunConfig, settings: Settings) -> None:
 def check_step_count(count: int, settings: Settings) -> None:
     if count > settings.max_step_count:
         raise LimitExceeded(over_limit("count", count, "max_step_count", settings), "count")
+
+
+def check_memory(estimate: int, field: str, settings: Settings, status_code: int = 422) -> None:
+    """Refuse what would need more memory than the `field` setting allows (app/runs/memory.py
+    says how it is estimated)."""
+    limit = getattr(settings, field)
+    if estimate > limit:
+        raise LimitExceeded(
+            f"estimated memory {estimate / 2**20:,.0f} MiB is above the limit {field}="
+            f"{limit} bytes (setting {settings.env_name(field)}); a smaller network, fewer "
+            "samples or a smaller batch need less",
+            "layers",
+            status_code=status_code,
+        )

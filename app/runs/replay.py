@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.nn.datasets import Dataset
-from app.nn.trainer import Trainer, TrainerState
+from app.nn.trainer import Trainer
 from app.runs.run import Run
 
 
@@ -24,16 +23,3 @@ def replay(trainer: Trainer, run: Run, target: int) -> None:
         trainer.learning_rate = run.rate_at(trainer.step)
         trainer.update()
     trainer.learning_rate = run.rate_at(trainer.step)
-
-
-def trainer_at(run: Run, dataset: Dataset, store: SnapshotSource, step: int) -> tuple[Trainer, int]:
-    """A fresh trainer holding the weights after `step` updates (may raise Diverged), and the
-    step it replayed from: exact if the run's updates since were made under this arithmetic
-    (Run.made_under)."""
-    trainer = Trainer(run.config.training_config(), dataset)
-    found = store.snapshot_at_or_before(run.id, step)
-    if found is not None:
-        trainer.restore(TrainerState.from_bytes(found[1]))
-    start = trainer.step
-    replay(trainer, run, step)
-    return trainer, start

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from app.store.models import StoredRun
@@ -53,6 +53,7 @@ class AddSnapshot(NamedTuple):
     step: int
     blob: bytes
     pinned: bool
+    on_stored: Callable[[], None] | None = None  # called (by the writer) once committed
 
 
 class AddLearningRate(NamedTuple):
@@ -101,3 +102,7 @@ class Batch(NamedTuple):
 
     ops: list[Op]
     updates: dict[str, RunUpdate]
+
+    def then(self, later: Batch) -> Batch:
+        """This batch followed by `later`, as one (a failed batch retried with what came since)."""
+        return Batch(self.ops + later.ops, self.updates | later.updates)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # A slow run's losses are appended to its last chunk until it holds this many (32 KiB), so a
 # run stepped slowly for days does not leave a row per flush; fast runs fill a chunk a flush.
 CHUNK_MAX_VALUES = 4096
+WAL_LIMIT_BYTES = 64 * 2**20
 
 
 class _Tail(NamedTuple):
@@ -52,25 +53,32 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, snapshot_budget_bytes: int) -> None:
         self._conn = conn
         self._budget = snapshot_budget_bytes
+        # The write-ahead log is checkpointed every 1,000 pages (SQLite's default) and cut
+        # back to this size after each checkpoint, so big snapshots cannot leave it huge.
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
         self._runs = self._load_run_ids()
         self._tails: dict[str, _Tail] = {}
 
-    def apply(self, batch: Batch) -> None:
-        """Commit `batch` in one transaction; on failure roll it back and tell its waiters."""
-        waiters = [op.waiter for op in batch.ops if isinstance(op, _SYNC_OPS)]
+    def apply(self, batch: Batch) -> str | None:
+        """Commit `batch` in one transaction; None once committed, else why not.
+
+        A batch that fails is rolled back whole and left to the caller to try again (with
+        what was queued since): nothing in it is dropped, and its waiters keep waiting.
+        """
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             self._apply_ops(batch.ops)
             self._apply_updates(batch.updates)
             self._conn.execute("COMMIT")
-        except Exception as exc:  # the thread must live on: a lost batch beats a silent halt
-            log.error("store: a batch of %d writes was lost: %s", len(batch.ops), exc)
+        except Exception as exc:  # the thread must live on and try again
             self._recover()
-            for waiter in waiters:
-                waiter.error = waiter.error or f"store write failed: {exc}"
-        finally:
-            for waiter in waiters:
-                waiter.done.set()
+            return str(exc) or type(exc).__name__
+        for op in batch.ops:
+            if isinstance(op, _SYNC_OPS):
+                op.waiter.done.set()
+            elif isinstance(op, AddSnapshot) and op.on_stored is not None:
+                op.on_stored()
+        return None
 
     def _recover(self) -> None:
         if self._conn.in_transaction:
@@ -89,7 +97,7 @@ class Writer:
             match op:
                 case AddLosses(run_id, first_step, losses, tests):
                     self._gather(groups, run_id, first_step, losses, tests)
-                case AddSnapshot(run_id, step, blob, pinned) if run_id in self._runs:
+                case AddSnapshot(run_id, step, blob, pinned, _) if run_id in self._runs:
                     self._put_snapshot(run_id, step, blob, pinned)
                     snapshotted.add(run_id)
                 case AddLearningRate(run_id, step, rate) if run_id in self._runs:

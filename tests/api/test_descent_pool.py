@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from app.api.descent_pool import (
+    NICENESS,
     CurveJob,
     DescentPool,
     OverBudget,
@@ -136,3 +137,13 @@ async def wait_busy(pool: DescentPool) -> None:
 
 def workers() -> list[Any]:
     return [p for p in multiprocessing.active_children() if p.name == "descent-worker"]
+
+
+def test_workers_run_below_the_servers_priority() -> None:
+    async def body(pool: DescentPool) -> int:
+        await pool.run(TraceJob("x**2", 1.0, 0.1, 1))
+        (worker,) = workers()
+        assert worker.pid is not None
+        return os.getpriority(os.PRIO_PROCESS, worker.pid)
+
+    assert with_pool(1, 5.0, body) == min(os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, 19)

@@ -18,8 +18,8 @@ from tests.reliability.support import create_run, wait_for
 from tests.support.descent import SLOW_TRACE
 from tests.support.server import LiveServer
 
-# What a store read (GET /api/runs) may take while the workers are all busy. Before the
-# workers, eight slow traces made every store read wait 66 s.
+# What a store read (GET /api/runs) may take while the workers are all busy (measured: 7-26 ms
+# median, at most 28-400 ms on 2 cores shared with other work; docs/reliability.md).
 READ_BOUND_MAX = 1.0
 READ_BOUND_MEDIAN = 0.2
 # SIGTERM to exit with traces running (the promise is a second for the traces; the rest is

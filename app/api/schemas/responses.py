@@ -143,9 +143,20 @@ class LoopLagOut(BaseModel):
     samples: int = Field(description="samples in the window")
 
 
+class WorkerOut(BaseModel):
+    """A process that trains runs, and the runs it trains now."""
+
+    pid: int
+    runs: list[str]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
     loop_lag_ms: LoopLagOut
+    storage: str | None = Field(
+        None, description="why the store cannot write now (runs are paused meanwhile); null: ok"
+    )
+    workers: list[WorkerOut] = Field(default_factory=list)
 
 
 class ErrorOut(BaseModel):
