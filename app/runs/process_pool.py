@@ -20,6 +20,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -107,6 +108,7 @@ class ProcessPool:
         self.on_event, self.loop = on_event, loop
         self.pool: list[WorkerProcess] = []  # the live worker processes
         self._where: dict[str, WorkerProcess] = {}
+        self._closed = False
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["app.runs.training"])
 
@@ -128,6 +130,7 @@ class ProcessPool:
         return [(w.process.pid or 0, sorted(w.runs)) for w in self.pool]
 
     async def close(self, timeout: float) -> None:
+        self._closed = True
         workers, self.pool = self.pool, []
         for worker in workers:
             worker.hang_up()
@@ -149,13 +152,19 @@ class ProcessPool:
 
     def _spawn(self) -> WorkerProcess:
         def deliver(event: Event) -> None:
-            self.loop.call_soon_threadsafe(self._delivered, event)
+            self._to_loop(self._delivered, event)
 
         def lost(event: Event) -> None:
-            self.loop.call_soon_threadsafe(self._lost, worker, event)
+            self._to_loop(self._lost, worker, event)
 
         worker = WorkerProcess(self._context, self.pacing, self.memory_slack, deliver, lost)
         return worker
+
+    def _to_loop(self, callback: Callable[..., None], *args: object) -> None:
+        """From a reader thread: run `callback` on the loop, unless the pool has closed."""
+        if not self._closed:
+            with contextlib.suppress(RuntimeError):  # the loop closed after the check
+                self.loop.call_soon_threadsafe(callback, *args)
 
     def _delivered(self, event: Event) -> None:
         if isinstance(event, TrainingEnded):

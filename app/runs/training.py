@@ -59,7 +59,6 @@ class RunTraining:
         self.trainer = Trainer(order.config, order.dataset)
         self.trainer.restore(TrainerState.from_bytes(order.state))
         self.trainer.learning_rate = order.learning_rate
-        self.learning_rate = order.learning_rate  # the rate asked for; taken up before an update
         self.remaining, self.manual = order.updates, order.updates is not None
         self.max_steps, self.finish_message = order.max_steps, order.finish_message
         self.speed, self.view = order.speed, order.view
@@ -95,7 +94,9 @@ class RunTraining:
                 self.end_request = (status, message)
                 self.wake_at = 0.0
             case ChangeRate(_, rate):
-                self.learning_rate = rate
+                # Between two updates already: the next one uses it; the manager hears now.
+                self._take_rate(rate)
+                self._report(time.monotonic())
             case ChangeSpeed(_, speed):
                 self.speed, self.wake_at = speed, 0.0
             case ChangeView(_, view):
@@ -136,9 +137,6 @@ class RunTraining:
     def _update(self) -> bool:
         """One update and its bookkeeping; False when it diverged (the run has ended)."""
         trainer = self.trainer
-        if self.learning_rate != trainer.learning_rate:
-            trainer.learning_rate = self.learning_rate
-            self.rates.append((trainer.step, self.learning_rate))
         try:
             self.result = trainer.update()
         except Diverged as diverged:
@@ -161,6 +159,11 @@ class RunTraining:
             self.next_frame = now + self.view.frame_interval
         return True
 
+    def _take_rate(self, rate: float) -> None:
+        # Reported even when unchanged: the manager waits for this to answer the PATCH.
+        self.trainer.learning_rate = rate
+        self.rates.append((self.trainer.step, rate))
+
     def _paced(self, now: float) -> bool:
         """Keep to `speed` updates a second: True when the run must sleep until `wake_at`."""
         if self.speed is None:
@@ -168,7 +171,8 @@ class RunTraining:
         self.paced_at = max(self.paced_at + 1.0 / self.speed, now - 1.0)  # no burst after a stall
         if self.paced_at <= now:
             return False
-        self._report_if_due(now)
+        if self.losses:
+            self._report(now)  # it sleeps: the manager need not wait for what it has
         self.wake_at = self.paced_at
         return True
 
@@ -307,8 +311,10 @@ class TrainingProcess:
                 self._turn(run)
 
     def _sleep(self, now: float) -> float | None:
+        """How long to wait for a command: until the first run wakes (at most a minute: a
+        run paced at one update an eon still wakes, and a timeout must be finite)."""
         wakes = [run.wake_at for run in self.runs.values()]
-        return max(0.0, min(wakes) - now) if wakes else None
+        return min(60.0, max(0.0, min(wakes) - now)) if wakes else None
 
     def _receive(self) -> None:
         while self.conn.poll(0):

@@ -142,7 +142,9 @@ def test_a_full_disk_pauses_runs_and_training_resumes_without_a_hole(tmp_path: P
             filler.unlink()
             assert wait_for(lambda: storage(client) is None, 15)
             assert client.post(f"/api/runs/{run_id}/resume").status_code == 200
-            assert wait_for(lambda: run_state(client, run_id)["step"] > before["steps"][-1] + 200, 10)
+            assert wait_for(
+                lambda: run_state(client, run_id)["step"] > before["steps"][-1] + 200, 10
+            )
             assert client.post(f"/api/runs/{run_id}/pause").status_code == 200
             history = assert_contiguous(client, run_id)
             n = len(before["steps"])
