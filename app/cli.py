@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from app.access_log import install_log_filters
-from app.main import create_app, open_store
+from app.main import begin_shutdown, create_app, open_store
 from app.security import check_bind
 from app.security.dead_peers import cut_off_dead_peers
 from app.settings import Settings
@@ -37,6 +39,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**{name: value for name, value in given.items() if value is not None})
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, telling the app (app.main.begin_shutdown) the moment shutdown begins."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.app)
+        await super().shutdown(sockets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -59,8 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings, claim: DatabaseClaim) -> None:
+    app = create_app(settings, claim)
     config = uvicorn.Config(
-        create_app(settings, claim),
+        app,
         host=settings.host,
         port=settings.port,
         workers=1,  # runs live in this process's memory
@@ -76,7 +91,7 @@ def serve(settings: Settings, claim: DatabaseClaim) -> None:
     listening = config.bind_socket()
     # A peer that stopped reading is cut off by the kernel, not waited for.
     cut_off_dead_peers(listening, settings.ws_ping_timeout)
-    uvicorn.Server(config).run(sockets=[listening])
+    Server(config, app).run(sockets=[listening])
 
 
 def banner(settings: Settings) -> str:

@@ -119,6 +119,15 @@ class Settings(BaseSettings):
     # finite float, which sampling the range needs.
     max_dataset_x: float = Field(1e6, gt=0, le=1e300)
 
+    # /api/descent: traces and curves run in worker processes of their own
+    # (app/api/descent_pool.py). At most this many requests at once, one per worker; past it 429.
+    max_descent_requests: int = Field(4, ge=1, le=64)
+    # CPU seconds one trace or curve may use; past it 422 (the kernel ends a worker stuck
+    # inside one step a second later).
+    descent_cpu_seconds: float = Field(1.0, gt=0, le=600)
+    # Points of f one curve request may ask for.
+    max_descent_curve_points: int = Field(2000, ge=2, le=1_000_000)
+
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

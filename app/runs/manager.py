@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -316,7 +317,7 @@ class RunManager:
         start, tail = run.log.between(first, last)
         return stored.extended(start, tail, run.log.tests_between(first, last))
 
-    async def recent_history(self, run: Run, up_to: int) -> dict[str, object]:
+    async def recent_history(self, run: Run, up_to: int) -> dict[str, Any]:
         """The history up to step `up_to` in a bounded size, for the stream's `state` frame:
         its last `state_recent_steps` steps in full; before them, per bucket of steps, the
         min at the bucket's first step and the max half-way through it (so spikes show)."""
