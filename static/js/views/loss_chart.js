@@ -12,10 +12,13 @@ const PAD = { left: 56, right: 12, top: 10, bottom: 32 }; // bottom: tick labels
 
 export class LossChart {
   // overlay: start with no lines; the caller adds one per run with addLine().
-  constructor(canvas, { log = true, overlay = false } = {}) {
+  // empty: what the chart says before it has a point; marker: a step drawn as a vertical line.
+  constructor(canvas, { log = true, overlay = false, empty = "The loss appears here once the run has a step." } = {}) {
     this.canvas = canvas;
     this.lines = [];
     this.log = log;
+    this.empty = empty;
+    this.marker = null;
     this.scheduler = new FrameScheduler(() => this.draw());
     if (!overlay) {
       this.train = this.addLine(INK, 1.6);
@@ -54,6 +57,14 @@ export class LossChart {
     this.scheduler.request();
   }
 
+  // Mark one step (the history slider's), or none with null.
+  setMarker(step) {
+    this.marker = step;
+    if (step === null) delete this.canvas.dataset.marker;
+    else this.canvas.dataset.marker = String(step);
+    this.scheduler.request();
+  }
+
   setLog(log) {
     this.log = log;
     this.scheduler.request();
@@ -74,7 +85,7 @@ export class LossChart {
     if (!drawn.length) {
       ctx.fillStyle = MUTED;
       ctx.font = FONT;
-      ctx.fillText("The loss appears here once the run has a step.", PAD.left, PAD.top + 20);
+      ctx.fillText(this.empty, PAD.left, PAD.top + 20);
       return;
     }
     const x0 = Math.min(...drawn.map((line) => line.series.steps[0]));
