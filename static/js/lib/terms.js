@@ -8,9 +8,7 @@ export function updateTerms(variant) {
     return {
       shortcut: true,
       dW: "g",
-      dWLong: "g = Σₙ aᵢ·δⱼ, the update direction without f′(net)",
       db: "Σₙ δ",
-      dbLong: "Σₙ δ, the bias direction without f′(net)",
       delta: "δ without f′(net)",
       norm: "‖g‖ per layer: the size of the update direction (not the gradient: f′(net) left out)",
       rule: "W ← W − α · g",
@@ -19,9 +17,7 @@ export function updateTerms(variant) {
   return {
     shortcut: false,
     dW: "∂L/∂w",
-    dWLong: "∂L/∂w = Σₙ aᵢ·δⱼ",
     db: "Σₙ δ = ∂L/∂b",
-    dbLong: "Σₙ δ = ∂L/∂b",
     delta: "δ = ∂L/∂net",
     norm: "‖∂L/∂W‖ per layer: the size of each layer's gradient",
     rule: "W ← W − α · ∂L/∂W",
@@ -31,4 +27,4 @@ export function updateTerms(variant) {
 // Said next to the loss curve of a run that takes the shortcut (run page and compare page).
 export const SHORTCUT_SENTENCE =
   "Without f′(net) the backward pass does not compute the gradient of L: each update follows " +
-  "another direction, so the loss can stall or rise even with a small learning rate.";
+  "another direction, one that need not lead downhill, so the loss can stop falling or rise.";

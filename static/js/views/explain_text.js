@@ -137,10 +137,10 @@ function backwardHtml(explain, l, m) {
   const first = l === L ? (softmaxCe ? "ŷ·Σy − y" : "ŷ − y") : "Σₖ wⱼₖ·δₖ";
   const sumHead = explain.bias === false || noDerivative ? "Σₙ δ" : "Σₙ δ = ∂L/∂b";
   let sumWords = "which is ∂L/∂b";
-  if (noDerivative) sumWords = "the direction the biases move along (not ∂L/∂b: f′(net) is left out)";
+  if (noDerivative) sumWords = "the direction the biases move along, without f′(net)";
   else if (explain.bias === false) sumWords = "which would be ∂L/∂b if the network had biases (it has none)";
   const shortcut = noDerivative
-    ? "<p>Variant without f′(net): the factor f′(net) is left out on purpose, so this δ is not ∂L/∂net and what it leads to is not the gradient of L.</p>"
+    ? "<p>Variant without f′(net): the factor f′(net) is left out on purpose, so this δ is not the derivative of L by net, and the direction it leads to is not the gradient of L.</p>"
     : "";
   const from = l === L ? "from the loss" : `from layer ${l + 1}, back along the highlighted weights`;
   return `<h3>Backward, layer ${l}: the error flows back ${from}</h3>

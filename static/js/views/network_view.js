@@ -405,6 +405,10 @@ export class NetworkView {
     data.saturated = this.health.saturated.map((p) => p.join(",")).join(";");
     data.dead = this.health.dead.map((p) => p.join(",")).join(";");
     if (!this.overlay?.pulse) delete data.pulse;
+    // The first neuron of each layer: "l,j,x,y,r" in CSS pixels, for pointing at one.
+    data.neuronProbes = this.layout.columns
+      .map((col, l) => `${l},0,${col.x.toFixed(1)},${col.ys[0].toFixed(1)},${this.layout.radius.toFixed(1)}`)
+      .join(";");
     if (!this.legend) return;
     const text = `width |w|, widest at ≥ ${fmt(this.edgeScale, 3)} · ring log |δ|, ${fmt(DELTA_FLOOR, 1)} to ${fmt(DELTA_CEILING, 1)}`;
     if (this.legend.textContent !== text) this.legend.textContent = text;
