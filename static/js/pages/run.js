@@ -199,6 +199,7 @@ class RunPage {
   // in the readouts and a mark on both charts, at once; its weights follow (showSnapshot).
   view(step) {
     this.viewing = step;
+    this.root.classList.add("is-viewing");
     this.loss.setMarker(step);
     this.gradients.setMarker(step);
     this.showReadouts(step, this.loss.train.valueAt(step), this.loss.test.valueAt(step));
@@ -212,6 +213,7 @@ class RunPage {
 
   backToLive() {
     this.viewing = null;
+    this.root.classList.remove("is-viewing");
     this.loss.setMarker(null);
     this.gradients.setMarker(null);
     if (this.latest) this.showReadouts(this.latest.step, this.latest.loss, this.latest.testLoss);

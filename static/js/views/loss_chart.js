@@ -109,8 +109,23 @@ export class LossChart {
     const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
     this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
     for (const [k, line] of drawn.entries()) this.drawColumns(ctx, columns[k], plotW, yOf, line);
+    this.drawMarker(ctx, x0, x1, plotW, plotH);
     performance.mark("loss-draw-end");
     performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
+  }
+
+  // The step the history slider shows: a dashed vertical line.
+  drawMarker(ctx, x0, x1, plotW, plotH) {
+    if (this.marker === null || this.marker < x0 || this.marker > x1) return;
+    const x = Math.round(PAD.left + ((this.marker - x0) / (x1 - x0)) * (plotW - 1)) + 0.5;
+    ctx.strokeStyle = "#b45309";
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, PAD.top);
+    ctx.lineTo(x, PAD.top + plotH);
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 
   drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf }) {
