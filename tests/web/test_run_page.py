@@ -296,6 +296,18 @@ def test_gradient_chart_draws_one_series_per_weight_layer(
     assert page.errors == []
 
 
+def marked(view: Any, attribute: str) -> set[tuple[int, ...]]:
+    raw = view.get_attribute(attribute) or ""
+    return {tuple(map(int, item.split(","))) for item in filter(None, raw.split(";"))}
+
+
+def hidden_nets(base_url: str, run_id: str) -> Any:
+    """net of the first hidden layer for every training sample, from the API's weights."""
+    weights = api(base_url, f"/api/runs/{run_id}/weights")
+    x = np.array(api(base_url, f"/api/runs/{run_id}/dataset")["x_train"])
+    return x @ np.array(weights["weights"][0]) + np.array(weights["biases"][0])
+
+
 def test_dead_relus_are_marked_on_the_diagram(page: PageWithConsole, base_url: str) -> None:
     """Found dead by the page; checked dead against the engine's weights (net ≤ 0 everywhere)."""
     config = {
@@ -310,11 +322,25 @@ def test_dead_relus_are_marked_on_the_diagram(page: PageWithConsole, base_url: s
     open_run(p, base_url, run["id"])
     view = p.get_by_test_id("network-view")
     wait_until(lambda: bool(view.get_attribute("data-dead")), what="a dead ReLU marked")
-    dead = {tuple(map(int, item.split(","))) for item in view.get_attribute("data-dead").split(";")}
-    weights = api(base_url, f"/api/runs/{run['id']}/weights")
-    x = np.array(api(base_url, f"/api/runs/{run['id']}/dataset")["x_train"])
-    net = x @ np.array(weights["weights"][0]) + np.array(weights["biases"][0])
-    assert dead == {(1, j) for j in range(8) if (net[:, j] <= 0).all()}
+    net = hidden_nets(base_url, run["id"])
+    assert marked(view, "data-dead") == {(1, j) for j in range(8) if (net[:, j] <= 0).all()}
+    assert page.errors == []
+
+
+def test_saturated_sigmoids_are_marked_on_the_diagram(page: PageWithConsole, base_url: str) -> None:
+    """Saturated: σ′(net) under 1 % of its peak ¼ for at least 90 % of the samples."""
+    config = {**ARTICLE, "layers": [2, 8, 1], "learning_rate": 300.0}
+    run = create_run(base_url, config)
+    httpx.post(f"{base_url}/api/runs/{run['id']}/step", json={"count": 20}, timeout=30)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    view = p.get_by_test_id("network-view")
+    wait_until(lambda: bool(view.get_attribute("data-saturated")), what="a saturated neuron marked")
+    a = 1 / (1 + np.exp(-hidden_nets(base_url, run["id"])))
+    flat = (a * (1 - a) < 0.01 * 0.25).mean(axis=0) >= 0.9
+    assert {(layer, j) for layer, j in marked(view, "data-saturated") if layer == 1} == {
+        (1, j) for j in range(8) if flat[j]
+    }
     assert page.errors == []
 
 
