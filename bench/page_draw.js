@@ -178,6 +178,7 @@ function benchSize(layers) {
     // The text panel is written once per phase, not per frame: the update phase's tables.
     const [, tt] = measure("text", () => {
       $("phase-body").innerHTML = phaseHtml(shown.explain, shown.phases.at(-1), shown.m);
+      return $("phase-body").offsetHeight; // its layout, which the next canvas sizing would pay
     });
     const [, tg] = measure("gradient", () => {
       gradients.update(frame);
