@@ -142,11 +142,12 @@ def main() -> None:
         for r in frames:
             if r["note"]:
                 print(f"{r['layers']}: {r['note']}")
-        print("json/binary: decoding the stream frame; network/loss/gradient/data: update + draw of")
-        print("each view; explain: the network drawn with an explained update open at a backward")
-        print("phase, its pulse moving; total: the decode the page uses (json, binary past 20,000")
-        print("weights) + explain + loss + gradient + data, a frame with the explanation open and")
-        print("the gradient chart drawn; text: writing the update phase's tables (once a phase).")
+        print("json/binary: decoding the stream frame; network/loss/gradient/data: update +")
+        print("draw of each view; explain: the network drawn with an explained update open at a")
+        print("backward phase, its pulse moving; total: the decode the page uses (json, binary")
+        print("past 20,000 weights) + explain + loss + gradient + data, a frame with the")
+        print("explanation open and the gradient chart drawn; text: writing the update phase's")
+        print("tables and laying the page out (once a phase).")
     if steps:
         if frames:
             print()
