@@ -24,6 +24,7 @@ export const DELTA_FLOOR = 1e-6;
 const RING_GROWTH = 7; // px the ring's radius grows from the floor to the ceiling
 const RINGS_LISTED = 256; // neurons whose ring radius is written into data-rings
 const PULSE_MS = 1400; // one pass of the backward pulse along the edges
+const PULSE_DOTS = 400;
 
 export class NetworkView {
   // legend: optional element the view writes its scales into.
@@ -255,8 +256,9 @@ export class NetworkView {
     } else {
       const source = layout.columns[to + 1];
       const W = weights[to];
-      const most = Math.min(W.rows * W.cols, 400); // a few hundred dots say it; thousands are noise
-      for (let k = 0; k < most; k++) {
+      // A few hundred dots, spread over the whole layer, say it; thousands would be noise.
+      const stride = Math.max(1, Math.ceil((W.rows * W.cols) / PULSE_DOTS));
+      for (let k = 0; k < W.rows * W.cols; k += stride) {
         const i = Math.floor(k / W.cols);
         const j = k % W.cols;
         const x = source.x + (target.x - source.x) * eased;
