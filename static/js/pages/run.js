@@ -13,6 +13,7 @@ import { GradientChart } from "../views/gradient_chart.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { WeightEditor } from "../views/weight_editor.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -54,6 +55,12 @@ class RunPage {
       status: () => this.run?.status,
       sample: () => this.followedSample(),
       onOpen: (open) => this.explaining(open),
+    });
+    this.weightEditor = new WeightEditor(root, this.runId, {
+      canvas: this.$("network-canvas"),
+      inspector: this.network.inspector,
+      canEdit: () => this.run && this.run.status === "paused" && !this.run.busy && this.viewing === null,
+      onEdited: (answer) => this.edited(answer),
     });
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
     this.$("sample-select").addEventListener("change", (e) => this.follow(e.target.value));
@@ -151,6 +158,8 @@ class RunPage {
       this.statusEpoch++;
       return this.applyRun({ status: frame.status, message: frame.message });
     }
+    // A weight set by hand (here, in another tab or by a script): show the run's weights now.
+    if (frame.type === "edit") return this.refreshWeights();
     // A PATCH from this tab, another tab or a script: α field, speed and hover follow.
     if (frame.type === "settings") {
       this.settingsEpoch++;
@@ -186,6 +195,19 @@ class RunPage {
       updateRate: frame.learning_rate ?? null,
       previousWeights: before,
     });
+  }
+
+  edited(answer) {
+    this.setLive({
+      ...this.live,
+      step: answer.step,
+      weights: matricesFrom(answer.weights),
+      biases: vectorsFrom(answer.biases),
+    });
+  }
+
+  async refreshWeights() {
+    this.edited(await get(`/api/runs/${this.runId}/weights`));
   }
 
   setLive(state) {
