@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     db_path: Path = Field(default_factory=default_db_path)
-    # Required (by issue 5) before binding a non-loopback host; None means no auth.
+    # Required before binding a non-loopback host; None means no auth.
     token: str | None = None
     # Origins (scheme://host:port) besides the server's own that may open the stream or change
     # state; in the environment a comma-separated list.

@@ -1,4 +1,4 @@
-"""The REST contract of runs (DESIGN.md, wire contract v1), against the app in-process."""
+"""The REST contract of runs (docs/architecture.md), against the app in-process."""
 
 from __future__ import annotations
 

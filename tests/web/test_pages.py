@@ -1,4 +1,4 @@
-"""The pages in real headless Chromium against a real server (issue 4's browser tests)."""
+"""The home page and what every page shares, in real headless Chromium against a real server."""
 
 from __future__ import annotations
 

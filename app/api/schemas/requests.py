@@ -24,7 +24,7 @@ class RunPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    # Left out: unchanged. Null is refused (a run always has a rate); it used to pass silently.
+    # Left out: unchanged. Null is refused: a run always has a rate.
     learning_rate: Rate | None = None
     # Updates a second at most; null removes the limit.
     speed: Rate | None = None
