@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     worker_memory_slack_bytes: int = Field(256 << 20, ge=16 << 20)
     # Snapshots a run has sent and the store not yet written: past this, training waits.
     max_unstored_snapshot_bytes: int = Field(64 << 20, ge=1 << 20)
+    # Regular snapshots (app/store/schedule.py) a run takes at most this many bytes a second
+    # of: a tiny net snapshots on schedule, a big one less often (replays stay bounded by
+    # max_replay_work).
+    snapshot_bytes_per_second: float = Field(16 << 20, gt=0)
     # GET /weights?step=k replays from the nearest snapshot: at most this many updates x
     # parameters x batch samples (about 10 s of CPU), else a 422 naming the setting.
     max_replay_work: float = Field(2e10, gt=0)
