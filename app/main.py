@@ -16,7 +16,7 @@ from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
 from app.runs.manager import RunManager
 from app.runs.messages import Pacing
-from app.runs.process_pool import ProcessPool
+from app.runs.process_pool import ProcessPool, WorkerLimits
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
@@ -117,7 +117,7 @@ def process_pool(settings: Settings, manager: RunManager) -> ProcessPool:
     return ProcessPool(
         settings.worker_processes,
         pacing,
-        settings.worker_memory_slack_bytes,
+        WorkerLimits(settings.worker_memory_slack_bytes, settings.worker_niceness),
         manager.on_event,
         asyncio.get_running_loop(),
     )

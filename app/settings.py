@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_run_memory_bytes: int = Field(1 << 30, ge=1 << 20)
     max_training_memory_bytes: int = Field(default_factory=lambda: _memory_bytes() // 4, ge=1 << 20)
     worker_memory_slack_bytes: int = Field(256 << 20, ge=16 << 20)
+    # Worker processes run this much below the server's priority (os.nice), so the event loop
+    # and the store's writer get a core the moment they need one.
+    worker_niceness: int = Field(5, ge=0, le=19)
     # Snapshots a run has sent and the store not yet written: past this, training waits.
     max_unstored_snapshot_bytes: int = Field(64 << 20, ge=1 << 20)
     # Regular snapshots (app/store/schedule.py) a run takes at most this many bytes a second

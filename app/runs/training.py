@@ -14,6 +14,7 @@ Nothing here writes a run's record: the manager does, from these events.
 from __future__ import annotations
 
 import math
+import os
 import resource
 import signal
 import time
@@ -385,10 +386,13 @@ def data_in_use() -> int:
     return 0
 
 
-def serve(conn: Connection, pacing: Pacing, memory_slack: int) -> None:
+def serve(conn: Connection, pacing: Pacing, memory_slack: int, niceness: int) -> None:
     """A worker process's entry point."""
     # Ctrl-C in a terminal reaches the whole process group: the server ends its runs itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Below the server: its event loop and store writer must get a core the moment they need
+    # one, however many runs train (training takes what is left, which is almost everything).
+    os.nice(niceness)
     # Overflow is how a run diverges; it is detected and reported, not warned about.
     with np.errstate(all="ignore"):
         TrainingProcess(conn, pacing, memory_slack).serve()
