@@ -9,9 +9,10 @@ Prints Markdown tables, the last one the engine's targets with today's figures:
 - the 1024-wide float32 network reaches a share of numpy's matrix-product peak at least plain
   numpy's share minus 5 points.
 
-An update is what `Trainer.update` does: forward pass over the batch, loss, backward pass,
-W ← W − α·dW, and the engine's divergence check. Every network uses sigmoid layers and the mse
-loss on the whole batch, with the same initial weights and data in every engine.
+An update is what `Trainer.update` does: forward pass over the batch, its loss, backward pass,
+W ← W − α·dW, and the engine's divergence check (which the baseline and torch leave out).
+Every network uses sigmoid layers and the mse loss on the whole batch, with the same initial
+weights and data in every engine.
 
 Each measurement is a number of rounds. In a round every step of a table row (the engine, the
 plain numpy baseline, torch, and for the large network numpy's peak) runs for one window, back
@@ -147,17 +148,19 @@ def torch_step(trainer: Trainer) -> Callable[[], object] | None:
 
 
 def plain_numpy_step(trainer: Trainer) -> Callable[[], object]:
-    """The baseline: the textbook numpy update (no bookkeeping, no views, no checks), written
-    out the way a tutorial MLP does it, on copies of the trainer's weights and data."""
+    """The baseline: the textbook numpy update written out the way a tutorial MLP does it (no
+    bookkeeping, no checks), on copies of the trainer's weights and data. Like the engine's
+    update it computes the batch's loss, which the engine reports with every update."""
     weights = [w.copy() for w in trainer.network.weights]
     biases = [b.copy() for b in trainer.network.biases]
     x, y = trainer.data.x_train, trainer.data.y_train
 
-    def step() -> None:
+    def step() -> float:
         activations = [x]
         for weight, bias in zip(weights, biases, strict=True):
             activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ weight + bias))))
         out = activations[-1]
+        loss = 0.5 * np.sum((out - y) ** 2) / len(y)
         delta = (out - y) / len(y) * out * (1.0 - out)
         for layer in range(len(weights) - 1, -1, -1):
             weight_gradient = activations[layer].T @ delta
@@ -167,6 +170,7 @@ def plain_numpy_step(trainer: Trainer) -> Callable[[], object]:
                 delta = (delta @ weights[layer].T) * below * (1.0 - below)
             weights[layer] -= RATE * weight_gradient
             biases[layer] -= RATE * bias_gradient
+        return float(loss)
 
     return step
 

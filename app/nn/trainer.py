@@ -57,7 +57,7 @@ class Diverged(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, like ForwardPass (app/nn/network.py)
 class UpdateResult:
     """One update: the step it produced, and the forward and backward pass behind it."""
 
@@ -210,12 +210,13 @@ class Trainer:
         return self._velocity
 
     def _check_weights(self) -> None:
-        # A sum is finite exactly when every term is (inf and nan both survive a sum, and a sum
-        # that overflows means weights near the dtype's maximum: diverged anyway). A saturated
-        # sigmoid can hide an infinite weight behind a finite loss, so the loss is not enough.
+        # One sum over every weight and bias moved: it is finite exactly when each of them is
+        # (inf and nan survive a sum; a sum that overflows means weights near the dtype's
+        # maximum, diverged anyway). The loss is not enough: a saturated sigmoid can hide an
+        # infinite weight behind a finite loss.
         network = self.network
         moved = network.weights + (network.biases if network.use_bias else [])
-        total = sum(float(p.sum()) for p in moved)
+        total = float(np.concatenate(moved, axis=None).sum())
         if not math.isfinite(total):
             raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
 
