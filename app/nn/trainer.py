@@ -218,7 +218,9 @@ class Trainer:
         moved = network.weights + (network.biases if network.use_bias else [])
         total = float(np.concatenate(moved, axis=None).sum())
         if not math.isfinite(total):
-            raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
+            raise Diverged(
+                self.step, f"a weight or bias overflowed to {total} in update {self.step}"
+            )
 
     def _batch_indices(self) -> Array | None:
         """The training rows of the next update; None means all of them."""
