@@ -1,6 +1,6 @@
 """How fast the engine makes one update, as ratios measured in the same run.
 
-    python -m bench.engine [--seconds 0.2] [--rounds 9]
+    python -m bench.engine [--seconds 0.2] [--rounds 9] [--clock wall|cpu]
 
 Prints Markdown tables, the last one the engine's targets with today's figures:
 - every small network (2-4-4-1, 1-8-8-1, 784-128-64-10) takes at most 1.05× the time of a plain
@@ -18,7 +18,9 @@ Each measurement is a number of rounds. In a round every step of a table row (th
 plain numpy baseline, torch, and for the large network numpy's peak) runs for one window, back
 to back, so all of them meet the same load from other jobs on a shared machine. Ratios are taken
 within a round; the tables give their median over the rounds, with the range. Times per update
-are medians over the rounds too.
+are medians over the rounds too. `--clock cpu` times with the process's CPU time instead of the
+wall clock: where other jobs keep the cores busy, it leaves out the waits for a core (and counts
+the time BLAS's and torch's helper threads spin).
 """
 
 from __future__ import annotations
@@ -81,28 +83,32 @@ def make_trainer(case: Case, dtype: str) -> Trainer:
     return Trainer(config, data)
 
 
-def calls_per_window(step: Callable[[], object], window: float) -> int:
+Clock = Callable[[], float]
+CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def calls_per_window(step: Callable[[], object], window: float, clock: Clock) -> int:
     step()  # warm up (first-call allocations, torch's lazy set-up)
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < window:
+    calls, start = 0, clock()
+    while clock() - start < window:
         step()
         calls += 1
     return max(1, calls)
 
 
 def in_rounds(
-    steps: dict[str, Callable[[], object]], window: float, rounds: int
+    steps: dict[str, Callable[[], object]], window: float, rounds: int, clock: Clock
 ) -> dict[str, list[float]]:
     """Seconds per call of each step in each round: a round runs every step for about one
     window, one after another (see the module docstring)."""
-    counts = {name: calls_per_window(step, window) for name, step in steps.items()}
+    counts = {name: calls_per_window(step, window, clock) for name, step in steps.items()}
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(counts[name]):
                 step()
-            times[name].append((time.perf_counter() - start) / counts[name])
+            times[name].append((clock() - start) / counts[name])
     return times
 
 
@@ -206,13 +212,13 @@ class Row(NamedTuple):
     figures: dict[str, list[float]]
 
 
-def update_row(case: Case, dtype: str, window: float, rounds: int) -> Row:
+def update_row(case: Case, dtype: str, window: float, rounds: int, clock: Clock) -> Row:
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(case, dtype).update}
     steps["plain"] = plain_numpy_step(make_trainer(case, dtype))
     torch = torch_step(make_trainer(case, dtype))
     if torch is not None:
         steps["torch"] = torch
-    times = in_rounds(steps, window, rounds)
+    times = in_rounds(steps, window, rounds, clock)
     ours, plain = times["engine"], times["plain"]
     cells = [case.name, dtype, f"{median(ours) * 1e6:,.1f}", f"{median(plain) * 1e6:,.1f}"]
     cells.append(ratio(ours, plain))
@@ -223,7 +229,7 @@ def update_row(case: Case, dtype: str, window: float, rounds: int) -> Row:
     return Row(cells, figures | {"torch/engine": per_round(times["torch"], ours)})
 
 
-def large_row(dtype: str, window: float, rounds: int) -> Row:
+def large_row(dtype: str, window: float, rounds: int, clock: Clock) -> Row:
     """The large network's update, the plain numpy baseline's, torch's, and numpy's
     matrix-product peak, in rounds; shares of peak are taken within each round."""
     steps: dict[str, Callable[[], object]] = {"engine": make_trainer(LARGE, dtype).update}
@@ -233,7 +239,7 @@ def large_row(dtype: str, window: float, rounds: int) -> Row:
     torch = torch_step(make_trainer(LARGE, dtype))
     if torch is not None:
         steps["torch"] = torch
-    times = in_rounds(steps, window, rounds)
+    times = in_rounds(steps, window, rounds, clock)
     # A round's peak is the faster of its two square products (as a time for the update's FLOPs).
     flops = LARGE.matmul_flops()
     peak_rates = [
@@ -333,19 +339,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=0.2, help="window per step per round")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds per table row")
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall time, or the process's CPU time (all its threads): on a machine busy with "
+        "other jobs CPU time leaves out the waits for a core",
+    )
     arguments = parser.parse_args()
-    window, rounds = arguments.seconds, arguments.rounds
+    window, rounds, clock = arguments.seconds, arguments.rounds, CLOCKS[arguments.clock]
     print(machine(), end="\n\n")
-    print(f"{rounds} rounds of {window} s windows; medians over the rounds, (range)", end="\n\n")
+    print(
+        f"{rounds} rounds of {window} s windows of {arguments.clock} time; medians over the "
+        "rounds, (range)",
+        end="\n\n",
+    )
     small = [
-        update_row(case, dtype, window, rounds)
+        update_row(case, dtype, window, rounds, clock)
         for case in CASES
         for dtype in ("float64", "float32")
     ]
     header = ["network, samples", "dtype", "engine µs/update", "plain numpy µs/update"]
     header += ["engine/plain", "torch µs/update", "torch/engine"]
     print(table(header, [row.cells for row in small]), end="\n\n")
-    large = [large_row(dtype, window, rounds) for dtype in ("float32", "float64")]
+    large = [large_row(dtype, window, rounds, clock) for dtype in ("float32", "float64")]
     header = ["network, samples", "dtype", "engine ms/update", "engine GFLOP/s"]
     header += ["numpy matmul peak GFLOP/s", "engine share of peak"]
     header += ["its five 1024² products alone, share of peak"]

@@ -12,7 +12,7 @@ Playground (`x1*x2`, `sin(x1)`, ...); a Dataset then holds both the inputs and t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -265,7 +265,3 @@ _MAKERS: dict[str, Callable[[DatasetSpec, np.random.Generator], tuple[Array, Arr
     "plane": _plane,
     "multi_gaussian": _multi_gaussian,
 }
-
-
-def with_samples(spec: DatasetSpec, samples: int) -> DatasetSpec:
-    return replace(spec, samples=samples)

@@ -148,11 +148,6 @@ class Network:
             regularizer=regularizer,
         )
 
-    @property
-    def parameter_count(self) -> int:
-        counted = self.weights + (self.biases if self.use_bias else [])
-        return sum(p.size for p in counted)
-
     def forward(self, x: Array) -> ForwardPass:
         """Run the batch x (N × layers[0]) through every layer: net = a·W + b, a = f(net)."""
         nets: list[Array] = []

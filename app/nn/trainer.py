@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -291,10 +290,3 @@ def _copies(arrays: list[Array], *, like: list[Array]) -> list[Array]:
     if shapes != [a.shape for a in like]:
         raise ValueError(f"expected arrays of shapes {[a.shape for a in like]}, got {shapes}")
     return [np.array(a, dtype=t.dtype) for a, t in zip(arrays, like, strict=True)]
-
-
-def as_activation_list(activation: str | Sequence[str], layers: Sequence[int]) -> tuple[str, ...]:
-    """One activation name per non-input layer, from one name or a list."""
-    if isinstance(activation, str):
-        return (activation,) * (len(layers) - 1)
-    return tuple(activation)

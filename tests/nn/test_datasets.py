@@ -14,7 +14,6 @@ from app.nn.datasets import (
     DatasetSpec,
     expand_features,
     make_dataset,
-    with_samples,
 )
 from app.nn.expr import ExpressionError, parse_expression
 
@@ -143,8 +142,8 @@ def test_bad_specs_are_refused(changes: dict[str, object], message: str) -> None
         make_dataset(replace(DatasetSpec(), **changes))  # type: ignore[arg-type]
 
 
-def test_as_dtype_and_with_samples() -> None:
-    data = make_dataset(with_samples(spec_for("plane"), 30)).as_dtype("float32")
+def test_as_dtype() -> None:
+    data = make_dataset(spec_for("plane", samples=30)).as_dtype("float32")
     assert {a.dtype for a in data.arrays()} == {np.dtype(np.float32)}
     assert len(data.x_train) + len(data.x_test) == 30
     assert all(a.flags.c_contiguous for a in data.arrays())

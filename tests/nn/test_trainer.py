@@ -17,7 +17,6 @@ from app.nn.trainer import (
     Trainer,
     TrainerState,
     TrainingConfig,
-    as_activation_list,
 )
 
 TEACHER = DatasetSpec(kind="teacher", layers=(2, 3, 1), samples=200, seed=1)
@@ -237,11 +236,6 @@ def test_restore_clears_a_divergence(teacher_data: Dataset) -> None:
     trainer.restore(good)
     trainer.learning_rate = 1e-3
     assert trainer.update().step == 1
-
-
-def test_activation_list() -> None:
-    assert as_activation_list("tanh", [2, 3, 1]) == ("tanh", "tanh")
-    assert as_activation_list(["relu", "sigmoid"], [2, 3, 1]) == ("relu", "sigmoid")
 
 
 def accuracy(trainer: Trainer, x: Array, y: Array) -> float:
