@@ -108,6 +108,11 @@ class RunConfig(BaseModel):
                 f"activation: needs one name per non-input layer ({len(self.layers) - 1}), "
                 f"got {len(self.activation)}"
             )
+        if data.classes > 2 and data.kind not in MULTI_CLASS_KINDS:
+            raise ValueError(
+                f"dataset.classes: only {' and '.join(MULTI_CLASS_KINDS)} can have more than "
+                f"2 classes, not {data.kind!r}"
+            )
         if data.kind == "teacher":
             if data.features is not None:
                 raise ValueError("dataset.features: a teacher's inputs are its own; no features")
@@ -119,7 +124,8 @@ class RunConfig(BaseModel):
                 )
             self.dataset.layers = teacher
         else:
-            self._need_shape(self._inputs(), self._outputs())
+            outputs = data.classes if data.classes > 2 else 1
+            self._need_shape(self._inputs(), outputs)
         if data.kind == "function" and not data.x_min < data.x_max:
             raise ValueError("dataset.x_min: must be below dataset.x_max")
         if isinstance(self.activation, str):
@@ -146,15 +152,6 @@ class RunConfig(BaseModel):
                 f"{len(data.features)} input(s)"
             )
         return len(data.features)
-
-    def _outputs(self) -> int:
-        data = self.dataset
-        if data.classes > 2 and data.kind not in MULTI_CLASS_KINDS:
-            raise ValueError(
-                f"dataset.classes: only {' and '.join(MULTI_CLASS_KINDS)} can have more than "
-                f"2 classes, not {data.kind!r}"
-            )
-        return data.classes if data.classes > 2 else 1
 
     def _need_shape(self, inputs: int, outputs: int) -> None:
         if self.layers[0] != inputs or self.layers[-1] != outputs:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.nn.datasets import FEATURES
+from app.runs.config import FeatureName
 from tests.support.runs import SMALL, as_arrays, engine_for
 
-FEATURES = ["x1", "x2", "x1*x2", "sin(x1)"]
+CHOSEN = ["x1", "x2", "x1*x2", "sin(x1)"]
 WITH_FEATURES: dict[str, Any] = {
     "layers": [4, 5, 1],
-    "dataset": {"kind": "circle", "features": FEATURES},
+    "dataset": {"kind": "circle", "features": CHOSEN},
 }
 
 
@@ -60,7 +62,7 @@ def test_a_feature_run_steps_exactly_like_the_engine(client: TestClient) -> None
     for _ in range(4):
         engine.update()
     assert stepped["loss"] == engine.train_loss()
-    assert run["config"]["dataset"]["features"] == FEATURES
+    assert run["config"]["dataset"]["features"] == CHOSEN
 
 
 @pytest.mark.parametrize(
@@ -112,6 +114,7 @@ def test_three_classes_give_one_hot_targets_over_three_outputs(client: TestClien
     [
         ({"layers": [2, 8, 1], "dataset": {"kind": "spiral", "classes": 3}}, "layers", "3 output"),
         ({"layers": [2, 8, 3], "dataset": {"kind": "xor", "classes": 3}}, "dataset.classes", "xor"),
+        ({"dataset": {"kind": "teacher", "classes": 3}}, "dataset.classes", "teacher"),
         ({"dataset": {"kind": "spiral", "classes": 7}}, "dataset.classes", "6"),
         ({"dataset": {"kind": "spiral", "classes": 1}}, "dataset.classes", "2"),
     ],
@@ -176,3 +179,8 @@ def test_an_explanation_without_regularization_says_so(client: TestClient) -> No
     anatomy = client.get(f"/api/runs/{run_id}/explain").json()
     assert anatomy["regularization"] is None and anatomy["regularization_gradients"] is None
     assert anatomy["regularization_loss"] == 0.0 and anatomy["data_loss"] == anatomy["loss"]
+
+
+def test_the_config_accepts_exactly_the_engines_feature_names() -> None:
+    engine = {name for names in FEATURES.values() for name in names}
+    assert set(get_args(FeatureName)) == engine
