@@ -17,6 +17,15 @@ export function fitCanvas(canvas) {
   return { ctx, width, height, dpr };
 }
 
+// Begins a path through points given in CSS pixels, [[x, y], ...]; the caller styles and strokes it.
+export function tracePath(ctx, points) {
+  ctx.beginPath();
+  for (const [k, [x, y]] of points.entries()) {
+    if (k === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  }
+}
+
 // "Nice" axis ticks (1, 2, 5 × 10^k) covering [lo, hi].
 export function niceTicks(lo, hi, count = 5) {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];

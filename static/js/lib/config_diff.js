@@ -4,7 +4,16 @@ import { fmt } from "./format.js";
 
 // Fields that do not change what is learned: shown in the table if they differ, never in names.
 const NOT_IN_NAMES = new Set(["start", "max_steps"]);
-const SHORT = { learning_rate: "lr", momentum: "momentum", batch_size: "batch", seed: "seed", layers: "", activation: "", variant: "", loss: "" };
+const SHORT = {
+  learning_rate: "lr",
+  momentum: "momentum",
+  batch_size: "batch",
+  seed: "seed",
+  layers: "",
+  activation: "",
+  variant: "",
+  loss: "",
+};
 
 // {"dataset.seed": 1, "layers": [2, 4, 1], ...}: nested objects flattened to dotted paths.
 export function flatten(config, prefix = "", out = {}) {
@@ -29,7 +38,10 @@ export function differingFields(configs) {
 export function showValue(path, value) {
   if (value === null || value === undefined) return path === "batch_size" ? "full batch" : "–";
   if (path === "variant") return value === "no_activation_derivative" ? "no f′(net) in δ" : value;
-  if (Array.isArray(value)) return new Set(value).size === 1 && path.endsWith("activation") ? value[0] : value.join(path.endsWith("layers") ? "-" : ", ");
+  if (Array.isArray(value))
+    return new Set(value).size === 1 && path.endsWith("activation")
+      ? value[0]
+      : value.join(path.endsWith("layers") ? "-" : ", ");
   if (typeof value === "number") return fmt(value, 6);
   return String(value);
 }

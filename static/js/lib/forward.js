@@ -1,9 +1,9 @@
 // The browser's own forward pass, only to colour neurons and draw the prediction between frames;
 // every number the page states as "the API's" comes from the server, never from here.
 const ACTIVATIONS = {
-  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), df: (x, a) => a * (1 - a) },
-  tanh: { f: Math.tanh, df: (x, a) => 1 - a * a },
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), df: (_x, a) => a * (1 - a) },
+  tanh: { f: Math.tanh, df: (_x, a) => 1 - a * a },
+  relu: { f: (x) => Math.max(x, 0), df: (x) => (x > 0 ? 1 : 0) },
   linear: { f: (x) => x, df: () => 1 },
 };
 
@@ -15,8 +15,11 @@ export function activationOf(name) {
 // or softmax (several), whatever the config lists for it.
 export function layerActivations(config) {
   const layers = config.layers;
-  const names = Array.isArray(config.activation) ? config.activation.slice() : layers.slice(1).map(() => config.activation);
-  if (config.loss === "cross_entropy") names[names.length - 1] = layers[layers.length - 1] === 1 ? "sigmoid" : "softmax";
+  const names = Array.isArray(config.activation)
+    ? config.activation.slice()
+    : layers.slice(1).map(() => config.activation);
+  if (config.loss === "cross_entropy")
+    names[names.length - 1] = layers[layers.length - 1] === 1 ? "sigmoid" : "softmax";
   return names;
 }
 
@@ -37,7 +40,7 @@ export function forwardSample(weights, biases, activations, x) {
     const W = weights[l];
     const a = act[l];
     const z = new Float64Array(W.cols);
-    if (biases && biases[l]) z.set(biases[l]);
+    if (biases?.[l]) z.set(biases[l]);
     for (let i = 0; i < W.rows; i++) {
       const ai = a[i];
       if (ai === 0) continue;
@@ -64,25 +67,6 @@ export function forwardSample(weights, biases, activations, x) {
   return { net, act, dact };
 }
 
-// Mean of net, activation and f'(net) over many samples (the "batch mean" neuron colouring).
-export function forwardMean(weights, biases, activations, xs) {
-  let sum = null;
-  for (const x of xs) {
-    const r = forwardSample(weights, biases, activations, x);
-    if (!sum) {
-      sum = r;
-      continue;
-    }
-    for (const key of ["net", "act", "dact"]) {
-      r[key].forEach((layer, l) => layer.forEach((v, j) => (sum[key][l][j] += v)));
-    }
-  }
-  if (!sum) return null;
-  const n = xs.length;
-  for (const key of ["net", "act", "dact"]) sum[key].forEach((layer) => layer.forEach((v, j, arr) => (arr[j] = v / n)));
-  return sum;
-}
-
 // Only the output, for many points (the heatmap and the 1-D curve).
 export function predict(weights, biases, activations, x) {
   const r = forwardSample(weights, biases, activations, x);
@@ -99,7 +83,7 @@ export function forwardBatch(weights, biases, activations, x, n) {
     const a = acts[l];
     const { rows, cols, data: w } = W; // locals: the inner loop runs n × rows × cols times
     const z = new Float64Array(n * cols);
-    const b = biases && biases[l];
+    const b = biases?.[l];
     for (let s = 0; s < n; s++) {
       const zo = s * cols;
       if (b) for (let j = 0; j < cols; j++) z[zo + j] = b[j];
@@ -137,7 +121,7 @@ export function meanOverBatch(weights, biases, activations, xs) {
   const n = xs.length;
   const d = xs[0].length;
   const x = new Float64Array(n * d);
-  xs.forEach((row, s) => x.set(row, s * d));
+  for (const [s, row] of xs.entries()) x.set(row, s * d);
   const { nets, acts } = forwardBatch(weights, biases, activations, x, n);
   const mean = (flat, width) => {
     const m = new Float64Array(width);
@@ -154,4 +138,44 @@ export function meanOverBatch(weights, biases, activations, xs) {
     return mean(dz, widths[l + 1]);
   });
   return { net: nets.map((z, l) => mean(z, widths[l + 1])), act: acts.map((a, l) => mean(a, widths[l])), dact };
+}
+
+// Largest |f′(net)| each activation reaches: saturation is measured against it.
+const DERIVATIVE_PEAK = { sigmoid: 0.25, tanh: 1, softmax: 0.25 };
+const SATURATED_BELOW = 0.01; // |f′| under 1 % of its peak passes almost no δ back
+const SATURATED_SHARE = 0.9; // ... for at least this share of the samples
+
+// Neurons that pass (almost) no δ back, over the samples xs: saturated ones (|f′(net)| under 1 %
+// of its peak for at least 90 % of the samples) and dead ReLUs (net ≤ 0 for every sample, so f′
+// is 0 everywhere and their incoming weights never change again). Returns
+// {saturated: [[l, j], ...], dead: [[l, j], ...]} with l the neuron's layer (1 … L).
+export function neuronHealth(weights, biases, activations, xs) {
+  const saturated = [];
+  const dead = [];
+  const n = xs.length;
+  if (!n) return { saturated, dead };
+  const d = xs[0].length;
+  const x = new Float64Array(n * d);
+  for (const [s, row] of xs.entries()) x.set(row, s * d);
+  const { nets, acts } = forwardBatch(weights, biases, activations, x, n);
+  nets.forEach((z, l) => {
+    const name = activations[l];
+    const width = weights[l].cols;
+    const peak = DERIVATIVE_PEAK[name];
+    if (name !== "relu" && !peak) return;
+    const a = acts[l + 1];
+    const df = name === "softmax" ? (_, v) => v * (1 - v) : activationOf(name).df;
+    for (let j = 0; j < width; j++) {
+      let flat = 0;
+      let active = 0;
+      for (let s = 0; s < n; s++) {
+        const k = s * width + j;
+        if (z[k] > 0) active++;
+        if (peak && Math.abs(df(z[k], a[k])) < SATURATED_BELOW * peak) flat++;
+      }
+      if (name === "relu" && active === 0) dead.push([l + 1, j]);
+      else if (peak && flat >= SATURATED_SHARE * n) saturated.push([l + 1, j]);
+    }
+  });
+  return { saturated, dead };
 }

@@ -1,5 +1,5 @@
 // Simple x/y axes for the small charts (data view, descent page).
-import { niceTicks, FONT, MUTED, GRID, INK } from "./canvas.js";
+import { FONT, GRID, INK, MUTED, niceTicks } from "./canvas.js";
 import { fmt } from "./format.js";
 
 const PAD = { left: 44, right: 12, top: 10, bottom: 24 };

@@ -3,6 +3,7 @@
 import { ApiError, get, post } from "../lib/api.js";
 import { RUN_COLORS, RUN_DASHES } from "../lib/colors.js";
 import { differingFields, runNames, showValue } from "../lib/config_diff.js";
+import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
 import { CompareRun } from "../views/compare_run.js";
 import { LossChart } from "../views/loss_chart.js";
 
@@ -11,7 +12,14 @@ const OPEN = new Set(["paused", "running"]);
 
 export function idsFromQuery(search) {
   const raw = new URLSearchParams(search).get("runs") || "";
-  return [...new Set(raw.split(",").map((id) => id.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      raw
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 class ComparePage {
@@ -34,17 +42,23 @@ class ComparePage {
   async start() {
     const ids = idsFromQuery(location.search);
     if (ids.length < 2 || ids.length > MAX_RUNS) {
-      this.notice(`Pick two to four runs to compare (this link names ${ids.length}). Tick them in the runs list on the home page, then press “Compare selected”.`);
+      this.notice(
+        `Pick two to four runs to compare (this link names ${ids.length}). Tick them in the runs list on the home page, then press “Compare selected”.`,
+      );
       this.$("compare-summary").textContent = "";
       return;
     }
     const answers = await Promise.all(ids.map((id) => get(`/api/runs/${encodeURIComponent(id)}`).catch((err) => err)));
-    const missing = ids.filter((id, k) => answers[k] instanceof Error);
+    const missing = ids.filter((_id, k) => answers[k] instanceof Error);
     const found = answers.filter((a) => !(a instanceof Error));
     if (missing.length) {
       const why = answers.find((a) => a instanceof Error && !(a instanceof ApiError && a.status === 404));
       const list = missing.join(", ");
-      this.notice(why ? `Could not load run ${list}: ${why.message}` : `There is no run ${list}. It may have been deleted; the other runs are shown below.`);
+      this.notice(
+        why
+          ? `Could not load run ${list}: ${why.message}`
+          : `There is no run ${list}. It may have been deleted; the other runs are shown below.`,
+      );
     }
     if (!found.length) {
       this.$("compare-summary").textContent = "";
@@ -68,9 +82,18 @@ class ComparePage {
       this.runs.push(view);
       view.start();
     });
-    this.diffTable(runs, names, diffs);
+    this.diffTable(names, diffs);
+    this.shortcutNote(runs, names);
     this.$("compare-summary").textContent = commonSummary(runs[0].config, diffs);
     this.render();
+  }
+
+  // Next to the loss curve: why a run that takes the shortcut can see its loss rise.
+  shortcutNote(runs, names) {
+    const which = runs.flatMap((run, k) => (updateTerms(run.config.variant).shortcut ? [names[k]] : []));
+    const note = this.$("shortcut-note");
+    note.hidden = !which.length;
+    note.textContent = which.length ? `${which.join(", ")}: ${SHORTCUT_SENTENCE}` : "";
   }
 
   card(run, k, name) {
@@ -86,11 +109,14 @@ class ComparePage {
     link.href = `/runs/${encodeURIComponent(run.id)}`;
     link.textContent = `run ${run.id}`;
     link.setAttribute("aria-label", `Open run ${run.id} on its own page`);
-    part("network").setAttribute("aria-label", `Network of ${name}: edges coloured by the sign of the weight. Focus and press the up and down arrows for each neuron's and edge's values`);
+    part("network").setAttribute(
+      "aria-label",
+      `Network of ${name}: edges coloured by the sign of the weight. Focus and press the up and down arrows for each neuron's and edge's values`,
+    );
     return card;
   }
 
-  diffTable(runs, names, diffs) {
+  diffTable(names, diffs) {
     const table = this.$("compare-diff");
     const head = document.createElement("tr");
     head.append(cell("th", "Field", "col"));
@@ -151,7 +177,11 @@ class ComparePage {
   lineUp() {
     if (!this.canStep()) return;
     const leader = Math.max(...this.runs.map((r) => r.step));
-    return this.all("step", (r) => r.status === "paused" && r.step < leader, (r) => ({ count: leader - r.step }));
+    return this.all(
+      "step",
+      (r) => r.status === "paused" && r.step < leader,
+      (r) => ({ count: leader - r.step }),
+    );
   }
 
   // Stepping keeps runs in lockstep only while none of them trains freely.
@@ -171,13 +201,23 @@ class ComparePage {
     this.$("compare-lineup").textContent = behind ? `Line up at step ${leader.toLocaleString("en-US")}` : "Line up";
     const open = this.runs.filter((r) => OPEN.has(r.status)).length;
     const steps = new Set(this.runs.map((r) => r.step));
-    this.$("compare-sync").textContent = !this.runs.length ? "" : steps.size === 1 ? `all at step ${[...steps][0].toLocaleString("en-US")}` : "runs at different steps";
+    this.$("compare-sync").textContent = !this.runs.length
+      ? ""
+      : steps.size === 1
+        ? `all at step ${[...steps][0].toLocaleString("en-US")}`
+        : "runs at different steps";
     this.$("compare-sync").dataset.open = String(open);
   }
 
   onKey(event) {
     const t = event.target;
-    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLButtonElement || t instanceof HTMLCanvasElement) return;
+    if (
+      t instanceof HTMLInputElement ||
+      t instanceof HTMLSelectElement ||
+      t instanceof HTMLButtonElement ||
+      t instanceof HTMLCanvasElement
+    )
+      return;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " ") {
       event.preventDefault();

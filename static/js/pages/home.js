@@ -10,9 +10,14 @@ const launcher = new CompareLauncher({
   pairButtons: [...document.querySelectorAll("[data-pair]")],
   error: document.getElementById("pair-error"),
 });
-const list = new RunsList(document.getElementById("runs-body"), document.getElementById("runs-empty"), document.getElementById("runs-updated"), {
-  onSelect: (ids) => launcher.setSelection(ids),
-});
+const list = new RunsList(
+  document.getElementById("runs-body"),
+  document.getElementById("runs-empty"),
+  document.getElementById("runs-updated"),
+  {
+    onSelect: (ids) => launcher.setSelection(ids),
+  },
+);
 const form = new RunForm(document.getElementById("run-form"), {
   presetButtons: [...document.querySelectorAll("[data-preset]")],
   presetNote: document.getElementById("preset-note"),

@@ -17,7 +17,7 @@ export class CompareLauncher {
     this.error = error;
     this.ids = [];
     button.addEventListener("click", () => this.ids.length >= MIN_RUNS && location.assign(compareUrl(this.ids)));
-    pairButtons.forEach((b) => b.addEventListener("click", () => this.createPair(b)));
+    for (const b of pairButtons) b.addEventListener("click", () => this.createPair(b));
     this.setSelection([]);
   }
 
@@ -27,7 +27,11 @@ export class CompareLauncher {
     const n = ids.length;
     this.button.disabled = n < MIN_RUNS || n > MAX_RUNS;
     this.count.textContent =
-      n === 0 ? "Tick two to four runs to compare them side by side." : n > MAX_RUNS ? `${n} ticked: compare at most ${MAX_RUNS}.` : `${n} ticked${n < MIN_RUNS ? ": tick at least one more" : ""}.`;
+      n === 0
+        ? "Tick two to four runs to compare them side by side."
+        : n > MAX_RUNS
+          ? `${n} ticked: compare at most ${MAX_RUNS}.`
+          : `${n} ticked${n < MIN_RUNS ? ": tick at least one more" : ""}.`;
   }
 
   async createPair(button) {

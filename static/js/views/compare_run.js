@@ -1,8 +1,8 @@
 // One run of the compare page: its own stream feeds its small network view, its line of the shared
 // loss chart and its step/loss/status. The page owns the shared controls; this only reports.
 import { get } from "../lib/api.js";
-import { layerActivations } from "../lib/forward.js";
 import { fmtExact, fmtInt } from "../lib/format.js";
+import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { RunStream } from "../lib/stream.js";
 import { NetworkView } from "./network_view.js";
@@ -22,7 +22,12 @@ export class CompareRun {
     this.part = (role) => card.querySelector(`[data-role=${role}]`);
     this.network = new NetworkView(this.part("network"), this.part("tooltip"), this.part("note"));
     this.network.setModel(run.config.layers, layerActivations(run.config));
-    this.network.setTraining({ momentum: run.config.momentum || 0, batchSize: run.config.batch_size ?? null, bias: run.config.bias !== false });
+    this.network.setTraining({
+      momentum: run.config.momentum || 0,
+      batchSize: run.config.batch_size ?? null,
+      bias: run.config.bias !== false,
+      variant: run.config.variant,
+    });
     this.previous = null; // {step, weights} of the last frame, for the hover's Δw under momentum
     this.show(run);
   }
@@ -32,7 +37,10 @@ export class CompareRun {
   }
 
   async start() {
-    get(`/api/runs/${this.run.id}/dataset`).then((data) => this.network.setSamples(data.x_train), () => {});
+    get(`/api/runs/${this.run.id}/dataset`).then(
+      (data) => this.network.setSamples(data.x_train),
+      () => {},
+    );
     const weights = this.run.config.layers.slice(1).reduce((n, c, l) => n + c * this.run.config.layers[l], 0);
     this.stream = new RunStream(this.run.id, {
       encoding: weights > BINARY_ABOVE ? "binary" : "json",
@@ -76,7 +84,8 @@ export class CompareRun {
   connection(state) {
     const badge = this.part("conn");
     badge.dataset.state = state;
-    badge.textContent = { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    badge.textContent =
+      { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
   }
 
   // A REST answer to a request sent at status epoch `epoch` (see run.js's applyRun).
@@ -101,7 +110,9 @@ export class CompareRun {
     const badge = this.part("status");
     badge.textContent = this.run.status;
     badge.dataset.status = this.run.status;
-    this.part("message").textContent = ["diverged", "finished", "stopped", "interrupted"].includes(this.run.status) ? this.run.message || "" : "";
+    this.part("message").textContent = ["diverged", "finished", "stopped", "interrupted"].includes(this.run.status)
+      ? this.run.message || ""
+      : "";
     this.onChange();
   }
 }

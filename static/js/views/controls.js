@@ -29,7 +29,8 @@ export class Controls {
     this.el("step10-button").addEventListener("click", () => this.step(10));
     this.el("stop-button").addEventListener("click", () => {
       // Stop is for good, and sits beside the buttons pressed most: ask first.
-      if (window.confirm("Stop this run for good? A stopped run cannot train again; Pause keeps it resumable.")) this.act("stop");
+      if (window.confirm("Stop this run for good? A stopped run cannot train again; Pause keeps it resumable."))
+        this.act("stop");
     });
     this.el("speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
     this.el("lr").addEventListener("change", (e) => this.setLearningRate(e.target.value));
@@ -59,7 +60,7 @@ export class Controls {
   render() {
     const focused = document.activeElement;
     // Only a keyboard press gets its focus back: after a click, Space must still mean play.
-    const byKeyboard = Boolean(focused && focused.matches && focused.matches(":focus-visible"));
+    const byKeyboard = Boolean(focused?.matches?.(":focus-visible"));
     const open = ACTIVE.has(this.status);
     const running = this.status === "running";
     this.el("play-button").disabled = !open || running;
@@ -135,7 +136,10 @@ export class Controls {
 
   onKey(event) {
     const target = event.target;
-    const typing = target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
+    const typing =
+      target instanceof HTMLInputElement ||
+      target instanceof HTMLSelectElement ||
+      target instanceof HTMLTextAreaElement;
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " " && !(target instanceof HTMLButtonElement)) {
       event.preventDefault();

@@ -1,11 +1,11 @@
 // The data and what the network makes of it. One input: targets as dots, the network's curve as a
 // line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
 // Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
-import { fitCanvas, GRID } from "../lib/canvas.js";
-import { fmt } from "../lib/format.js";
-import { plotFrame } from "../lib/plot.js";
+import { fitCanvas, GRID, tracePath } from "../lib/canvas.js";
 import { diverging, divergingRGB } from "../lib/colors.js";
+import { fmt } from "../lib/format.js";
 import { forwardBatch, predict } from "../lib/forward.js";
+import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 
 // Multiply-adds allowed for one heatmap or curve; the grid gets coarser for big nets.
@@ -54,7 +54,9 @@ export class DatasetView {
     this.yMin = Math.min(...ys);
     this.yMax = Math.max(...ys);
     // 2-D inputs lie in [-1, 1]², but noise can push a few points out: widen the square to fit.
-    const reach = data.x_train.concat(data.x_test).reduce((m, x) => Math.max(m, Math.abs(x[0]), Math.abs(x[1] ?? 0)), 1);
+    const reach = data.x_train
+      .concat(data.x_test)
+      .reduce((m, x) => Math.max(m, Math.abs(x[0]), Math.abs(x[1] ?? 0)), 1);
     this.extent = Math.ceil(reach * 10) / 10;
     this.scheduler.request();
   }
@@ -135,13 +137,17 @@ export class DatasetView {
     const range = e === 1 ? "1" : fmt(e, 2);
     const which = outputs > 1 ? `first output (of ${outputs}; dots coloured by their first target)` : "output";
     const scale = `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
-    this.setNote(`Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). Dots: training samples; rings: test samples.${this.accuracyNote()}`);
+    this.setNote(
+      `Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). Dots: training samples; rings: test samples.${this.accuracyNote()}`,
+    );
   }
 
   // For 0/1 labels on one output (the classification sets): the share of test samples (training
   // samples if there are none) on the right side of ½, as the spiral preset promises ~95 %.
   accuracyNote() {
-    const labelled = this.data.y_train.concat(this.data.y_test).every((y) => y.length === 1 && (y[0] === 0 || y[0] === 1));
+    const labelled = this.data.y_train
+      .concat(this.data.y_test)
+      .every((y) => y.length === 1 && (y[0] === 0 || y[0] === 1));
     if (!labelled) return "";
     const onTest = this.data.x_test.length > 0;
     const xs = onTest ? this.data.x_test : this.data.x_train;
@@ -189,10 +195,16 @@ export class DatasetView {
       const x = xMin + ((xMax - xMin) * k) / (points - 1);
       curve.push([x, this.out([x])]);
     }
-    const ys = curve.map((p) => p[1]).filter(Number.isFinite).concat([this.yMin, this.yMax]);
+    const ys = curve
+      .map((p) => p[1])
+      .filter(Number.isFinite)
+      .concat([this.yMin, this.yMax]);
     const frame = plotFrame(ctx, width, height, [xMin, xMax], [Math.min(...ys), Math.max(...ys)]);
     ctx.fillStyle = "rgba(100,116,139,.55)";
-    for (const [set, hollow] of [[this.data.x_train, false], [this.data.x_test, true]]) {
+    for (const [set, hollow] of [
+      [this.data.x_train, false],
+      [this.data.x_test, true],
+    ]) {
       const targets = hollow ? this.data.y_test : this.data.y_train;
       set.forEach((x, n) => {
         ctx.beginPath();
@@ -206,8 +218,10 @@ export class DatasetView {
     }
     ctx.strokeStyle = "#1d6fd6";
     ctx.lineWidth = 2.2;
-    ctx.beginPath();
-    curve.forEach(([x, y], k) => (k ? ctx.lineTo(frame.px(x), frame.py(y)) : ctx.moveTo(frame.px(x), frame.py(y))));
+    tracePath(
+      ctx,
+      curve.map(([x, y]) => [frame.px(x), frame.py(y)]),
+    );
     ctx.stroke();
     this.setNote("Grey dots: training targets; purple rings: test targets; blue line: the network's output.");
   }
@@ -228,7 +242,9 @@ export class DatasetView {
       ctx.arc(frame.px(t), frame.py(p), 2.5, 0, Math.PI * 2);
       ctx.fill();
     }
-    this.setNote(`${this.layers[0]} inputs: each dot is a training sample, target (x) against the network's first output (y).`);
+    this.setNote(
+      `${this.layers[0]} inputs: each dot is a training sample, target (x) against the network's first output (y).`,
+    );
   }
 
   setNote(text) {

@@ -58,12 +58,12 @@ export class LayerEditor {
       <p class="field-error" data-error-for="layers.${l}"></p>`;
     const input = col.querySelector("input");
     input.addEventListener("change", () => (this.layers[l] = Math.max(1, Math.round(Number(input.value) || 1))));
-    col.querySelectorAll("button[data-d]").forEach((b) =>
+    for (const b of col.querySelectorAll("button[data-d]")) {
       b.addEventListener("click", () => {
         this.layers[l] = Math.max(1, Math.min(MAX_NEURONS, this.layers[l] + Number(b.dataset.d)));
         input.value = String(this.layers[l]);
-      }),
-    );
+      });
+    }
     if (l > 0) col.append(this.activationSelect(l, name));
     return col;
   }

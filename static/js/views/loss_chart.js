@@ -2,7 +2,7 @@
 // so spikes stay visible. Each column's min and max come from the series' min/max pyramid, so a
 // redraw costs O(pixels · log steps), not O(steps). Log scale by default.
 // One run's page draws its train and test lines; the compare page overlays one line per run.
-import { fitCanvas, niceTicks, FONT, MUTED, GRID, INK } from "../lib/canvas.js";
+import { FONT, fitCanvas, GRID, INK, MUTED, niceTicks } from "../lib/canvas.js";
 import { fmt } from "../lib/format.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 import { Series } from "./series.js";
@@ -12,10 +12,13 @@ const PAD = { left: 56, right: 12, top: 10, bottom: 32 }; // bottom: tick labels
 
 export class LossChart {
   // overlay: start with no lines; the caller adds one per run with addLine().
-  constructor(canvas, { log = true, overlay = false } = {}) {
+  // empty: what the chart says before it has a point; marker: a step drawn as a vertical line.
+  constructor(canvas, { log = true, overlay = false, empty = "The loss appears here once the run has a step." } = {}) {
     this.canvas = canvas;
     this.lines = [];
     this.log = log;
+    this.empty = empty;
+    this.marker = null;
     this.scheduler = new FrameScheduler(() => this.draw());
     if (!overlay) {
       this.train = this.addLine(INK, 1.6);
@@ -38,7 +41,8 @@ export class LossChart {
     if (history) {
       history.steps.forEach((s, k) => {
         train.push(s, history.loss[k]);
-        if (test && history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined) test.push(s, history.test_loss[k]);
+        if (test && history.test_loss && history.test_loss[k] !== null && history.test_loss[k] !== undefined)
+          test.push(s, history.test_loss[k]);
       });
     }
     this.scheduler.request();
@@ -47,8 +51,17 @@ export class LossChart {
   // frame.losses: [[step, loss], ...] since the previous frame; frame.test_loss: at frame.step.
   update(frame, train = this.train, test = this.test) {
     for (const [step, loss] of frame.losses || []) train.push(step, loss);
-    if (frame.step !== undefined && frame.loss !== undefined && !(frame.losses && frame.losses.length)) train.push(frame.step, frame.loss);
+    if (frame.step !== undefined && frame.loss !== undefined && !frame.losses?.length)
+      train.push(frame.step, frame.loss);
     if (test && frame.test_loss !== null && frame.test_loss !== undefined) test.push(frame.step, frame.test_loss);
+    this.scheduler.request();
+  }
+
+  // Mark one step (the history slider's), or none with null.
+  setMarker(step) {
+    this.marker = step;
+    if (step === null) delete this.canvas.dataset.marker;
+    else this.canvas.dataset.marker = String(step);
     this.scheduler.request();
   }
 
@@ -72,7 +85,7 @@ export class LossChart {
     if (!drawn.length) {
       ctx.fillStyle = MUTED;
       ctx.font = FONT;
-      ctx.fillText("The loss appears here once the run has a step.", PAD.left, PAD.top + 20);
+      ctx.fillText(this.empty, PAD.left, PAD.top + 20);
       return;
     }
     const x0 = Math.min(...drawn.map((line) => line.series.steps[0]));
@@ -95,9 +108,24 @@ export class LossChart {
     if (!this.log) lo = Math.min(lo, 0);
     const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
     this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
-    drawn.forEach((line, k) => this.drawColumns(ctx, columns[k], plotW, yOf, line));
+    for (const [k, line] of drawn.entries()) this.drawColumns(ctx, columns[k], plotW, yOf, line);
+    this.drawMarker(ctx, x0, x1, plotW, plotH);
     performance.mark("loss-draw-end");
     performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
+  }
+
+  // The step the history slider shows: a dashed vertical line.
+  drawMarker(ctx, x0, x1, plotW, plotH) {
+    if (this.marker === null || this.marker < x0 || this.marker > x1) return;
+    const x = Math.round(PAD.left + ((this.marker - x0) / (x1 - x0)) * (plotW - 1)) + 0.5;
+    ctx.strokeStyle = "#b45309";
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, PAD.top);
+    ctx.lineTo(x, PAD.top + plotH);
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 
   drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf }) {

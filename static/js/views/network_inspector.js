@@ -38,7 +38,9 @@ export class NetworkInspector {
   inspectables() {
     if (!this.view.layout) return [];
     const items = [];
-    this.view.layout.columns.forEach((col, l) => col.ys.forEach((y, j) => items.push({ hit: { kind: "neuron", l, j }, x: col.x, y })));
+    for (const [l, col] of this.view.layout.columns.entries()) {
+      for (const [j, y] of col.ys.entries()) items.push({ hit: { kind: "neuron", l, j }, x: col.x, y });
+    }
     const weights = this.view.shownWeights();
     for (const e of this.view.drawnEdges) {
       const hit = { kind: "edge", ...e, value: weights[e.l].get(e.i, e.j) };
@@ -46,7 +48,6 @@ export class NetworkInspector {
     }
     return items;
   }
-
 
   onPointer(event) {
     const rect = this.canvas.getBoundingClientRect();
@@ -64,11 +65,39 @@ export class NetworkInspector {
     this.tooltip.innerHTML = hit.kind === "edge" ? this.edgeHtml(hit) : this.neuronHtml(hit);
     Object.assign(this.tooltip.dataset, { kind: hit.kind, l: hit.l, i: hit.i ?? "", j: hit.j, value: hit.value ?? "" });
     this.tooltip.hidden = false;
+    this.place(this.itemArea(hit, x, y));
+  }
+
+  // The circle the tooltip must leave uncovered: a neuron with its δ ring, or the hovered
+  // stretch of an edge.
+  itemArea(hit, x, y) {
+    const layout = this.view.layout;
+    if (hit.kind === "neuron" && layout) {
+      const col = layout.columns[hit.l];
+      return { cx: col.x, cy: col.ys[hit.j], r: layout.radius + 12 };
+    }
+    return { cx: x, cy: y, r: 10 };
+  }
+
+  // Beside the item (right, left), else below or above it: the first place that fits the
+  // canvas's width without covering the item. On a phone the tooltip is as wide as the canvas,
+  // so it goes below or above.
+  place({ cx, cy, r }) {
     const box = this.canvas.getBoundingClientRect();
     const tw = this.tooltip.offsetWidth;
     const th = this.tooltip.offsetHeight;
-    const left = x + 14 + tw > box.width ? Math.max(0, x - tw - 14) : x + 14;
-    const top = Math.min(Math.max(0, y + 14), Math.max(0, box.height - th));
+    const gap = 6;
+    const clampX = (left) => Math.min(Math.max(0, left), Math.max(0, box.width - tw));
+    const clampY = (top) => Math.min(Math.max(0, top), Math.max(0, box.height - th));
+    const spots = [
+      ["right", cx + r + gap, clampY(cy - th / 2), cx + r + gap + tw <= box.width],
+      ["left", cx - r - gap - tw, clampY(cy - th / 2), cx - r - gap - tw >= 0],
+      ["below", clampX(cx - tw / 2), cy + r + gap, cy + r + gap + th <= box.height],
+      ["above", clampX(cx - tw / 2), cy - r - gap - th, cy - r - gap - th >= 0],
+    ];
+    // Nothing fits inside the canvas: below the item, spilling under the canvas's lower edge.
+    const [where, left, top] = spots.find((s) => s[3]) || ["below", clampX(cx - tw / 2), cy + r + gap];
+    this.tooltip.dataset.placement = where;
     this.tooltip.style.setProperty("left", `${left}px`);
     this.tooltip.style.setProperty("top", `${top}px`);
   }
@@ -111,7 +140,10 @@ export class NetworkInspector {
     if (ov) return this.explainedEdgeHtml(hit, ov);
     const prev = view.previousWeights;
     return edgeText({
-      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      l: hit.l,
+      i: hit.i,
+      j: hit.j,
+      w: hit.value,
       step: view.step,
       historical: view.historical,
       gradient: view.gradients ? view.gradients[hit.l].get(hit.i, hit.j) : null,
@@ -121,34 +153,46 @@ export class NetworkInspector {
       wBefore: prev ? prev[hit.l].get(hit.i, hit.j) : null,
       batch: view.batchWords(),
       perSample: view.perSampleHint,
+      variant: view.variant,
     });
   }
 
-  // Behind the scenes: every factor is this sample's, at the weights before the update.
+  // An explained update: every factor is this sample's, at the weights before the update.
   explainedEdgeHtml(hit, ov) {
-    const sampleDelta = ov.delta && ov.delta[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
+    const sampleDelta = ov.delta?.[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
     const known = sampleDelta !== null && ov.gradients;
     return edgeTextExplained({
-      l: hit.l, i: hit.i, j: hit.j, w: hit.value,
+      l: hit.l,
+      i: hit.i,
+      j: hit.j,
+      w: hit.value,
       phase: ov.phase,
       wOld: ov.oldWeights[hit.l].get(hit.i, hit.j),
       wNew: ov.newWeights[hit.l].get(hit.i, hit.j),
       step: ov.step,
       sample: ov.sample,
       batchSize: ov.batchSize,
-      a: ov.act && ov.act[hit.l] ? ov.act[hit.l][hit.i] : null,
+      a: ov.act?.[hit.l] ? ov.act[hit.l][hit.i] : null,
       delta: sampleDelta,
       gradient: known ? ov.gradients[hit.l].get(hit.i, hit.j) : null,
       rate: ov.learningRate,
       momentum: ov.momentum,
+      variant: ov.variant,
     });
   }
 
   neuronHtml(hit) {
     const view = this.view;
     const ov = view.overlay;
-    const base = { l: hit.l, j: hit.j, isInput: hit.l === 0, fname: hit.l > 0 ? view.activations[hit.l - 1] : "", noBias: view.bias === false };
-    const pick = (arr, l = hit.l) => (arr && arr[l] ? arr[l][hit.j] : null);
+    const base = {
+      l: hit.l,
+      j: hit.j,
+      isInput: hit.l === 0,
+      fname: hit.l > 0 ? view.activations[hit.l - 1] : "",
+      noBias: view.bias === false,
+      variant: view.variant,
+    };
+    const pick = (arr, l = hit.l) => (arr?.[l] ? arr[l][hit.j] : null);
     if (ov) {
       const sampleDelta = pick(ov.delta);
       return neuronText({
@@ -167,19 +211,30 @@ export class NetworkInspector {
     const n = view.neurons;
     const withDelta = hit.l > 0 && view.deltas && !view.historical;
     let deltaNote = "";
-    if (hit.l > 0 && !withDelta) deltaNote = view.historical ? "δ: not kept for past steps" : "δ: shown once an update is made here (step or play)";
+    if (hit.l > 0 && !withDelta)
+      deltaNote = view.historical
+        ? "δ: not kept for past steps"
+        : "δ: shown once an update is made here (step or play)";
     const mean = view.sample === "mean" ? view.meanCount() : 0;
     const hint = view.perSampleHint ? `; one sample's δ is in ${view.perSampleHint}` : "";
     return neuronText({
       ...base,
-      values: n ? { net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null, activation: n.act[hit.l][hit.j], dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null } : null,
+      values: n
+        ? {
+            net: hit.l > 0 ? n.net[hit.l - 1][hit.j] : null,
+            activation: n.act[hit.l][hit.j],
+            dact: hit.l > 0 ? n.dact[hit.l - 1][hit.j] : null,
+          }
+        : null,
       mean,
       sample: view.sample,
-      sampleName: `training row ${view.sample}`, // "Neurons show" picks rows of the training set
+      sampleName: `training row ${view.sample}`, // the followed sample is a row of the training set
       where: `under the weights shown (${afterUpdate(view.step)})`,
       deltaHead: `<b>update ${fmtInt(view.step)}</b>, made at ${weightsAt(view.step - 1)}, on ${view.batchWords()}:`,
       deltaSum: withDelta ? view.deltas[hit.l - 1][hit.j] : null,
-      sumNote: mean ? "   (a sum over that batch)" : `   (a sum over that batch, not training row ${view.sample}'s δ${hint})`,
+      sumNote: mean
+        ? "   (a sum over that batch)"
+        : `   (a sum over that batch, not training row ${view.sample}'s δ${hint})`,
       deltaNote,
     });
   }
@@ -192,4 +247,3 @@ function segmentDistance(px, py, x1, y1, x2, y2) {
   const t = Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2));
   return Math.hypot(px - (x1 + t * dx), py - (y1 + t * dy));
 }
-

@@ -59,7 +59,7 @@ export function strengthThresholds(weights, budget, scale) {
 function shareBudget(sizes, budget) {
   const shares = sizes.map(() => 0);
   let left = budget;
-  let open = sizes.map((_, l) => l);
+  const open = sizes.map((_, l) => l);
   // Smallest layers first: whatever they do not need goes to the bigger ones.
   open.sort((a, b) => sizes[a] - sizes[b]);
   while (open.length) {

@@ -27,7 +27,7 @@ export class RunForm {
       e.preventDefault();
       this.submit();
     });
-    presetButtons.forEach((b) => b.addEventListener("click", () => this.applyPreset(b.dataset.preset)));
+    for (const b of presetButtons) b.addEventListener("click", () => this.applyPreset(b.dataset.preset));
     // The whole config lives in the URL (as in TensorFlow Playground), so a setup can be shared.
     form.addEventListener("change", () => this.saveToUrl());
     form.addEventListener("click", (e) => e.target instanceof HTMLButtonElement && this.saveToUrl());
@@ -53,7 +53,7 @@ export class RunForm {
     const preset = PRESETS[name];
     this.fill(preset.config);
     this.presetNote.textContent = preset.note;
-    this.presetButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === name)));
+    for (const b of this.presetButtons) b.setAttribute("aria-pressed", String(b.dataset.preset === name));
     this.clearErrors();
     this.saveToUrl();
   }
@@ -83,7 +83,8 @@ export class RunForm {
 
   showKindFields() {
     const kind = this.field("dataset.kind").value;
-    this.form.querySelectorAll("[data-kinds]").forEach((el) => (el.hidden = !el.dataset.kinds.split(" ").includes(kind)));
+    for (const el of this.form.querySelectorAll("[data-kinds]"))
+      el.hidden = !el.dataset.kinds.split(" ").includes(kind);
   }
 
   showLossNote() {
@@ -102,7 +103,8 @@ export class RunForm {
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
     return {
-      layers, activation,
+      layers,
+      activation,
       bias: this.field("bias").checked,
       loss: this.field("loss").value,
       learning_rate: numberOrNull("learning_rate"),
@@ -131,8 +133,8 @@ export class RunForm {
   }
 
   clearErrors() {
-    this.form.querySelectorAll("[data-error-for]").forEach((el) => (el.textContent = ""));
-    this.form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    for (const el of this.form.querySelectorAll("[data-error-for]")) el.textContent = "";
+    for (const el of this.form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     this.form.querySelector("#form-error").textContent = "";
   }
 
@@ -151,7 +153,9 @@ export class RunForm {
         continue;
       }
       slot.textContent = slot.textContent ? `${slot.textContent} ${msg}` : msg;
-      const input = this.form.querySelector(`[name="${slot.dataset.errorFor}"], [data-field="${slot.dataset.errorFor}"]`);
+      const input = this.form.querySelector(
+        `[name="${slot.dataset.errorFor}"], [data-field="${slot.dataset.errorFor}"]`,
+      );
       if (input) input.setAttribute("aria-invalid", "true");
     }
     general.textContent = unplaced.length ? unplaced.join("; ") : "Please fix the fields marked in red.";
@@ -168,5 +172,8 @@ export class RunForm {
 }
 
 function parseList(text) {
-  return text.split(/[\s,]+/).filter(Boolean).map(Number);
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
 }

@@ -4,6 +4,7 @@
 // hundred bytes however long the run: the whole of it is tens of MB at a million steps.
 import { ApiError, del, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
+import { escapeHtml } from "../lib/html.js";
 import { drawSparkline } from "./sparkline.js";
 
 // Statuses a run can still train from, and so be stopped from.
@@ -36,26 +37,33 @@ export class RunsList {
     const kept = this.selected.filter((id) => ids.has(id));
     if (kept.length !== this.selected.length) this.select(kept);
     // The rows are rebuilt on every poll: put the keyboard focus back where it was.
-    const focused = document.activeElement && this.body.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+    const focused =
+      document.activeElement && this.body.contains(document.activeElement)
+        ? document.activeElement.dataset.focusKey
+        : null;
     this.body.replaceChildren(...runs.map((run) => this.row(run)));
     if (focused) this.body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
-    runs.slice(0, MAX_SPARKLINES).forEach((run) => this.sparkline(run));
+    for (const run of runs.slice(0, MAX_SPARKLINES)) this.sparkline(run);
   }
 
   row(run) {
     const tr = document.createElement("tr");
     tr.dataset.runId = run.id;
-    const layers = run.config && run.config.layers ? run.config.layers.join("-") : "";
-    const kind = run.config && run.config.dataset ? run.config.dataset.kind : "";
-    tr.innerHTML = `<td><div class="run-cell"><label class="run-pick"><input type="checkbox" data-testid="select-run"><span class="sr-only">Compare run ${escapeHtml(String(run.id))}</span></label><div><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(String(run.id))}">${escapeHtml(String(run.id))}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></div></div></td>
+    const layers = run.config?.layers ? run.config.layers.join("-") : "";
+    const kind = run.config?.dataset ? run.config.dataset.kind : "";
+    tr.innerHTML = `<td><div class="run-cell"><label class="run-pick"><input type="checkbox" data-testid="select-run"><span class="sr-only">Compare run ${escapeHtml(run.id)}</span></label><div><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(run.id)}">${escapeHtml(run.id)}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></div></div></td>
       <td><span class="badge" data-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>
       <td class="num">${fmtInt(run.step)}</td><td class="num">${fmt(run.loss, 4)}</td>
-      <td><canvas aria-label="Loss curve of run ${escapeHtml(String(run.id))}"></canvas></td>
+      <td><canvas aria-label="Loss curve of run ${escapeHtml(run.id)}"></canvas></td>
       <td><div class="run-actions"></div></td>`;
     const pick = tr.querySelector("input[type=checkbox]");
     pick.checked = this.selected.includes(String(run.id));
     pick.dataset.focusKey = `pick:${run.id}`;
-    pick.addEventListener("change", () => this.select(pick.checked ? [...this.selected, String(run.id)] : this.selected.filter((id) => id !== String(run.id))));
+    pick.addEventListener("change", () =>
+      this.select(
+        pick.checked ? [...this.selected, String(run.id)] : this.selected.filter((id) => id !== String(run.id)),
+      ),
+    );
     const actions = tr.querySelector(".run-actions");
     const open = document.createElement("a");
     open.className = "btn btn-ghost btn-small";
@@ -132,8 +140,4 @@ function spans(mins, maxs) {
     else values.push(...nearer((pairs[1][0] + pairs[1][1]) / 2).reverse());
   });
   return values;
-}
-
-function escapeHtml(text) {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }

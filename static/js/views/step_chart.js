@@ -1,5 +1,5 @@
 // f(x) against step on the descent page: a plain line chart of the trail so far.
-import { fitCanvas } from "../lib/canvas.js";
+import { fitCanvas, tracePath } from "../lib/canvas.js";
 import { NEG } from "../lib/colors.js";
 import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
@@ -25,8 +25,10 @@ export class StepChart {
     const f = plotFrame(ctx, width, height, [0, Math.max(10, pts.at(-1).step)], [Math.min(0, ...ys), Math.max(...ys)]);
     ctx.strokeStyle = `rgb(${NEG.join(",")})`;
     ctx.lineWidth = 2;
-    ctx.beginPath();
-    pts.forEach((p, k) => (k ? ctx.lineTo(f.px(p.step), f.py(p.y)) : ctx.moveTo(f.px(p.step), f.py(p.y))));
+    tracePath(
+      ctx,
+      pts.map((p) => [f.px(p.step), f.py(p.y)]),
+    );
     ctx.stroke();
     ctx.fillStyle = `rgb(${NEG.join(",")})`;
     for (const p of pts) {
