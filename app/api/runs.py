@@ -146,8 +146,8 @@ async def explain_next_update(
 
     Computed on a copy: the run itself does not move. 409 while the run trains.
     """
-    anatomy = await manager.explain(run_id, sample)
-    return OrjsonResponse(anatomy.to_dict())
+    explained = await manager.explain(run_id, sample)
+    return OrjsonResponse(explained.to_dict())
 
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)

@@ -138,6 +138,11 @@ class Trainer:
             self._current = self._forward(self.data.x_train, self.data.y_train)
         return self._current[1].pick(data_only)
 
+    def forget_passes(self) -> None:
+        """Let go of the forward pass kept for the next update: a trainer that waits (a paused
+        run's) holds no memory per sample beyond its data."""
+        self._current = None
+
     def test_loss(self, *, data_only: bool = False) -> float | None:
         """The same over the test set; None without one."""
         if len(self.data.x_test) == 0:

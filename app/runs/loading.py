@@ -66,7 +66,7 @@ quietly = np.errstate(all="ignore")
 @quietly
 def new_trainer(config: RunConfig, dataset: Dataset) -> Loaded:
     trainer = Trainer(config.training_config(), dataset)
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), 0, None)
+    return idle(trainer, 0, None)
 
 
 @quietly
@@ -75,7 +75,7 @@ def trainer_from_state(run: Run, dataset: Dataset, state: bytes) -> Loaded:
     trainer = Trainer(run.config.training_config(), dataset)
     trainer.restore(TrainerState.from_bytes(state))
     trainer.learning_rate = run.rate_at(trainer.step)
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), trainer.step, None)
+    return idle(trainer, trainer.step, None)
 
 
 @quietly
@@ -100,4 +100,11 @@ def trainer_from_store(
         replay(trainer, run, step)
     except Diverged as error:
         diverged = error.reason
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), start, diverged)
+    return idle(trainer, start, diverged)
+
+
+def idle(trainer: Trainer, replayed_from: int, diverged: str | None) -> Loaded:
+    """The trainer with its losses, ready to wait: no pass over the data kept."""
+    loss, test_loss = trainer.train_loss(), trainer.test_loss()
+    trainer.forget_passes()
+    return Loaded(trainer, loss, test_loss, replayed_from, diverged)

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from app.json_out import finite_or_none
-from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
 from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import Dataset
+from app.nn.explain import UpdateExplained, explain_next_update
 from app.nn.trainer import Diverged, Trainer
 from app.runs import loading
 from app.runs.config import RunConfig
@@ -390,7 +390,7 @@ class RunManager:
                 run.summary = summary
         return run.summary
 
-    async def explain(self, run_id: str, sample: int) -> UpdateAnatomy:
+    async def explain(self, run_id: str, sample: int) -> UpdateExplained:
         """Every number of the run's next update, following one sample of its batch."""
         run = self.get(run_id)
         if run.training is not None:
@@ -401,7 +401,7 @@ class RunManager:
         # Copied here, on the loop, so a step started meanwhile cannot tear what is read.
         copy = trainer.copy()
         try:
-            return await asyncio.to_thread(next_update_anatomy, copy, sample)
+            return await asyncio.to_thread(explain_next_update, copy, sample)
         except IndexError as error:
             raise InvalidRequest(str(error), "sample") from None
         except Diverged as error:
@@ -759,4 +759,7 @@ def thinned_points(
 
 
 def losses_of(trainer: Trainer) -> tuple[float, float | None]:
-    return trainer.train_loss(), trainer.test_loss()
+    """The trainer's losses now, keeping no pass over the data (it waits: a paused run's)."""
+    losses = trainer.train_loss(), trainer.test_loss()
+    trainer.forget_passes()
+    return losses

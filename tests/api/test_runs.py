@@ -234,13 +234,15 @@ def test_healthz(client: TestClient) -> None:
 def test_explain_shows_the_next_update_without_making_it(client: TestClient) -> None:
     run_id = create(client)["id"]
     client.post(f"/api/runs/{run_id}/step", json={"count": 2})
-    anatomy = client.get(f"/api/runs/{run_id}/explain?sample=3").json()
-    assert anatomy["step"] == 2 and anatomy["sample"] == 3
+    explained = client.get(f"/api/runs/{run_id}/explain?sample=3").json()
+    assert explained["step"] == 2 and explained["sample"] == 3
     assert client.get(f"/api/runs/{run_id}").json()["step"] == 2  # the run did not move
     stepped = client.post(f"/api/runs/{run_id}/step").json()
     after = client.get(f"/api/runs/{run_id}/weights").json()
     assert stepped["step"] == 3
-    assert anatomy["new_weights"] == after["weights"] and anatomy["new_biases"] == after["biases"]
+    assert (
+        explained["new_weights"] == after["weights"] and explained["new_biases"] == after["biases"]
+    )
     response = client.get(f"/api/runs/{run_id}/explain?sample=100000")
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "sample"
 

@@ -81,7 +81,7 @@ class HistoryOut(BaseModel):
 
 
 class ExplainOut(BaseModel):
-    """One update, from `step` to `step + 1`, seen through one sample (app.nn.anatomy).
+    """One update, from `step` to `step + 1`, seen through one sample (app.nn.explain).
 
     Per-layer lists: index l belongs to the weights between layer l and l+1; `activation[0]`
     is the input. `deltas` are summed over the batch, `sample_deltas` are this sample's.
