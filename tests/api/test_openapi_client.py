@@ -36,6 +36,8 @@ OPERATIONS = {
     "get_dataset",
     "get_history",
     "descend",
+    "descent_curve",
+    "set_weight",
     "healthz",
 }
 
