@@ -11,6 +11,8 @@ import { DatasetView } from "../views/data_view.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { NeuronMaps } from "../views/neuron_maps.js";
+import { RunTitle } from "../views/run_title.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -42,6 +44,14 @@ class RunPage {
       isRunning: () => this.run && this.run.status === "running",
       status: () => this.run?.status,
     });
+    this.title = new RunTitle(root, this.runId);
+    this.maps = new NeuronMaps(this.$("network-canvas"));
+    this.$("neuron-maps").addEventListener("change", (e) => {
+      this.maps.setEnabled(e.target.checked);
+      this.network.setNeuronMaps(this.maps);
+    });
+    this.$("show-test").addEventListener("change", (e) => this.data.setOptions({ showTest: e.target.checked }));
+    this.$("discretise").addEventListener("change", (e) => this.data.setOptions({ discrete: e.target.checked }));
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
     this.$("sample-select").addEventListener("change", (e) =>
       this.network.setSample(e.target.value === "mean" ? "mean" : Number(e.target.value)),
@@ -52,12 +62,12 @@ class RunPage {
     try {
       this.run = await get(`/api/runs/${this.runId}`);
     } catch (err) {
+      this.missing();
       this.notice(
         err instanceof ApiError && err.status === 404
           ? `There is no run ${this.runId}. It may have been deleted.`
           : `Could not load the run: ${err.message}`,
       );
-      this.$("run-status").textContent = "missing";
       return;
     }
     this.configure(this.run.config);
@@ -72,7 +82,26 @@ class RunPage {
     this.stream.open();
   }
 
+  // No run to drive (deleted, or the server could not be reached): every control off, and the
+  // badges say so rather than "connecting…".
+  missing() {
+    this.run = { status: "missing" };
+    const badge = this.$("run-status");
+    badge.textContent = "missing";
+    badge.dataset.status = "missing";
+    this.controls.update({ status: "missing" });
+    for (const el of this.root.querySelectorAll(
+      "#controls button, #controls input, #controls select, #bts button, #rename-button",
+    ))
+      el.disabled = true;
+    const conn = this.$("conn-status");
+    conn.dataset.state = "none";
+    conn.textContent = "not connected";
+  }
+
   configure(config) {
+    this.title.show(config.name);
+    this.controls.setConfig(config);
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
@@ -96,6 +125,7 @@ class RunPage {
     try {
       const data = await get(`/api/runs/${this.runId}/dataset`);
       this.data.setData(data);
+      this.showNeuronMaps(data);
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
       const shown = Math.min(data.x_train.length, 200);
@@ -108,6 +138,14 @@ class RunPage {
     } catch (err) {
       this.$("data-note").textContent = `Could not load the data set: ${err.message}`;
     }
+  }
+
+  // Pictures of each neuron over the input plane, for 2-D data (the same square the data view shows).
+  showNeuronMaps(data) {
+    if (this.layers[0] !== 2 || (data.x_train[0] || []).length !== 2) return;
+    this.maps.setModel(this.layers, this.activations, this.data.extent);
+    this.$("neuron-maps-toggle").hidden = false;
+    this.network.setNeuronMaps(this.maps);
   }
 
   onFrame(frame) {
@@ -212,6 +250,7 @@ class RunPage {
     badge.dataset.state = state;
     badge.textContent =
       { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    if (state === "refused") this.missing();
     if (state === "refused")
       this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
   }

@@ -1,10 +1,12 @@
 // The data and what the network makes of it. One input: targets as dots, the network's curve as a
 // line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
 // Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
+// Without weights (the form's preview, before a run exists) it draws the data alone.
 import { fitCanvas, GRID, tracePath } from "../lib/canvas.js";
 import { diverging, divergingRGB } from "../lib/colors.js";
 import { fmt } from "../lib/format.js";
 import { forwardBatch, predict } from "../lib/forward.js";
+import { paintCells, planeGrid } from "../lib/plane.js";
 import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 
@@ -20,6 +22,8 @@ export class DatasetView {
     this.lastDraw = -Infinity;
     this.lastCost = 0;
     this.trailing = null;
+    this.showTest = true; // draw the test samples (rings) too
+    this.discrete = false; // colour the background by the side of the midpoint, not the value
     this.scheduler = new FrameScheduler(() => this.drawThrottled());
     redrawOnResize(canvas, this.scheduler);
   }
@@ -61,6 +65,12 @@ export class DatasetView {
     this.scheduler.request();
   }
 
+  // The data view's toggles: {showTest, discrete}; absent keys stay as they are.
+  setOptions(options) {
+    Object.assign(this, options);
+    this.scheduler.request();
+  }
+
   update(frame) {
     if (frame.weights) this.weights = frame.weights;
     if (frame.biases) this.biases = frame.biases;
@@ -75,11 +85,26 @@ export class DatasetView {
     return this.weights.reduce((n, W) => n + W.data.length, 0);
   }
 
+  trained() {
+    return Boolean(this.weights && this.layers);
+  }
+
+  testRows() {
+    return this.showTest ? [this.data.x_test, this.data.y_test] : [[], []];
+  }
+
   draw() {
     const { ctx, width, height } = fitCanvas(this.canvas);
-    if (!this.data || !this.weights || !this.layers) return;
+    if (!this.data) return;
+    const inputs = (this.data.x_train[0] || this.data.x_test[0] || []).length;
+    if (!this.trained() && inputs > 2) {
+      this.setNote(`${inputs} inputs: no picture of the data before training.`);
+      return;
+    }
     performance.mark("data-draw-start");
-    const inputs = this.layers[0];
+    this.canvas.dataset.trainPoints = String(this.data.x_train.length);
+    this.canvas.dataset.testPoints = String(this.testRows()[0].length);
+    this.canvas.dataset.discrete = String(this.discrete);
     if (inputs === 1) this.drawCurve(ctx, width, height);
     else if (inputs === 2) this.drawHeatmap(ctx, width, height);
     else this.drawParity(ctx, width, height);
@@ -98,48 +123,48 @@ export class DatasetView {
     const side = Math.min(width, height) - 8;
     const left = (width - side) / 2;
     const top = 4;
-    const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
     const e = this.extent;
-    const grid = new Float64Array(cells * cells * 2);
-    for (let r = 0; r < cells; r++) {
-      for (let c = 0; c < cells; c++) {
-        grid[(r * cells + c) * 2] = e * (-1 + (2 * (c + 0.5)) / cells);
-        grid[(r * cells + c) * 2 + 1] = e * (1 - (2 * (r + 0.5)) / cells);
-      }
-    }
-    const { acts } = forwardBatch(this.weights, this.biases, this.activations, grid, cells * cells);
-    const out = acts[acts.length - 1];
-    const outputs = this.layers[this.layers.length - 1];
-    const image = ctx.createImageData(cells, cells);
-    for (let r = 0; r < cells; r++) {
-      for (let c = 0; c < cells; c++) {
-        const [red, green, blue] = divergingRGB(this.tone(out[(r * cells + c) * outputs]) * 0.85);
-        const k = (r * cells + c) * 4;
-        image.data[k] = red;
-        image.data[k + 1] = green;
-        image.data[k + 2] = blue;
-        image.data[k + 3] = 255;
-      }
-    }
-    // Paint the small grid, then let the canvas scale it up smoothly.
-    if (!this.offscreen) this.offscreen = document.createElement("canvas");
-    const tmp = this.offscreen;
-    tmp.width = cells;
-    tmp.height = cells;
-    tmp.getContext("2d").putImageData(image, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(tmp, left, top, side, side);
+    const cells = this.trained() ? this.drawBackground(ctx, left, top, side) : 0;
     const toPx = (p) => [left + ((p[0] / e + 1) / 2) * side, top + ((1 - p[1] / e) / 2) * side];
+    const [testXs, testYs] = this.testRows();
     this.drawPoints(ctx, this.data.x_train, this.data.y_train, toPx, false);
-    this.drawPoints(ctx, this.data.x_test, this.data.y_test, toPx, true);
+    this.drawPoints(ctx, testXs, testYs, toPx, true);
     ctx.strokeStyle = "#cbd5e1";
     ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
     const range = e === 1 ? "1" : fmt(e, 2);
+    const points = `Dots: training samples (${this.data.x_train.length})${this.showTest ? `; rings: test samples (${testXs.length})` : ""}.`;
+    if (!cells) {
+      this.setNote(
+        `The data over [−${range}, ${range}]², coloured by target (orange ${fmt(this.yMin, 3)}, blue ${fmt(this.yMax, 3)}). ${points}`,
+      );
+      return;
+    }
+    const outputs = this.layers[this.layers.length - 1];
     const which = outputs > 1 ? `first output (of ${outputs}; dots coloured by their first target)` : "output";
-    const scale = `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
+    const scale = this.discrete
+      ? `orange below ${fmt((this.yMin + this.yMax) / 2, 3)}, blue above`
+      : `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
     this.setNote(
-      `Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). Dots: training samples; rings: test samples.${this.accuracyNote()}`,
+      `Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). ${points}${this.accuracyNote()}`,
     );
+  }
+
+  // The network's output over the plane, painted under the points; returns the grid's size.
+  drawBackground(ctx, left, top, side) {
+    const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const grid = planeGrid(cells, this.extent);
+    const { acts } = forwardBatch(this.weights, this.biases, this.activations, grid, cells * cells);
+    const out = acts[acts.length - 1];
+    const outputs = this.layers[this.layers.length - 1];
+    const shade = (v) => {
+      const t = this.tone(v);
+      return divergingRGB((this.discrete ? Math.sign(t) : t) * 0.85);
+    };
+    if (!this.offscreen) this.offscreen = document.createElement("canvas");
+    paintCells(this.offscreen, cells, (k) => shade(out[k * outputs]));
+    ctx.imageSmoothingEnabled = !this.discrete;
+    ctx.drawImage(this.offscreen, left, top, side, side);
+    return cells;
   }
 
   // For 0/1 labels on one output (the classification sets): the share of test samples (training
@@ -189,7 +214,7 @@ export class DatasetView {
     const all = this.data.x_train.concat(this.data.x_test).map((x) => x[0]);
     const xMin = Math.min(...all);
     const xMax = Math.max(...all);
-    const points = Math.max(20, Math.min(300, Math.floor(PREDICT_BUDGET / this.cost())));
+    const points = this.trained() ? Math.max(20, Math.min(300, Math.floor(PREDICT_BUDGET / this.cost()))) : 0;
     const curve = [];
     for (let k = 0; k < points; k++) {
       const x = xMin + ((xMax - xMin) * k) / (points - 1);
@@ -201,11 +226,12 @@ export class DatasetView {
       .concat([this.yMin, this.yMax]);
     const frame = plotFrame(ctx, width, height, [xMin, xMax], [Math.min(...ys), Math.max(...ys)]);
     ctx.fillStyle = "rgba(100,116,139,.55)";
+    const [testXs, testYs] = this.testRows();
     for (const [set, hollow] of [
       [this.data.x_train, false],
-      [this.data.x_test, true],
+      [testXs, true],
     ]) {
-      const targets = hollow ? this.data.y_test : this.data.y_train;
+      const targets = hollow ? testYs : this.data.y_train;
       set.forEach((x, n) => {
         ctx.beginPath();
         ctx.arc(frame.px(x[0]), frame.py(targets[n][0]), 2.6, 0, Math.PI * 2);
@@ -216,6 +242,11 @@ export class DatasetView {
         } else ctx.fill();
       });
     }
+    const rings = this.showTest ? "; purple rings: test targets" : "";
+    if (!curve.length) {
+      this.setNote(`Grey dots: training targets${rings}.`);
+      return;
+    }
     ctx.strokeStyle = "#1d6fd6";
     ctx.lineWidth = 2.2;
     tracePath(
@@ -223,7 +254,7 @@ export class DatasetView {
       curve.map(([x, y]) => [frame.px(x), frame.py(y)]),
     );
     ctx.stroke();
-    this.setNote("Grey dots: training targets; purple rings: test targets; blue line: the network's output.");
+    this.setNote(`Grey dots: training targets${rings}; blue line: the network's output.`);
   }
 
   drawParity(ctx, width, height) {

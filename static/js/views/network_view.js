@@ -35,6 +35,7 @@ export class NetworkView {
     this.overlay = null;
     this.historical = false;
     this.drawnEdges = [];
+    this.maps = null; // per-neuron pictures (views/neuron_maps.js), drawn inside the circles
     this.inspector = new NetworkInspector(this, canvas, tooltip);
     this.scheduler = new FrameScheduler(() => this.draw());
     redrawOnResize(canvas, this.scheduler);
@@ -103,6 +104,11 @@ export class NetworkView {
     this.scheduler.request();
   }
 
+  setNeuronMaps(maps) {
+    this.maps = maps;
+    this.scheduler.request();
+  }
+
   invalidate() {
     this.neurons = null;
     this.scheduler.request();
@@ -138,6 +144,7 @@ export class NetworkView {
       });
     const layout = layoutNeurons(this.layers, width, height);
     this.layout = layout;
+    if (this.maps) this.maps.prepare(weights, this.biases, layout.radius);
     this.drawEdges(ctx, layout, weights, ov);
     this.drawNeurons(ctx, layout, values, ov);
     this.drawCaptions(ctx, layout);
@@ -216,6 +223,7 @@ export class NetworkView {
         ctx.arc(col.x, y, r, 0, Math.PI * 2);
         ctx.fillStyle = act ? diverging(act[j] / actScale) : "#eef2f7";
         ctx.fill();
+        if (this.maps) this.maps.drawNeuron(ctx, l, j, col.x, y, r);
         if (r >= 3) {
           ctx.lineWidth = active ? 2.5 : 1;
           ctx.strokeStyle = active ? INK : "#94a3b8";
