@@ -54,7 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_paths=("/docs",),
         limit_env=settings.env_name("max_body_bytes"),
     )
-    routers = (health.router, runs.router, descent.router, preview.router, stream.router, docs.router)
+    routers = (
+        health.router,
+        runs.router,
+        descent.router,
+        preview.router,
+        stream.router,
+        docs.router,
+    )
     for router in (*routers, pages.router):
         app.include_router(router)
     pages.mount_static(app)

@@ -38,7 +38,9 @@ def preview_config(data: DatasetConfig) -> RunConfig:
         # A check across the data set's own fields (x_min below x_max): its message names them.
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         field = message.split(":", 1)[0]
-        raise InvalidRequest(message.replace("dataset.", ""), field.removeprefix("dataset.")) from exc
+        raise InvalidRequest(
+            message.replace("dataset.", ""), field.removeprefix("dataset.")
+        ) from exc
 
 
 @router.post("/preview", response_model=DatasetOut)
