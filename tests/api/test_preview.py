@@ -14,8 +14,12 @@ def test_the_preview_is_the_data_set_a_run_would_learn(client: TestClient) -> No
     answer = client.post("/api/datasets/preview", json=body)
     assert answer.status_code == 200, answer.text
     data = answer.json()
-    expected = make_dataset(DatasetSpec(kind="spiral", samples=50, noise=0.1, seed=7, test_fraction=0.3))
-    for name, array in zip(("x_train", "y_train", "x_test", "y_test"), expected.arrays(), strict=True):
+    expected = make_dataset(
+        DatasetSpec(kind="spiral", samples=50, noise=0.1, seed=7, test_fraction=0.3)
+    )
+    for name, array in zip(
+        ("x_train", "y_train", "x_test", "y_test"), expected.arrays(), strict=True
+    ):
         np.testing.assert_array_equal(np.array(data[name]), array)
     assert len(data["x_train"]) + len(data["x_test"]) == 50
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -106,7 +105,9 @@ def test_run_page_is_titled_by_the_runs_name_escaped(client: TestClient, run_id:
 
 
 @pytest.mark.parametrize("path", ["/runs/doesnotexist", "/no/such/page", "/runs/x/y"])
-def test_an_unknown_page_answers_the_404_page_with_a_way_home(client: TestClient, path: str) -> None:
+def test_an_unknown_page_answers_the_404_page_with_a_way_home(
+    client: TestClient, path: str
+) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
