@@ -65,6 +65,7 @@ export class NeuronMaps {
     this.pictures = acts.map((a, l) => this.paintLayer(a, this.layers[l], l, cells));
     this.canvas.dataset.neuronMaps = String(this.pictures.reduce((k, layer) => k + layer.length, 0));
     this.canvas.dataset.neuronMapCells = String(cells);
+    this.canvas.dataset.neuronMapExtent = String(this.extent);
     // The first hidden neuron's value at the grid's top-left cell: a test recomputes it from the API.
     this.canvas.dataset.neuronMapCorner = acts.length > 1 ? String(acts[1][0]) : "";
   }

@@ -42,6 +42,7 @@ export class RunsList {
         ? document.activeElement.dataset.focusKey
         : null;
     this.body.replaceChildren(...runs.map((run) => this.row(run)));
+    this.body.dataset.refreshes = String(Number(this.body.dataset.refreshes || 0) + 1);
     if (focused) this.body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
     for (const run of runs.slice(0, MAX_SPARKLINES)) this.sparkline(run);
   }
