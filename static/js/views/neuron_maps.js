@@ -5,20 +5,21 @@
 // once per new set of weights with forwardBatch, which computes a whole layer at a time (the grid's
 // activations times the layer's weight matrix), so all the neurons of a layer cost one product, not
 // one forward pass each: 256 × Σ fan-in × fan-out multiply-adds in all (about 0.3 M for 2-32-32-1).
-// Each neuron's 256 values are then painted into its own 16 × 16 canvas, which the network view
-// scales into the circle with drawImage. A redraw with unchanged weights (hover, resize) reuses the
+// Each layer's values are then painted into one small canvas (its neurons' 16 × 16 pictures side
+// by side, one putImageData a layer), from which the network view scales each neuron's square into
+// its circle with drawImage. A redraw with unchanged weights (hover, resize) reuses the
 // painted canvases; layers wider than the budget allows get a coarser grid, and networks whose
 // circles are too small to show a picture skip the work altogether.
 import { divergingRGB } from "../lib/colors.js";
 import { forwardBatch } from "../lib/forward.js";
-import { paintCells, planeGrid } from "../lib/plane.js";
+import { planeGrid } from "../lib/plane.js";
 
 const CELLS = 16;
 const MIN_CELLS = 6;
 // Multiply-adds allowed for one pass of the grid through the network (~2 ms in Chromium).
 const BUDGET = 2_000_000;
-// Circles smaller than this (CSS pixels) get no picture: it would be a smudge.
-const MIN_RADIUS = 7;
+// Circles smaller than this radius (CSS pixels) get no picture: below it, a picture is a smudge.
+const MIN_RADIUS = 4;
 
 export class NeuronMaps {
   constructor(canvas) {
@@ -28,7 +29,7 @@ export class NeuronMaps {
     this.activations = null;
     this.extent = 1;
     this.seen = null; // the weights the pictures were made from
-    this.pictures = null; // [layer][neuron] -> a CELLS² canvas
+    this.pictures = null; // [layer] -> a canvas of the layer's pictures side by side
   }
 
   // `inputs(grid, n)` turns the raw plane points into the network's inputs (the identity for
@@ -63,24 +64,38 @@ export class NeuronMaps {
     const raw = planeGrid(cells, this.extent);
     const { acts } = forwardBatch(weights, biases, this.activations, this.inputs(raw, n), n);
     this.pictures = acts.map((a, l) => this.paintLayer(a, this.layers[l], l, cells));
-    this.canvas.dataset.neuronMaps = String(this.pictures.reduce((k, layer) => k + layer.length, 0));
+    this.canvas.dataset.neuronMaps = String(this.layers.reduce((k, width) => k + width, 0));
     this.canvas.dataset.neuronMapCells = String(cells);
     this.canvas.dataset.neuronMapExtent = String(this.extent);
     // The first hidden neuron's value at the grid's top-left cell: a test recomputes it from the API.
     this.canvas.dataset.neuronMapCorner = acts.length > 1 ? String(acts[1][0]) : "";
   }
 
-  // One canvas per neuron of layer l (kept from frame to frame): its activations (n × width,
-  // row-major) on the diverging scale.
+  // One canvas per layer (kept from frame to frame), its neurons' pictures side by side: one
+  // putImageData a layer instead of one a neuron. a: the layer's activations, n × width, row-major.
   paintLayer(a, width, l, cells) {
     const scale = this.scaleOf(a, l);
-    const kept = this.pictures?.[l] || [];
-    const pictures = [];
-    for (let j = 0; j < width; j++) {
-      const target = kept[j] || document.createElement("canvas");
-      pictures.push(paintCells(target, cells, (k) => divergingRGB(scale(a[k * width + j]))));
+    const atlas = this.pictures?.[l] || document.createElement("canvas");
+    atlas.width = cells * width;
+    atlas.height = cells;
+    const ctx = atlas.getContext("2d");
+    const image = ctx.createImageData(cells * width, cells);
+    const row = cells * width;
+    for (let k = 0; k < cells * cells; k++) {
+      const r = Math.floor(k / cells);
+      const c = k % cells;
+      for (let j = 0; j < width; j++) {
+        const [red, green, blue] = divergingRGB(scale(a[k * width + j]));
+        const p = (r * row + j * cells + c) * 4;
+        image.data[p] = red;
+        image.data[p + 1] = green;
+        image.data[p + 2] = blue;
+        image.data[p + 3] = 255;
+      }
     }
-    return pictures;
+    ctx.putImageData(image, 0, 0);
+    atlas.dataset.cells = String(cells);
+    return atlas;
   }
 
   // Activation -> [−1, 1]: sigmoid and softmax from [0, 1], tanh as it is, the rest by the layer's
@@ -96,14 +111,15 @@ export class NeuronMaps {
 
   // Draw neuron (l, j)'s picture inside its circle, if there is one. Leaves the circle as the path.
   drawNeuron(ctx, l, j, x, y, r) {
-    const picture = this.seen && this.pictures?.[l]?.[j];
-    if (!picture) return;
+    const atlas = this.seen && this.pictures?.[l];
+    if (!atlas || j >= this.layers[l]) return;
+    const cells = Number(atlas.dataset.cells);
     ctx.save();
     ctx.beginPath();
     ctx.arc(x, y, r, 0, Math.PI * 2);
     ctx.clip();
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(picture, x - r, y - r, 2 * r, 2 * r);
+    ctx.drawImage(atlas, j * cells, 0, cells, cells, x - r, y - r, 2 * r, 2 * r);
     ctx.restore();
     ctx.beginPath();
     ctx.arc(x, y, r, 0, Math.PI * 2);
