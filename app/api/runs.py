@@ -138,9 +138,14 @@ async def explain_next_update(
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)
 async def get_dataset(run_id: str, manager: Manager) -> Response:
+    """The training and test rows: x as the network's inputs, and the raw points beside them
+    where `dataset.features` makes the two differ."""
     data = await manager.dataset(run_id)
     names = ("x_train", "y_train", "x_test", "y_test")
-    return OrjsonResponse(dict(zip(names, data.arrays(), strict=True)))
+    content = dict(zip(names, data.arrays(), strict=True))
+    return OrjsonResponse(
+        content | {"x_train_raw": data.x_train_raw, "x_test_raw": data.x_test_raw}
+    )
 
 
 @router.get(

@@ -20,7 +20,9 @@ TWO_D_KINDS = CLASSIFICATION_KINDS + REGRESSION_KINDS
 
 
 def spec_for(kind: str, **changes: object) -> DatasetSpec:
-    return replace(DatasetSpec(kind=kind, expr="x**2 + 1"), **changes)  # type: ignore[arg-type]
+    # A curve through the square for `boundary`, so that both labels occur.
+    expr = "x**2 - 0.5" if kind == "boundary" else "x**2 + 1"
+    return replace(DatasetSpec(kind=kind, expr=expr), **changes)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kind", KINDS)
