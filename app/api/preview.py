@@ -22,16 +22,16 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 def preview_config(data: DatasetConfig) -> RunConfig:
     """The smallest run config that holds `data`: the run's own checks then apply to it as is.
 
-    The student's shape is the one the data set fixes (a teacher's ends, 1-1 for a function,
-    2-1 for the 2-D sets), so a preview is refused exactly when a run of it would be.
+    The student's shape is the one the data set fixes (a teacher's ends; else one input per
+    feature or raw coordinate, and one output, or K for K > 2 classes), so a preview is refused
+    exactly when a run of it would be.
     """
     if data.kind == "teacher":
         teacher = data.layers or [2, 3, 1]
         shape = [teacher[0], teacher[-1]]
-    elif data.kind == "function":
-        shape = [1, 1]
     else:
-        shape = [2, 1]
+        inputs = len(data.features) if data.features else data.dimensions or 2
+        shape = [inputs, data.classes if data.classes > 2 else 1]
     try:
         return RunConfig(layers=shape, dataset=data.model_copy())
     except ValidationError as exc:
@@ -64,4 +64,6 @@ async def preview_dataset(data: DatasetConfig, settings: AppSettings) -> Respons
     except ValueError as error:
         raise InvalidRequest(str(error), "body") from None
     names = ("x_train", "y_train", "x_test", "y_test")
-    return OrjsonResponse(dict(zip(names, dataset.arrays(), strict=True)))
+    content = dict(zip(names, dataset.arrays(), strict=True))
+    raw = {"x_train_raw": dataset.x_train_raw, "x_test_raw": dataset.x_test_raw}
+    return OrjsonResponse(content | raw)

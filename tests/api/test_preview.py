@@ -55,3 +55,19 @@ def test_a_bad_preview_is_a_422_naming_its_field(
     [error] = answer.json()["detail"]
     assert error["field"] == field
     assert words in error["msg"]
+
+
+def test_a_preview_with_features_gives_the_raw_points_beside_the_inputs(client: TestClient) -> None:
+    body = {"kind": "gaussians", "samples": 30, "classes": 3, "features": ["x1", "x1*x2"]}
+    answer = client.post("/api/datasets/preview", json=body)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    raw = np.array(data["x_train_raw"])
+    np.testing.assert_allclose(
+        np.array(data["x_train"]), np.column_stack([raw[:, 0], raw[:, 0] * raw[:, 1]])
+    )
+    assert {len(y) for y in data["y_train"]} == {3}  # one-hot over three classes
+    run = client.post(
+        "/api/runs", json={"layers": [2, 4, 3], "loss": "cross_entropy", "dataset": body}
+    ).json()
+    assert client.get(f"/api/runs/{run['id']}/dataset").json() == data

@@ -172,3 +172,69 @@ def test_the_data_view_hides_test_data_and_discretises(
     )
     expect(p.locator("#data-note")).to_contain_text("orange below 0.5, blue above")
     assert page.errors == []
+
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"]
+THREE_CLASS_SPIRAL = {
+    "name": "3-class spiral",
+    "layers": [4, 16, 16, 3],
+    "activation": ["tanh", "tanh", "linear"],
+    "loss": "cross_entropy",
+    "learning_rate": 0.3,
+    "momentum": 0.9,
+    "dataset": {
+        "kind": "spiral",
+        "classes": 3,
+        "samples": 300,
+        "noise": 0.02,
+        "features": ["x1", "x2", "sin(x1)", "sin(x2)"],
+    },
+}
+
+
+def test_features_label_the_inputs_and_three_classes_colour_the_plane(
+    page: PageWithConsole, base_url: str
+) -> None:
+    run = create_run(base_url, THREE_CLASS_SPIRAL)
+    httpx.post(f"{base_url}/api/runs/{run['id']}/step", json={"count": 300}, timeout=60)
+    p = page.page
+    open_run(p, base_url, run["id"])
+    network = p.get_by_test_id("network-view")
+    wait_until(lambda: network.get_attribute("data-input-names") is not None, what="input names")
+    assert network.get_attribute("data-input-names") == "x1,x2,sin(x1),sin(x2)"
+    wait_until(
+        lambda: network.get_attribute("data-neuron-maps") == "39", what="4 + 16 + 16 + 3 pictures"
+    )
+    view = p.get_by_test_id("data-view")
+    p.get_by_test_id("discretise").check()  # unsmoothed cells: each pixel one class's colour
+    wait_until(lambda: view.get_attribute("data-discrete") == "true", what="discrete cells")
+    assert view.get_attribute("data-classes") == "3"
+    wins = [int(k) for k in (view.get_attribute("data-class-wins") or "").split(",")]
+    assert len(wins) == 3 and all(k > 0 for k in wins), wins  # three regions on the plane
+    pixels = view.evaluate(
+        """(canvas) => {
+            const ctx = canvas.getContext("2d");
+            const w = canvas.width, h = canvas.height, side = Math.min(w, h);
+            const out = [];
+            for (const [fx, fy] of [[0.3, 0.3], [0.5, 0.5], [0.7, 0.6], [0.4, 0.75], [0.6, 0.35]]) {
+              const x = Math.round((w - side) / 2 + fx * side), y = Math.round(fy * side);
+              out.push(Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3)));
+            }
+            return out;
+        }"""
+    )
+    # Cells are class colours at 75 % on white (a sample may land on a point: then the point's
+    # own class colour, full, or its dark outline); at least three samples must be cells.
+    shades = [
+        [round(255 + (int(c[i : i + 2], 16) - 255) * 0.75) for i in (1, 3, 5)] for c in OKABE_ITO
+    ]
+    full = [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in OKABE_ITO]
+    on_cells = [
+        px
+        for px in pixels
+        if any(max(abs(a - b) for a, b in zip(px, s, strict=True)) <= 1 for s in shades)
+    ]
+    assert len(on_cells) >= 3, (pixels, shades, full)
+    note = p.locator("#data-note")
+    expect(note).to_contain_text("the largest output names the class")
+    assert page.errors == []

@@ -1,6 +1,7 @@
 // The run page: wires the REST answers and the stream's frames into the views. Views never talk to
 // each other; this module decides who gets what.
 import { ApiError, get } from "../lib/api.js";
+import { featureExpander, inputNames } from "../lib/features.js";
 import { fmt, fmtExact, fmtInt } from "../lib/format.js";
 import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
@@ -111,7 +112,9 @@ class RunPage {
       perSampleHint: "Behind the scenes, below",
       bias: config.bias !== false,
     });
-    this.data.setModel(this.layers, this.activations);
+    this.inputNames = inputNames(config);
+    this.data.setModel(this.layers, this.activations, this.inputNames);
+    if (this.inputNames) this.network.setInputNames(this.inputNames);
     const ds = config.dataset || {};
     const batch =
       config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
@@ -142,8 +145,8 @@ class RunPage {
 
   // Pictures of each neuron over the input plane, for 2-D data (the same square the data view shows).
   showNeuronMaps(data) {
-    if (this.layers[0] !== 2 || (data.x_train[0] || []).length !== 2) return;
-    this.maps.setModel(this.layers, this.activations, this.data.extent);
+    if ((data.x_train_raw || data.x_train)[0]?.length !== 2) return;
+    this.maps.setModel(this.layers, this.activations, this.data.extent, featureExpander(this.inputNames, 2));
     this.$("neuron-maps-toggle").hidden = false;
     this.network.setNeuronMaps(this.maps);
   }

@@ -6,6 +6,7 @@ import { diverging, signColor } from "../lib/colors.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { forwardSample, meanOverBatch } from "../lib/forward.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
+import { drawInputNames } from "./input_names.js";
 import { NetworkInspector } from "./network_inspector.js";
 import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThresholds } from "./network_layout.js";
 
@@ -104,6 +105,12 @@ export class NetworkView {
     this.scheduler.request();
   }
 
+  // Names of the input neurons (x1, x1*x2, …), written beside them; null for none.
+  setInputNames(names) {
+    this.inputNames = names;
+    this.scheduler.request();
+  }
+
   setNeuronMaps(maps) {
     this.maps = maps;
     this.scheduler.request();
@@ -148,6 +155,7 @@ export class NetworkView {
     this.drawEdges(ctx, layout, weights, ov);
     this.drawNeurons(ctx, layout, values, ov);
     this.drawCaptions(ctx, layout);
+    if (this.inputNames) drawInputNames(ctx, layout, this.inputNames, this.canvas);
     performance.mark("network-draw-end");
     performance.measure("network-draw", "network-draw-start", "network-draw-end");
     this.inspector.refresh();
