@@ -82,6 +82,26 @@ export const PRESETS = {
       dataset: data2d("spiral", { samples: 300, noise: 0.02 }),
     },
   },
+  threeSpirals: {
+    note: "Three interleaved spirals, one class each: three softmax outputs, and sin(x1), sin(x2) fed in beside x1, x2. At 100 updates a second it stops after 10 s, at step 1,000, with about 92 % of the test points right.",
+    config: {
+      ...base,
+      name: "Three spirals",
+      speed: 100,
+      max_steps: 1000,
+      layers: [4, 16, 16, 3],
+      activation: ["tanh", "tanh", "linear"],
+      loss: "cross_entropy",
+      learning_rate: 0.3,
+      momentum: 0.9,
+      dataset: data2d("spiral", {
+        samples: 300,
+        noise: 0.02,
+        classes: 3,
+        features: ["x1", "x2", "sin(x1)", "sin(x2)"],
+      }),
+    },
+  },
   function: {
     note: "Fit y = sin(3x) on [−1, 1] with one input and one linear output. It stops at step 3,000, the test loss about 0.003.",
     config: {
@@ -106,12 +126,19 @@ export const PRESETS = {
   },
 };
 
-// Inputs and outputs each data set kind fixes, so the layer editor can follow a change of kind.
-export function shapeOfKind(kind, teacherLayers) {
+// The features a point of each dimension offers (as the server's app/nn/datasets.py names them).
+export const FEATURES = {
+  1: ["x", "x^2", "x^3", "sin(x)", "cos(x)"],
+  2: ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
+};
+
+// Inputs and outputs a data set fixes, so the layer editor can follow a change of kind, features
+// or classes: one input per feature (or raw coordinate), one output, or K for K > 2 classes.
+export function shapeOfKind(kind, teacherLayers, features = null, classes = 2) {
   if (kind === "teacher")
     return teacherLayers && teacherLayers.length >= 2 ? [teacherLayers[0], teacherLayers.at(-1)] : null;
-  if (kind === "function") return [1, 1];
-  return [2, 1];
+  const dims = kind === "function" ? 1 : 2;
+  return [features ? features.length : dims, classes > 2 ? classes : 1];
 }
 
 // The classic side-by-side comparisons: the article's example twice, differing in one thing.

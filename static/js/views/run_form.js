@@ -6,13 +6,16 @@ import { ApiError, post } from "../lib/api.js";
 import { fieldMessage } from "../lib/field_errors.js";
 import { DatasetView } from "./data_view.js";
 import { LayerEditor } from "./layer_editor.js";
-import { DEFAULT_SPEED, PRESETS, shapeOfKind } from "./presets.js";
+import { DEFAULT_SPEED, FEATURES, PRESETS, shapeOfKind } from "./presets.js";
 
-const DATASET_FIELDS = {
-  teacher: ["layers", "activation", "samples", "noise", "seed", "test_fraction"],
-  function: ["expr", "x_min", "x_max", "samples", "noise", "seed", "test_fraction"],
-};
 const COMMON = ["samples", "noise", "seed", "test_fraction"];
+const DATASET_FIELDS = {
+  teacher: ["layers", "activation", ...COMMON],
+  function: ["expr", "x_min", "x_max", ...COMMON],
+  boundary: ["expr", ...COMMON],
+  gaussians: [...COMMON, "classes"],
+  spiral: [...COMMON, "classes"],
+};
 const PLAIN = ["loss", "learning_rate", "momentum", "batch_size", "variant", "seed", "max_steps", "start"];
 
 export class RunForm {
@@ -31,6 +34,9 @@ export class RunForm {
     form.querySelector("#remove-layer").addEventListener("click", () => this.layers.removeHidden());
     this.field("dataset.kind").addEventListener("change", () => this.onKindChange());
     this.field("dataset.layers").addEventListener("change", () => this.onKindChange());
+    this.field("dataset.classes").addEventListener("change", () => this.followShape());
+    this.featureList = form.querySelector("#feature-list");
+    this.featureList.addEventListener("change", () => this.followShape());
     this.field("loss").addEventListener("change", () => this.showLossNote());
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -82,12 +88,17 @@ export class RunForm {
     for (const key of PLAIN) {
       this.field(key).value = config[key] === null || config[key] === undefined ? "" : String(config[key]);
     }
+    const reg = config.regularization;
+    this.field("regularization.kind").value = reg ? reg.kind : "";
+    if (reg) this.field("regularization.rate").value = String(reg.rate);
     const ds = config.dataset;
     this.field("dataset.kind").value = ds.kind;
+    this.field("dataset.classes").value = String(ds.classes ?? 2);
     for (const [key, value] of Object.entries(ds)) {
       const el = this.field(`dataset.${key}`);
       if (el && key !== "kind") el.value = Array.isArray(value) ? value.join(", ") : String(value);
     }
+    this.showFeatures(ds.features || null);
     this.showKindFields();
     this.showLossNote();
     this.showSliderValues();
@@ -96,9 +107,44 @@ export class RunForm {
 
   onKindChange() {
     this.showKindFields();
-    const kind = this.field("dataset.kind").value;
-    const shape = shapeOfKind(kind, parseList(this.field("dataset.layers").value));
+    this.showFeatures(null);
+    this.followShape();
+  }
+
+  // The layer editor's ends follow the data: its inputs (features) and outputs (classes).
+  followShape() {
+    const data = this.readDataset();
+    const shape = shapeOfKind(data.kind, parseList(this.field("dataset.layers").value), data.features, data.classes);
     if (shape) this.layers.setEnds(shape[0], shape[1]);
+  }
+
+  // One checkbox per feature a point of this kind offers; `chosen` null: the raw coordinates.
+  showFeatures(chosen) {
+    const dims = this.field("dataset.kind").value === "function" ? 1 : 2;
+    const names = FEATURES[dims];
+    const picked = new Set(chosen || names.slice(0, dims));
+    this.featureList.replaceChildren(
+      ...names.map((name) => {
+        const label = document.createElement("label");
+        label.className = "check";
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = name;
+        box.checked = picked.has(name);
+        box.dataset.feature = name;
+        label.append(box, ` ${name}`);
+        return label;
+      }),
+    );
+    this.featureList.dataset.dims = String(dims);
+  }
+
+  // The ticked features, or null when they are the raw coordinates (the default).
+  readFeatures() {
+    const dims = Number(this.featureList.dataset.dims || 2);
+    const ticked = [...this.featureList.querySelectorAll("input:checked")].map((box) => box.value);
+    const raw = FEATURES[dims].slice(0, dims);
+    return ticked.length === dims && ticked.every((name, k) => name === raw[k]) ? null : ticked;
   }
 
   showKindFields() {
@@ -127,6 +173,8 @@ export class RunForm {
       else if (key === "activation" || key === "expr") dataset[key] = raw;
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
+    const features = kind === "teacher" ? null : this.readFeatures();
+    if (features) dataset.features = features;
     return dataset;
   }
 
@@ -134,6 +182,7 @@ export class RunForm {
     const { layers, activation } = this.layers.value();
     const numberOrNull = (name) => (this.field(name).value.trim() === "" ? null : Number(this.field(name).value));
     const speed = this.field("speed").value;
+    const penalty = this.field("regularization.kind").value;
     return {
       name: this.field("name").value.trim() || null,
       layers,
@@ -149,6 +198,7 @@ export class RunForm {
       max_steps: numberOrNull("max_steps"),
       start: this.field("start").value,
       speed: speed === "max" ? null : Number(speed),
+      regularization: penalty ? { kind: penalty, rate: numberOrNull("regularization.rate") } : null,
     };
   }
 
