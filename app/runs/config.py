@@ -116,6 +116,8 @@ class RunConfig(BaseModel):
                 f"got {len(self.activation)}"
             )
         if data.kind == "teacher":
+            if data.features is not None:
+                raise ValueError("dataset.features: a teacher's inputs are its own; no features")
             teacher = data.layers or [inputs, 3, outputs]
             if teacher[0] != inputs or teacher[-1] != outputs:
                 raise ValueError(

@@ -39,8 +39,14 @@ export class RunTitle {
 
   async save() {
     try {
-      const run = await patch(`/api/runs/${this.runId}`, { name: this.input.value.trim() || null });
+      const name = this.input.value.trim() || null;
+      const run = await patch(`/api/runs/${this.runId}`, { name });
       this.show(run.config.name);
+      if ((run.config.name ?? null) !== name) {
+        // A server that accepts the field but keeps the old name: say so rather than pretend.
+        this.error.textContent = "The server kept the old name: renaming is not available on it.";
+        return;
+      }
       this.edit(false);
     } catch (err) {
       const field = err instanceof ApiError ? err.fieldErrors().find((e) => e.path === "name") : null;
