@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from app.nn.datasets import make_dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
+from tests.support.axe import axe_violations
 from tests.support.browser import ARTICLE, api, create_run, wait_connected, wait_until
 from tests.web.conftest import PageWithConsole, screenshot
 
@@ -168,6 +169,8 @@ def test_ticked_features_and_classes_shape_the_network(
     p.get_by_test_id("classes-input").press("Tab")
     expect(p.locator("#layers input").last).to_have_value("4")
     open_fold(p, "Training")
+    open_fold(p, "Network")
+    assert axe_violations(p) == []  # every fold open: the form's fields pass WCAG 2 A and AA too
     p.get_by_label("Regularization", exact=True).select_option("l2")
     p.get_by_test_id("create-run").click()
     p.wait_for_url("**/runs/*")
