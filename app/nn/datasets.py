@@ -125,7 +125,7 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
 
 def raw_features(dimensions: int) -> tuple[str, ...]:
     """The names of the raw inputs of points of 1 or 2 dimensions: ("x",) or ("x1", "x2")."""
-    return tuple(FEATURES[dimensions])[:dimensions]
+    return tuple(FEATURES.get(dimensions, {}))[:dimensions]
 
 
 def expand_features(points: Array, names: Sequence[str]) -> Array:

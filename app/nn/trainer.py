@@ -24,7 +24,7 @@ from app.nn.regularizers import regularizer_named
 
 
 @dataclass(frozen=True)
-class RegularizationConfig:
+class RegularizationSpec:
     """A weight penalty: kind "l2" or "l1" at rate λ (app/nn/regularizers.py)."""
 
     kind: str
@@ -45,7 +45,7 @@ class TrainingConfig:
     momentum: float = 0.0
     seed: int = 0
     dtype: str = "float64"
-    regularization: RegularizationConfig | None = None
+    regularization: RegularizationSpec | None = None
 
 
 class Diverged(Exception):

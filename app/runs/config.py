@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.nn.datasets import FEATURES, MAX_CLASSES, MULTI_CLASS_KINDS, DatasetSpec
-from app.nn.trainer import RegularizationConfig, TrainingConfig
+from app.nn.trainer import RegularizationSpec, TrainingConfig
 
 ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
 DatasetKind = Literal[
@@ -64,14 +64,12 @@ class DatasetConfig(BaseModel):
     )
 
     @property
-    def dimensions(self) -> int | None:
-        """How many coordinates a raw point has; None for a teacher (its own input size)."""
-        if self.kind == "teacher":
-            return None
+    def dimensions(self) -> int:
+        """How many coordinates a raw point of a kind other than teacher has."""
         return 1 if self.kind == "function" else 2
 
 
-class RegularizationSettings(BaseModel):
+class RegularizationConfig(BaseModel):
     """A weight penalty added to the loss: (λ/2)·Σw² for l2, λ·Σ|w| for l1 (weights only)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -104,7 +102,7 @@ class RunConfig(BaseModel):
     start: Literal["paused", "running"] = "paused"
     # Updates a second at most while running; None trains as fast as it can.
     speed: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None = None
-    regularization: RegularizationSettings | None = None
+    regularization: RegularizationConfig | None = None
 
     @model_validator(mode="after")
     def _dataset_fits(self) -> Self:
@@ -137,9 +135,7 @@ class RunConfig(BaseModel):
         """The network's inputs: one per feature, after checking the features fit the data."""
         data, dimensions = self.dataset, self.dataset.dimensions
         if data.features is None:
-            return dimensions or self.layers[0]
-        if dimensions is None:
-            raise ValueError("dataset.features: a teacher's inputs are its own; no features")
+            return dimensions
         known = list(FEATURES[dimensions])
         wrong = [name for name in data.features if name not in known]
         if wrong:
@@ -202,7 +198,7 @@ class RunConfig(BaseModel):
             dtype=self.dtype,
             regularization=None
             if penalty is None
-            else RegularizationConfig(penalty.kind, penalty.rate),
+            else RegularizationSpec(penalty.kind, penalty.rate),
         )
 
     def dataset_spec(self) -> DatasetSpec:

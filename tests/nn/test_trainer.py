@@ -13,7 +13,7 @@ from app.nn.datasets import Dataset, DatasetSpec, make_dataset
 from app.nn.network import Network
 from app.nn.trainer import (
     Diverged,
-    RegularizationConfig,
+    RegularizationSpec,
     Trainer,
     TrainerState,
     TrainingConfig,
@@ -27,9 +27,9 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 MINI_BATCH = replace(BASE, batch_size=30, momentum=0.9, seed=5)  # 160 rows: 6 batches an epoch
 L1_FLOAT32 = replace(
-    MINI_BATCH, dtype="float32", regularization=RegularizationConfig("l1", 0.01), bias=False
+    MINI_BATCH, dtype="float32", regularization=RegularizationSpec("l1", 0.01), bias=False
 )
-L2_FULL = replace(BASE, regularization=RegularizationConfig("l2", 0.05), momentum=0.5)
+L2_FULL = replace(BASE, regularization=RegularizationSpec("l2", 0.05), momentum=0.5)
 CONFIGS = [BASE, MINI_BATCH, L1_FLOAT32, L2_FULL]
 CONFIG_IDS = ["full-batch", "mini-batch", "l1-float32-no-bias", "l2-momentum"]
 
@@ -393,7 +393,7 @@ def nielsen_update(
 def test_weights_after_regularized_updates_equal_an_independent_computation(
     penalty: str, teacher_data: Dataset
 ) -> None:
-    config = replace(BASE, regularization=RegularizationConfig(penalty, 0.03))
+    config = replace(BASE, regularization=RegularizationSpec(penalty, 0.03))
     trainer = Trainer(config, teacher_data)
     trainer.network.weights[1][0, 0] = 0.0  # sign(0) = 0: L1 leaves a zero weight to the data
     weights = [w.copy() for w in trainer.network.weights]
@@ -415,9 +415,7 @@ def test_weights_after_regularized_updates_equal_an_independent_computation(
 
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_the_loss_is_the_data_loss_plus_the_penalty(penalty: str, teacher_data: Dataset) -> None:
-    trainer = Trainer(
-        replace(BASE, regularization=RegularizationConfig(penalty, 0.1)), teacher_data
-    )
+    trainer = Trainer(replace(BASE, regularization=RegularizationSpec(penalty, 0.1)), teacher_data)
     unregularized = Trainer(BASE, teacher_data)  # the same weights at step 0
     weights = trainer.network.weights
     if penalty == "l2":

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.runs.config import RegularizationSettings, RunConfig
+from app.runs.config import RegularizationConfig, RunConfig
 
 StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
 Matrix = list[list[float | None]]
@@ -107,7 +107,7 @@ class ExplainOut(BaseModel):
         description="the batch's loss before the update: data_loss + regularization_loss"
     )
     data_loss: float | None = Field(description="the loss of the outputs against the targets")
-    regularization: RegularizationSettings | None = Field(
+    regularization: RegularizationConfig | None = Field(
         description="the weight penalty the loss includes; null without one"
     )
     regularization_loss: float | None = Field(
