@@ -142,10 +142,10 @@ def test_a_preset_stops_at_its_max_steps_with_the_accuracy_its_note_promises(
     k_classes = run["config"]["dataset"].get("classes", 2) > 2
     accuracy = (engine_class_accuracy if k_classes else engine_accuracy)(base_url, run_id)
     assert accuracy >= at_least, accuracy
-    note = p.locator("#data-note")
-    expect(note).to_contain_text("Test accuracy: ")
-    shown = float(note.inner_text().split("Test accuracy: ")[1].split("%")[0])
-    assert shown == pytest.approx(accuracy, abs=0.05)
+    view = p.get_by_test_id("data-view")
+    wait_until(lambda: view.get_attribute("data-accuracy") is not None, what="the accuracy shown")
+    assert view.get_attribute("data-accuracy-of") == "test"
+    assert float(view.get_attribute("data-accuracy") or "nan") == pytest.approx(accuracy, abs=1e-9)
     assert page.errors == []
 
 
@@ -205,14 +205,13 @@ def test_every_preset_creates_a_run_that_trains(
     if preset != "1-D function fit":  # 0/1 labels: the data view gives the test accuracy
         step = api(base_url, f"/api/runs/{run_id}")["step"]
         expect(p.get_by_test_id("step-count")).to_have_text(f"{step:,}")
-        note = p.locator("#data-note")
-        expect(note).to_contain_text("Test accuracy: ")
+        view = p.get_by_test_id("data-view")
         k_classes = preset == "Three spirals"
         accuracy = (engine_class_accuracy if k_classes else engine_accuracy)(base_url, run_id)
         wait_until(
             lambda: (
-                float(note.inner_text().split("Test accuracy: ")[1].split("%")[0])
-                == pytest.approx(accuracy, abs=0.05)
+                float(view.get_attribute("data-accuracy") or "nan")
+                == pytest.approx(accuracy, abs=1e-9)
             ),
             what="the accuracy of the paused step",
         )

@@ -221,7 +221,11 @@ export class DatasetView {
       ? xs.filter((x, n) => argmax(this.outputs(x)) === argmax(ys[n])).length
       : xs.filter((x, n) => this.out(x) > 0.5 === ys[n][0] > 0.5).length;
     const rule = this.classes ? "the largest output names the class" : "output above ½ counts as 1";
-    return ` ${onTest ? "Test" : "Training"} accuracy: ${fmt((100 * right) / xs.length, 3)}% (${rule}).`;
+    const accuracy = (100 * right) / xs.length;
+    // The exact share, and the set it is of, for tests (the note rounds it).
+    this.canvas.dataset.accuracy = String(accuracy);
+    this.canvas.dataset.accuracyOf = onTest ? "test" : "train";
+    return ` ${onTest ? "Test" : "Training"} accuracy: ${fmt(accuracy, 3)}% (${rule}).`;
   }
 
   // Points grouped into a few colour buckets: one path per bucket instead of one per point.
