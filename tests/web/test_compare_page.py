@@ -216,3 +216,22 @@ def test_one_speed_for_every_run(page: PageWithConsole, base_url: str) -> None:
     )
     expect(p.locator("#compare-error")).to_have_text("")
     assert page.errors == []
+
+
+def test_runs_at_different_speeds_show_mixed_until_one_is_picked(
+    page: PageWithConsole, base_url: str
+) -> None:
+    ids = [
+        create_run(base_url, {**ARTICLE, "speed": 5})["id"],
+        create_run(base_url, {**ARTICLE, "momentum": 0.9, "speed": 100})["id"],
+    ]
+    p = page.page
+    open_compare(p, base_url, ids)
+    speed = p.get_by_test_id("speed")
+    expect(speed).to_have_value("mixed")
+    speed.select_option("30")
+    wait_until(
+        lambda: [api(base_url, f"/api/runs/{run_id}")["speed"] for run_id in ids] == [30, 30],
+        what="both runs at 30 updates a second",
+    )
+    assert page.errors == []

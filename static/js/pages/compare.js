@@ -83,7 +83,7 @@ class ComparePage {
       view.start();
     });
     this.diffTable(names, diffs);
-    this.showSpeed(runs[0].speed);
+    this.showSpeed(runs.map((run) => run.speed));
     this.$("compare-summary").textContent = commonSummary(runs[0].config, diffs);
     this.render();
   }
@@ -159,11 +159,16 @@ class ComparePage {
     this.render();
   }
 
-  // The first run's speed stands for all (Play all runs them at one pace once it is set here).
-  showSpeed(speed) {
+  // The runs' common speed; "mixed" (a placeholder, not a choice) while they differ.
+  showSpeed(speeds) {
     const select = this.$("compare-speed");
-    const value = speed === null || speed === undefined ? "max" : String(speed);
-    if (![...select.options].some((o) => o.value === value)) select.add(new Option(`${value} updates/s`, value));
+    const values = new Set(speeds.map((speed) => (speed === null || speed === undefined ? "max" : String(speed))));
+    const value = values.size === 1 ? [...values][0] : "mixed";
+    if (![...select.options].some((o) => o.value === value)) {
+      const label = value === "mixed" ? "Mixed: pick one for all" : `${value} updates/s`;
+      select.add(new Option(label, value));
+      if (value === "mixed") select.options[select.options.length - 1].disabled = true;
+    }
     select.value = value;
   }
 
