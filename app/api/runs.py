@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from app.api.deps import Manager
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, big_json
 from app.api.schemas.history import ThinnedHistoryOut
-from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
+from app.api.schemas.requests import RunConfig, RunPatch, StepRequest, WeightEditRequest
 from app.api.schemas.responses import (
     DatasetOut,
     EngineChange,
@@ -21,9 +21,10 @@ from app.api.schemas.responses import (
     RunOut,
     WeightsOut,
 )
-from app.runs.frames import finite_or_none
+from app.json_out import finite_or_none
 from app.runs.limits import over_limit
 from app.runs.run import Run
+from app.store import WeightEdit
 from app.store.thin import thin
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -75,7 +76,7 @@ async def get_run(run_id: str, manager: Manager) -> RunOut:
 async def patch_run(run_id: str, patch: RunPatch, manager: Manager) -> RunOut:
     """Change the learning rate or the speed limit from the next update on (recorded)."""
     changes = patch.model_dump(include=patch.model_fields_set)
-    return run_out(manager.patch(run_id, changes))
+    return run_out(await manager.patch(run_id, changes))
 
 
 @router.post("/{run_id}/step", responses=NOT_FOUND | CONFLICT)
@@ -118,8 +119,21 @@ async def get_weights(
     """The weights and biases after exactly `step` updates, recomputed if not stored."""
     parameters = await manager.parameters(run_id, step)
     content = {"step": parameters.step, "weights": parameters.weights}
-    # Arrays go straight to orjson: validating millions of floats would take seconds.
-    return OrjsonResponse(content | {"biases": parameters.biases, "exact": parameters.exact})
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
+
+
+@router.patch("/{run_id}/weights", response_model=WeightsOut, responses=NOT_FOUND | CONFLICT)
+async def set_weight(run_id: str, edit: WeightEditRequest, manager: Manager) -> Response:
+    """Set one weight (or a bias) of a paused run by hand; answers its weights now.
+
+    Recorded in the run's history at its current step, before its next update, so every later
+    step replays exactly through it. 409 while the run trains; 422 naming an index that does
+    not exist.
+    """
+    target = WeightEdit(0, edit.layer, edit.to, None if edit.bias else edit.from_, edit.value)
+    parameters = await manager.edit_weight(run_id, target)
+    content = {"step": parameters.step, "weights": parameters.weights}
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
 
 
 @router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)
@@ -143,7 +157,7 @@ async def get_dataset(run_id: str, manager: Manager) -> Response:
     data = await manager.dataset(run_id)
     names = ("x_train", "y_train", "x_test", "y_test")
     content = dict(zip(names, data.arrays(), strict=True))
-    return OrjsonResponse(
+    return await big_json(
         content | {"x_train_raw": data.x_train_raw, "x_test_raw": data.x_test_raw}
     )
 

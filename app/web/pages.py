@@ -67,7 +67,7 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: str, manager: Manager) -> HTMLResponse:
-    """One run, live: network, loss, data, controls, behind the scenes, history."""
+    """One run, live: network, loss, gradient sizes, data, controls, explain, history."""
     try:
         run = manager.get(run_id)
     except RunNotFound:

@@ -67,3 +67,21 @@ def open_run(page: Any, base_url: str, run_id: Any) -> None:
     wait_connected(page)
     canvas = page.get_by_test_id("network-view")
     wait_until(lambda: bool(canvas.get_attribute("data-edge-probes")), what="edges drawn")
+
+
+def hover_first_edge(page: Any) -> dict[str, Any]:
+    """Hover the first drawn edge of layer 0; returns the tooltip's edge and shown weight."""
+    canvas = page.get_by_test_id("network-view")
+    probe = canvas.get_attribute("data-edge-probes").split(";")[0]
+    _, _, _, x, y = probe.split(",")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + float(x), box["y"] + float(y))
+    tooltip = page.get_by_test_id("tooltip")
+    tooltip.wait_for(state="visible")
+    return {
+        "l": int(tooltip.get_attribute("data-l")),
+        "i": int(tooltip.get_attribute("data-i")),
+        "j": int(tooltip.get_attribute("data-j")),
+        "w": parse_number(tooltip.locator("[data-role=w]").inner_text()),
+        "text": tooltip.inner_text(),
+    }
