@@ -258,6 +258,7 @@ def test_the_shortcut_is_told_beside_the_loss_and_never_labelled_a_gradient(
         if not probe:
             return ""
         _, _, _, x, y = probe.split(";")[0].split(",")
+        canvas.scroll_into_view_if_needed()  # the mouse reaches only what the viewport shows
         box = canvas.bounding_box()
         p.mouse.move(0, 0)
         p.mouse.move(box["x"] + float(x), box["y"] + float(y))
