@@ -109,7 +109,9 @@ class RunPage {
     badge.textContent = "missing";
     badge.dataset.status = "missing";
     this.controls.update({ status: "missing" });
-    for (const el of this.root.querySelectorAll("#controls button, #controls input, #controls select, #rename-button"))
+    for (const el of this.root.querySelectorAll(
+      "#controls button, #controls input, #controls select, #rename-button, #reset-button",
+    ))
       el.disabled = true;
     const conn = this.$("conn-status");
     conn.dataset.state = "none";

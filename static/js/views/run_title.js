@@ -23,6 +23,7 @@ export class RunTitle {
     this.name = name || null;
     const text = this.name || `Run ${this.runId}`;
     this.el("run-name").textContent = text;
+    this.el("run-id").hidden = !this.name; // an unnamed run's heading already holds its id
     document.title = `${text} · backprop-live`;
   }
 
