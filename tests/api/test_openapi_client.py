@@ -34,8 +34,11 @@ OPERATIONS = {
     "get_weights",
     "explain_next_update",
     "get_dataset",
+    "preview_dataset",
     "get_history",
     "descend",
+    "curve",
+    "set_weight",
     "healthz",
 }
 
