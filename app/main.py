@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import descent, docs, health, runs, stream
+from app.api import descent, docs, health, preview, runs, stream
 from app.api.descent_pool import DescentPool
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
@@ -69,10 +69,18 @@ def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = N
         docs_paths=("/docs",),
         limit_env=settings.env_name("max_body_bytes"),
     )
-    routers = (health.router, runs.router, descent.router, stream.router, docs.router)
+    routers = (
+        health.router,
+        runs.router,
+        descent.router,
+        preview.router,
+        stream.router,
+        docs.router,
+    )
     for router in (*routers, pages.router):
         app.include_router(router)
     pages.mount_static(app)
+    pages.install_not_found(app)
     docs.mount_docs_assets(app)
     return app
 

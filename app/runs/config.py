@@ -29,6 +29,9 @@ FeatureName = Literal[
 Size = Annotated[int, Field(ge=1, le=1_000_000)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+# A run's name is a label for people (runs list, page title), so a line's worth is plenty.
+NAME_MAX_LENGTH = 80
+RunName = Annotated[str, Field(min_length=1, max_length=NAME_MAX_LENGTH)]
 
 
 def parameter_count(layers: list[int], bias: bool) -> int:
@@ -82,6 +85,8 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    # What people call the run; it takes no part in training (the page defaults it to the preset).
+    name: RunName | None = None
     layers: Annotated[list[Size], Field(min_length=2, max_length=64)]
     activation: ActivationName | Annotated[list[ActivationName], Field(max_length=64)] = "sigmoid"
     bias: bool = True

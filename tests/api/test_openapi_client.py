@@ -34,6 +34,7 @@ OPERATIONS = {
     "get_weights",
     "explain_next_update",
     "get_dataset",
+    "preview_dataset",
     "get_history",
     "descend",
     "descent_curve",

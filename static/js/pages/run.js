@@ -1,6 +1,7 @@
 // The run page: wires the REST answers and the stream's frames into the views. Views never talk to
 // each other; this module decides who gets what.
 import { ApiError, get } from "../lib/api.js";
+import { featureExpander, inputNames } from "../lib/features.js";
 import { fmtExact, fmtInt } from "../lib/format.js";
 import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
@@ -13,6 +14,8 @@ import { GradientChart } from "../views/gradient_chart.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { NeuronMaps } from "../views/neuron_maps.js";
+import { RunTitle } from "../views/run_title.js";
 import { WeightEditor } from "../views/weight_editor.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
@@ -62,6 +65,14 @@ class RunPage {
       canEdit: () => this.run && this.run.status === "paused" && !this.run.busy && this.viewing === null,
       onEdited: (answer) => this.edited(answer),
     });
+    this.title = new RunTitle(root, this.runId);
+    this.maps = new NeuronMaps(this.$("network-canvas"));
+    this.$("neuron-maps").addEventListener("change", (e) => {
+      this.maps.setEnabled(e.target.checked);
+      this.network.setNeuronMaps(this.maps);
+    });
+    this.$("show-test").addEventListener("change", (e) => this.data.setOptions({ showTest: e.target.checked }));
+    this.$("discretise").addEventListener("change", (e) => this.data.setOptions({ discrete: e.target.checked }));
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
     this.$("sample-select").addEventListener("change", (e) => this.follow(e.target.value));
   }
@@ -70,12 +81,12 @@ class RunPage {
     try {
       this.run = await get(`/api/runs/${this.runId}`);
     } catch (err) {
+      this.missing();
       this.notice(
         err instanceof ApiError && err.status === 404
           ? `There is no run ${this.runId}. It may have been deleted.`
           : `Could not load the run: ${err.message}`,
       );
-      this.$("run-status").textContent = "missing";
       return;
     }
     this.configure(this.run.config);
@@ -90,7 +101,26 @@ class RunPage {
     this.stream.open();
   }
 
+  // No run to drive (deleted, or the server could not be reached): every control off, and the
+  // badges say so rather than "connecting…".
+  missing() {
+    this.run = { status: "missing" };
+    const badge = this.$("run-status");
+    badge.textContent = "missing";
+    badge.dataset.status = "missing";
+    this.controls.update({ status: "missing" });
+    for (const el of this.root.querySelectorAll(
+      "#controls button, #controls input, #controls select, #rename-button, #reset-button",
+    ))
+      el.disabled = true;
+    const conn = this.$("conn-status");
+    conn.dataset.state = "none";
+    conn.textContent = "not connected";
+  }
+
   configure(config) {
+    this.title.show(config.name);
+    this.controls.setConfig(config);
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
@@ -102,7 +132,9 @@ class RunPage {
       variant: config.variant,
     });
     this.gradients.setModel(this.layers.length - 1, config.variant);
-    this.data.setModel(this.layers, this.activations);
+    this.inputNames = inputNames(config);
+    this.data.setModel(this.layers, this.activations, this.inputNames);
+    if (this.inputNames) this.network.setInputNames(this.inputNames);
     const shortcut = this.$("shortcut-note");
     shortcut.hidden = !updateTerms(config.variant).shortcut;
     shortcut.textContent = SHORTCUT_SENTENCE;
@@ -119,6 +151,7 @@ class RunPage {
     try {
       const data = await get(`/api/runs/${this.runId}/dataset`);
       this.data.setData(data);
+      this.showNeuronMaps(data);
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
       const shown = Math.min(data.x_train.length, SAMPLES_LISTED);
@@ -126,6 +159,14 @@ class RunPage {
     } catch (err) {
       this.$("data-note").textContent = `Could not load the data set: ${err.message}`;
     }
+  }
+
+  // Pictures of each neuron over the input plane, for 2-D data (the same square the data view shows).
+  showNeuronMaps(data) {
+    if ((data.x_train_raw || data.x_train)[0]?.length !== 2) return;
+    this.maps.setModel(this.layers, this.activations, this.data.extent, featureExpander(this.inputNames, 2));
+    this.$("neuron-maps-toggle").hidden = false;
+    this.network.setNeuronMaps(this.maps);
   }
 
   // One picker for the followed sample: the live neurons and the explained update both use it.
@@ -294,6 +335,7 @@ class RunPage {
     badge.dataset.state = state;
     badge.textContent =
       { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    if (state === "refused") this.missing();
     if (state === "refused")
       this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
   }
