@@ -225,30 +225,38 @@ class RunManager:
         self._loading.pop(run_id, None)
         run.hub.close()
 
-    async def patch(self, run_id: str, changes: dict[str, float | None]) -> Run:
-        """Change the learning rate and/or speed from the next update on, and tell viewers.
+    async def patch(self, run_id: str, changes: dict[str, float | str | None]) -> Run:
+        """Change the learning rate and/or speed from the next update on, or the run's name;
+        tell viewers.
 
         Answered once stored: a rate change is recorded at the step whose next update takes it
         up, and replays depend on it. A run that can never train again (stopped, finished,
-        diverged) has no next update: RunConflict, rather than a change recorded for nothing.
+        diverged) has no next update: RunConflict for a rate or speed, rather than a change
+        recorded for nothing. A name can change in any status.
         """
         run = self.get(run_id)
-        if run.status not in TRAINABLE and run.status != RunStatus.RUNNING:
+        trains = "learning_rate" in changes or "speed" in changes
+        if trains and run.status not in TRAINABLE and run.status != RunStatus.RUNNING:
             raise RunConflict(f"cannot change run {run_id}: it is {run.status.value}")
         self._check_storage()
+        if "name" in changes:
+            name = changes["name"]
+            run.config = run.config.model_copy(update={"name": name})
+            self.store.set_config(run.id, run.config_dict())
         if "speed" in changes:
-            run.speed = changes["speed"]
+            speed = changes["speed"]
+            run.speed = None if speed is None else float(speed)
             self._send(run, ChangeSpeed(run.id, run.speed))
         changed_at = run.step
         rate = changes.get("learning_rate")
-        if rate is not None and rate != run.learning_rate:
+        if isinstance(rate, float) and rate != run.learning_rate:
             run.learning_rate = rate
             await self._change_rate(run, rate)
             changed_at = run.rate_changes[-1][0]
         self._save(run)
         await self._flushed()
-        # Every viewer's controls follow (a `settings` frame; see app.runs.frames).
-        run.hub.publish_settings(run.learning_rate, run.speed, changed_at)
+        if trains:  # every viewer's controls follow (a `settings` frame)
+            run.hub.publish_settings(run.learning_rate, run.speed, changed_at)
         return run
 
     async def _change_rate(self, run: Run, rate: float) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.runs.config import NAME_MAX_LENGTH
+from app.settings import Settings
 
 TINY = {"layers": [2, 2, 1]}
 
@@ -38,9 +40,6 @@ def test_a_patch_with_a_too_long_name_is_refused(client: TestClient) -> None:
     assert answer.json()["detail"][0]["field"] == "name"
 
 
-# RunManager.patch applies learning_rate and speed only; the name is wired there with the run
-# manager's rewrite. Strict: this fails as soon as renaming works, to be unmarked then.
-@pytest.mark.xfail(strict=True, reason="RunManager.patch does not apply `name` yet")
 def test_a_patch_renames_the_run_in_any_status(client: TestClient) -> None:
     run = client.post("/api/runs", json={**TINY, "name": "before"}).json()
     client.post(f"/api/runs/{run['id']}/stop")
@@ -48,3 +47,11 @@ def test_a_patch_renames_the_run_in_any_status(client: TestClient) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["config"]["name"] == "after"
     assert client.get(f"/api/runs/{run['id']}").json()["config"]["name"] == "after"
+
+
+def test_a_new_name_is_stored(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        run = client.post("/api/runs", json={**TINY, "name": "before"}).json()
+        assert client.patch(f"/api/runs/{run['id']}", json={"name": "after"}).status_code == 200
+    with TestClient(create_app(settings)) as client:  # a restart reads it back
+        assert client.get(f"/api/runs/{run['id']}").json()["config"]["name"] == "after"
