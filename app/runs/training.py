@@ -62,7 +62,9 @@ class RunTraining:
         self.trainer.learning_rate = order.learning_rate
         self.remaining, self.manual = order.updates, order.updates is not None
         self.max_steps, self.finish_message = order.max_steps, order.finish_message
-        self.speed, self.view = order.speed, order.view
+        # A speed paces free training; a manual step makes its updates at once.
+        self.speed = order.speed if order.updates is None else None
+        self.view = order.view
         self.memory_bytes = order.memory_bytes
         now = time.monotonic()
         self.wake_at = self.paced_at = self.next_frame = now
@@ -99,7 +101,7 @@ class RunTraining:
                 # Between two updates already: the next one uses it; the manager hears now.
                 self._take_rate(rate)
                 self._report(time.monotonic())
-            case ChangeSpeed(_, speed):
+            case ChangeSpeed(_, speed) if not self.manual:
                 self.speed, self.wake_at = speed, 0.0
             case ChangeView(_, view):
                 self.view = view
