@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import descent, docs, health, runs, stream
+from app.api import datasets, descent, docs, health, history, runs, stream
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
@@ -15,6 +15,7 @@ from app.runs.manager import RunManager
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
+from app.store.datasets import DatasetTables
 from app.web import pages
 
 
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.loop_lag.start()
         try:
             await manager.start()
+            # Runs on uploaded data read their table from this file when they are built.
+            for run in manager.runs.values():
+                run.config.dataset.use_tables(DatasetTables(settings.db_path))
             app.state.manager = manager
             yield
             await manager.shutdown()
@@ -54,7 +58,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_paths=("/docs",),
         limit_env=settings.env_name("max_body_bytes"),
     )
-    routers = (health.router, runs.router, descent.router, stream.router, docs.router)
+    routers = (
+        health.router,
+        runs.router,
+        history.router,
+        datasets.router,
+        descent.router,
+        stream.router,
+        docs.router,
+    )
     for router in (*routers, pages.router):
         app.include_router(router)
     pages.mount_static(app)

@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     loop_lag_interval: float = Field(0.05, ge=0.001, le=10)
     loop_lag_window: float = Field(60.0, gt=0, le=3600)
 
+    # Own data (POST /api/datasets, docs/own-data.md): an uploaded CSV's limits. Bytes stay
+    # below max_body_bytes, so the upload's own limit is the one a too-large file meets.
+    max_csv_bytes: int = Field(1_000_000, ge=1024)
+    max_csv_rows: int = Field(20_000, ge=2)
+    max_csv_columns: int = Field(256, ge=2)
+    # Bounded history (GET /history without `points`): a long run answers this many buckets
+    # (each with its min and max) and its last `history_recent_steps` steps in full.
+    history_buckets: int = Field(1024, ge=16)
+    history_recent_steps: int = Field(2048, ge=1)
+
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

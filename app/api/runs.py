@@ -6,25 +6,24 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.exceptions import RequestValidationError
 
 from app.api.deps import Manager
 from app.api.responses import OrjsonResponse
-from app.api.schemas.history import ThinnedHistoryOut
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
     DatasetOut,
     EngineChange,
     ErrorOut,
     ExplainOut,
-    HistoryOut,
     RunOut,
+    ScoresOut,
     WeightsOut,
 )
+from app.api.scores import run_scores
+from app.runs.errors import InvalidRequest
 from app.runs.frames import finite_or_none
-from app.runs.limits import over_limit
 from app.runs.run import Run
-from app.store.thin import thin
+from app.store.datasets import DatasetTables, table_exists
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -37,7 +36,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def run_out(run: Run) -> RunOut:
+def run_out(run: Run, metrics: dict[str, float | None] | None = None) -> RunOut:
     return RunOut(
         id=run.id,
         status=run.status.value,
@@ -51,12 +50,20 @@ def run_out(run: Run) -> RunOut:
         message=run.message,
         busy=run.busy,
         engines=[EngineChange(from_step=step, engine=engine) for step, engine in run.engines],
+        metrics=metrics,
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 async def create_run(config: RunConfig, manager: Manager) -> RunOut:
     """Create a run; it starts paused at step 0 unless `start` is "running"."""
+    if config.dataset.kind == "csv":
+        path = manager.store.path
+        assert config.dataset.id is not None  # RunConfig checks it for csv
+        if not await asyncio.to_thread(table_exists, path, config.dataset.id):
+            message = f"no data set with id {config.dataset.id!r} (upload it: POST /api/datasets)"
+            raise InvalidRequest(message, "dataset.id")
+        config.dataset.use_tables(DatasetTables(path))
     return run_out(await manager.create(config))
 
 
@@ -68,7 +75,21 @@ async def list_runs(manager: Manager) -> list[RunOut]:
 
 @router.get("/{run_id}", responses=NOT_FOUND)
 async def get_run(run_id: str, manager: Manager) -> RunOut:
-    return run_out(manager.get(run_id))
+    """The run, with `metrics`: its scores at its current step (a forward pass over its data)."""
+    run = manager.get(run_id)
+    scores = await run_scores(manager, run_id)
+    return run_out(run, None if scores is None else scores.as_metrics())
+
+
+@router.get("/{run_id}/scores", response_model=ScoresOut, responses=NOT_FOUND)
+async def get_scores(run_id: str, manager: Manager) -> Response:
+    """Train and test scores now: accuracy and confusion matrices (rows: the true class,
+    columns: the predicted one) for classes, R² for regression (app/nn/metrics.py)."""
+    manager.get(run_id)
+    scores = await run_scores(manager, run_id)
+    if scores is None:
+        return OrjsonResponse({"detail": f"run {run_id} has no weights to score now"}, 409)
+    return OrjsonResponse({"step": manager.get(run_id).step, **scores.__dict__})
 
 
 @router.patch("/{run_id}", responses=NOT_FOUND | CONFLICT)
@@ -138,46 +159,16 @@ async def explain_next_update(
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)
 async def get_dataset(run_id: str, manager: Manager) -> Response:
+    """The rows as the network sees them; for tables (csv, iris, digits) the raw inputs beside
+    them, and the shift and scale between: input = (raw − input_shift) / input_scale."""
     data = await manager.dataset(run_id)
     names = ("x_train", "y_train", "x_test", "y_test")
-    return OrjsonResponse(dict(zip(names, data.arrays(), strict=True)))
-
-
-@router.get(
-    "/{run_id}/history",
-    response_model=HistoryOut | ThinnedHistoryOut,
-    responses=NOT_FOUND,
-)
-async def get_history(
-    run_id: str,
-    manager: Manager,
-    points: Annotated[
-        int | None,
-        Query(
-            ge=1,
-            description="thin to at most this many buckets of steps, each with its min and max"
-            " loss; above the setting max_history_points (default 4096) a 422 names it."
-            " Default: every step",
-        ),
-    ] = None,
-) -> Response:
-    """The loss of every step so far, and the test loss where it was measured.
-
-    With `points`, the same history in at most `points` buckets of consecutive steps, each with
-    its min and max train and test loss: a few hundred numbers for a small chart, however long
-    the run.
-    """
-    if points is None:
-        steps, loss, test_loss = await manager.history(run_id)
-        changes = manager.get(run_id).rate_changes
-        content = {"steps": steps, "loss": loss, "test_loss": test_loss, "learning_rates": changes}
-        return OrjsonResponse(content)
-    if points > manager.settings.max_history_points:
-        message = over_limit("points", points, "max_history_points", manager.settings)
-        error = {"type": "less_than_equal", "loc": ("query", "points"), "msg": message}
-        raise RequestValidationError([error])
-    history = await manager.history_arrays(run_id)
-    thinned = await asyncio.to_thread(thin, history, points)
-    changes = manager.get(run_id).rate_changes
-    content = {"points": points, **thinned._asdict(), "learning_rates": changes}
+    content: dict[str, Any] = dict(zip(names, data.arrays(), strict=True))
+    content |= {
+        "x_train_raw": data.x_train_raw,
+        "x_test_raw": data.x_test_raw,
+        "input_shift": data.input_shift,
+        "input_scale": data.input_scale,
+        "classes": data.classes,
+    }
     return OrjsonResponse(content)

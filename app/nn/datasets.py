@@ -3,21 +3,23 @@ know from TensorFlow Playground. Each has noise and a train/test split.
 
 Two-dimensional inputs lie in [-1, 1]². Classification labels are 0 or 1 in one output column
 (read with a threshold of ½); regression targets lie in [0, 1] so a sigmoid output can fit them.
+Tables (an uploaded CSV, iris, digits) are built in app/nn/tabular.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from app.nn.activations import Array
 from app.nn.network import Network
+from app.nn.tabular import TABLE_KINDS, TableSource, load_tabular, scaling
 
 CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral")
 REGRESSION_KINDS = ("plane", "multi_gaussian")
-KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)
+KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS, *TABLE_KINDS)
 TEACHER_SCALE = 3.0  # standard deviation of a teacher's random weights
 
 
@@ -35,16 +37,32 @@ class DatasetSpec:
     expr: str = "sin(3*x)"  # function
     x_min: float = -1.0  # function
     x_max: float = 1.0  # function
+    table_id: str = ""  # csv: the uploaded table
+    inputs: tuple[str, ...] = ()  # csv: input columns
+    targets: tuple[str, ...] = ()  # csv: target columns
+    classes: bool = False  # csv: the one target column holds class labels, even if numeric
+    # csv: where the table is read from; not part of what the data set is.
+    tables: TableSource | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Training and test rows: x is N × inputs, y is N × outputs."""
+    """Training and test rows: x is N × inputs, y is N × outputs.
+
+    Tables' inputs are rescaled (app/nn/tabular.py): then x_train_raw and x_test_raw hold the
+    values before, and the network sees (raw − input_shift) / input_scale. `classes` names the
+    classes of a classification data set (one-hot targets, or one 0/1 column for two).
+    """
 
     x_train: Array
     y_train: Array
     x_test: Array
     y_test: Array
+    x_train_raw: Array | None = None
+    x_test_raw: Array | None = None
+    input_shift: Array | None = None
+    input_scale: Array | None = None
+    classes: tuple[str, ...] | None = None
 
     @property
     def inputs(self) -> int:
@@ -55,7 +73,10 @@ class Dataset:
         return int(self.y_train.shape[1])
 
     def as_dtype(self, dtype: str) -> Dataset:
-        return Dataset(*(np.ascontiguousarray(a, dtype=dtype) for a in self.arrays()))
+        x_train, y_train, x_test, y_test = (
+            np.ascontiguousarray(a, dtype=dtype) for a in self.arrays()
+        )
+        return replace(self, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
     def arrays(self) -> tuple[Array, Array, Array, Array]:
         return self.x_train, self.y_train, self.x_test, self.y_test
@@ -65,13 +86,37 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
     """Build the data set that `spec` describes, deterministically from its seed."""
     if spec.kind not in KINDS:
         raise ValueError(f"unknown data set kind {spec.kind!r}; known: {', '.join(KINDS)}")
+    if spec.kind in TABLE_KINDS:
+        return _tabular(spec)
     if spec.samples < 2:
         raise ValueError("a data set needs at least 2 samples")
     if not 0.0 <= spec.test_fraction < 1.0:
         raise ValueError("test_fraction must be at least 0 and below 1")
     rng = np.random.default_rng(spec.seed)
     x, y = _MAKERS[spec.kind](spec, rng)
-    return _split(x, y, spec.test_fraction, rng)
+    classes = ("0", "1") if spec.kind in CLASSIFICATION_KINDS else None
+    return replace(_split(x, y, spec.test_fraction, rng), classes=classes)
+
+
+def _tabular(spec: DatasetSpec) -> Dataset:
+    if not 0.0 <= spec.test_fraction < 1.0:
+        raise ValueError("test_fraction must be at least 0 and below 1")
+    data = load_tabular(spec)
+    if len(data.x) < 2:
+        raise ValueError("a data set needs at least 2 samples")
+    raw = _split(data.x, data.y, spec.test_fraction, np.random.default_rng(spec.seed))
+    shift, scale = scaling(spec.kind, raw.x_train)
+    return Dataset(
+        (raw.x_train - shift) / scale,
+        raw.y_train,
+        (raw.x_test - shift) / scale,
+        raw.y_test,
+        x_train_raw=raw.x_train,
+        x_test_raw=raw.x_test,
+        input_shift=shift,
+        input_scale=scale,
+        classes=data.classes,
+    )
 
 
 def _split(x: Array, y: Array, test_fraction: float, rng: np.random.Generator) -> Dataset:

@@ -5,19 +5,32 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from app.nn.datasets import DatasetSpec
+from app.nn.tabular import SHIPPED_SHAPES, TableSource
 from app.nn.trainer import TrainingConfig
 
 ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
 DatasetKind = Literal[
-    "teacher", "function", "xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian"
+    "teacher",
+    "function",
+    "xor",
+    "circle",
+    "gaussians",
+    "spiral",
+    "plane",
+    "multi_gaussian",
+    "csv",
+    "iris",
+    "digits",
 ]
 TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian")
 Size = Annotated[int, Field(ge=1, le=1_000_000)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+ColumnNames = Annotated[list[ColumnName], Field(min_length=1, max_length=4096)]
 
 
 def parameter_count(layers: list[int], bias: bool) -> int:
@@ -40,6 +53,17 @@ class DatasetConfig(BaseModel):
     expr: Annotated[str, Field(min_length=1, max_length=200)] = "sin(3*x)"
     x_min: Finite = -1.0
     x_max: Finite = 1.0
+    # csv only: the uploaded data set (POST /api/datasets) and which of its columns to use.
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{1,64}$")] | None = None
+    inputs: ColumnNames | None = None
+    targets: ColumnNames | None = None
+    classes: bool = False  # the one target column holds class labels even though numeric
+    # Where an uploaded table is read from: handed in by the server, never part of the config.
+    _tables: TableSource | None = PrivateAttr(default=None)
+
+    def use_tables(self, tables: TableSource) -> None:
+        """Read the `csv` kind's table from `tables` when the data set is built."""
+        self._tables = tables
 
 
 class RunConfig(BaseModel):
@@ -82,6 +106,10 @@ class RunConfig(BaseModel):
             self.dataset.layers = teacher
         elif data.kind == "function":
             self._need_shape(1, 1)
+        elif data.kind == "csv":
+            self._check_columns()
+        elif data.kind in SHIPPED_SHAPES:
+            self._need_shape(*SHIPPED_SHAPES[data.kind])
         else:
             self._need_shape(2, 1)
         if data.kind == "function" and not data.x_min < data.x_max:
@@ -89,6 +117,21 @@ class RunConfig(BaseModel):
         if isinstance(self.activation, str):
             self.activation = [self.activation] * (len(self.layers) - 1)
         return self
+
+    def _check_columns(self) -> None:
+        """The columns' count against the input layer; outputs are checked against the table
+        when the data set is built (class labels make one output per class)."""
+        data = self.dataset
+        if data.id is None or data.inputs is None or data.targets is None:
+            raise ValueError("dataset.id: a csv data set needs `id`, `inputs` and `targets`")
+        if len(data.inputs) != self.layers[0]:
+            raise ValueError(
+                f"layers: {len(data.inputs)} input column(s) need {len(data.inputs)} inputs, "
+                f"got {self.layers[0]}"
+            )
+        for field, names in (("inputs", data.inputs), ("targets", data.targets)):
+            if len(set(names)) != len(names):
+                raise ValueError(f"dataset.{field}: a column is named twice")
 
     def _need_shape(self, inputs: int, outputs: int) -> None:
         if self.layers[0] != inputs or self.layers[-1] != outputs:
@@ -139,4 +182,9 @@ class RunConfig(BaseModel):
             expr=data.expr,
             x_min=data.x_min,
             x_max=data.x_max,
+            table_id=data.id or "",
+            inputs=tuple(data.inputs or ()),
+            targets=tuple(data.targets or ()),
+            classes=data.classes,
+            tables=data._tables,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.store.errors import StoreError
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; bump with the statements that migrate to it
+SCHEMA_VERSION = 3  # PRAGMA user_version; bump with the statements that migrate to it
 BUSY_TIMEOUT_MS = 5_000
 
 # One statement a string: comments may hold any character, and no script parsing is needed.
@@ -73,10 +73,25 @@ CREATE TABLE engines (
 ) WITHOUT ROWID
 """,
 )
+# Version 3: uploaded data sets (app/store/datasets.py), which csv runs name by id. A file of
+# version 2 gains the table empty.
+_SCHEMA_3 = (
+    """
+CREATE TABLE datasets (
+    id TEXT PRIMARY KEY,             -- sha256 of what is stored, hex: the same file, the same id
+    created_at TEXT NOT NULL,        -- ISO 8601 UTC
+    rows INTEGER NOT NULL,
+    columns TEXT NOT NULL,           -- JSON [[name, "number" | "text"], ...] in file order
+    numbers BLOB NOT NULL,           -- float64 little-endian, numeric columns one after another
+    texts TEXT NOT NULL              -- JSON {name: [cell, ...]} of the text columns
+)
+""",
+)
 # The statements that take a file from the version before each one to it.
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}
 # The tables a file of each older version holds: anything else is not our file to migrate.
-_TABLES_AT = {0: set(), 1: {"runs", "loss_chunks", "learning_rates", "snapshots"}}
+_TABLES_1 = {"runs", "loss_chunks", "learning_rates", "snapshots"}
+_TABLES_AT = {0: set(), 1: _TABLES_1, 2: {*_TABLES_1, "engines"}}
 
 
 def open_writer(path: Path) -> sqlite3.Connection:

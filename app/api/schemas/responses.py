@@ -40,6 +40,12 @@ class RunOut(BaseModel):
         "stored before it was recorded. A past step is recomputed exactly only under the "
         "arithmetic that made it"
     )
+    metrics: dict[str, float | None] | None = Field(
+        default=None,
+        description="GET /api/runs/{id} only: scores at the current step, "
+        '{"accuracy", "test_accuracy"} for classes or {"r2", "test_r2"} for regression '
+        "(null where a split has no rows)",
+    )
 
 
 class WeightsOut(BaseModel):
@@ -54,10 +60,28 @@ class WeightsOut(BaseModel):
 
 
 class DatasetOut(BaseModel):
-    x_train: Matrix
+    x_train: Matrix = Field(description="the inputs as the network sees them")
     y_train: Matrix
     x_test: Matrix
     y_test: Matrix
+    x_train_raw: Matrix | None = Field(
+        description="tables only: the inputs as given; x = (raw − input_shift) / input_scale"
+    )
+    x_test_raw: Matrix | None
+    input_shift: list[float] | None = Field(description="per input: the training rows' mean")
+    input_scale: list[float] | None = Field(description="per input: the training rows' std")
+    classes: list[str] | None = Field(description="class names of a classification set")
+
+
+class ScoresOut(BaseModel):
+    step: int
+    classes: list[str] | None = Field(description="null for regression")
+    accuracy: float | None
+    test_accuracy: float | None
+    confusion: list[list[int]] | None = Field(description="[true class][predicted class]")
+    test_confusion: list[list[int]] | None
+    r2: float | None
+    test_r2: float | None
 
 
 class HistoryOut(BaseModel):

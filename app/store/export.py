@@ -1,0 +1,180 @@
+"""Reading a run's loss history window by window, in constant memory, however long the run.
+
+`RunStore.history_arrays` merges every chunk into arrays as long as the run (240 MB at 10
+million steps); the readers here walk the history in windows of `WINDOW` steps instead, with
+a read connection of their own, for the bounded `/history`, its zoomed ranges and the CSV
+export.
+
+Which stored value counts is what `merge_arrays` (app/store/losses.py) decides: a chunk of
+train losses that starts at step s replaces everything written before it from s on. So a
+chunk's values hold below its cutoff, the lowest first step of the train chunks written
+after it; the cutoffs are computed once from the chunks' step columns (never their blobs).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from app.store.losses import FLOAT, STEP, LossArrays
+from app.store.schema import open_reader
+from app.store.thin import Thinned
+
+WINDOW = 1 << 16  # steps read and merged at a time: three arrays of 512 KiB
+
+
+class _Meta(NamedTuple):
+    chunk_id: int
+    first_step: int
+    length: int  # train losses held (the table's `count`)
+    last_step: int
+
+
+def cutoffs(chunks: list[_Meta]) -> dict[int, float]:
+    """For each chunk, the first step from which later train chunks replace its values."""
+    out: dict[int, float] = {}
+    lowest = math.inf
+    for chunk in reversed(chunks):
+        out[chunk.chunk_id] = lowest
+        if chunk.length:
+            lowest = min(lowest, chunk.first_step)
+    return out
+
+
+def iter_history(
+    path: Path, run_id: str, start: int, end: int, window: int = WINDOW
+) -> Iterator[LossArrays]:
+    """The held steps of `start` .. `end` (inclusive) in order, a window at a time."""
+    with closing(open_reader(path)) as conn:
+        meta = [
+            _Meta(*row)
+            for row in conn.execute(
+                "SELECT id, first_step, count, last_step FROM loss_chunks WHERE run_id = ? "
+                "ORDER BY id",
+                (run_id,),
+            )
+        ]
+        if not meta:
+            return
+        cut = cutoffs(meta)
+        end = min(end, max(m.last_step for m in meta))
+        for w0 in range(start, end + 1, window):
+            w1 = min(w0 + window, end + 1)
+            piece = _window(conn, run_id, cut, w0, w1)
+            if len(piece.steps):
+                yield piece
+
+
+def _window(
+    conn: sqlite3.Connection, run_id: str, cut: dict[int, float], w0: int, w1: int
+) -> LossArrays:
+    size = w1 - w0
+    loss, has_loss = np.full(size, np.nan), np.zeros(size, dtype=bool)
+    test, has_test = np.full(size, np.nan), np.zeros(size, dtype=bool)
+    rows = conn.execute(
+        "SELECT id, first_step, count, losses, test_steps, test_losses FROM loss_chunks "
+        "WHERE run_id = ? AND last_step >= ? AND first_step < ? ORDER BY id",
+        (run_id, w0, w1),
+    )
+    for chunk_id, first, count, losses, test_steps, test_losses in rows:
+        limit = cut.get(chunk_id, math.inf)
+        low, high = max(first, w0), int(min(first + count, w1, limit))
+        if low < high:
+            values = np.frombuffer(losses, dtype=FLOAT, count=high - first)[low - first :]
+            loss[low - w0 : high - w0] = values
+            has_loss[low - w0 : high - w0] = True
+        if test_steps:
+            steps = np.frombuffer(test_steps, dtype=STEP)
+            keep = (steps >= w0) & (steps < w1) & (steps < limit)
+            test[steps[keep] - w0] = np.frombuffer(test_losses, dtype=FLOAT)[keep]
+            has_test[steps[keep] - w0] = True
+    where = np.flatnonzero(has_loss | has_test)
+    loss, test = loss[where], test[where]
+    loss[np.isinf(loss)] = np.nan
+    test[np.isinf(test)] = np.nan
+    return LossArrays(where + w0, loss, test)
+
+
+class Buckets:
+    """Min and max of each bucket of `width` steps from `start`, fed a piece at a time."""
+
+    def __init__(self, start: int, end: int, points: int) -> None:
+        self.start = start
+        self.width = max(1, -(-(end - start + 1) // points))
+        count = -(-(end - start + 1) // self.width)
+        self.held = np.zeros(count, dtype=bool)
+        self.values = np.full((4, count), np.nan)  # loss min, loss max, test min, test max
+        self.last_step: int | None = None
+
+    def add(self, piece: LossArrays) -> None:
+        if not len(piece.steps):
+            return
+        index = (piece.steps - self.start) // self.width
+        self.held[index] = True
+        np.fmin.at(self.values[0], index, piece.loss)
+        np.fmax.at(self.values[1], index, piece.loss)
+        np.fmin.at(self.values[2], index, piece.test)
+        np.fmax.at(self.values[3], index, piece.test)
+        self.last_step = int(piece.steps[-1])
+
+    def result(self) -> Thinned:
+        where = np.flatnonzero(self.held)
+        lists = [none_for_nan(row[where]) for row in self.values]
+        steps = (self.start + where * self.width).tolist()
+        return Thinned(self.width, self.last_step, steps, *lists)
+
+
+def last_stored_step(path: Path, run_id: str) -> int:
+    """The highest step the store holds a loss of for the run; -1 for none."""
+    with closing(open_reader(path)) as conn:
+        (last,) = conn.execute(
+            "SELECT max(last_step) FROM loss_chunks WHERE run_id = ?", (run_id,)
+        ).fetchone()
+    return -1 if last is None else int(last)
+
+
+def pieces(
+    path: Path, run_id: str, start: int, end: int, stored_last: int, tail: LossArrays
+) -> Iterator[LossArrays]:
+    """Steps `start` .. `end`: the store's up to `stored_last`, then `tail` (not yet stored)."""
+    yield from iter_history(path, run_id, start, min(end, stored_last))
+    keep = (tail.steps >= start) & (tail.steps <= end)
+    if keep.any():
+        yield LossArrays(tail.steps[keep], tail.loss[keep], tail.test[keep])
+
+
+def bucketed(source: Iterator[LossArrays], start: int, end: int, points: int) -> Thinned:
+    """Steps `start` .. `end` of `source` in at most `points` buckets of equal width."""
+    buckets = Buckets(start, end, points)
+    for piece in source:
+        buckets.add(piece)
+    return buckets.result()
+
+
+def csv_lines(source: Iterator[LossArrays]) -> Iterator[bytes]:
+    """`step,loss,test_loss` and a line per held step; empty fields for none."""
+    yield b"step,loss,test_loss\n"
+    for piece in source:
+        loss, test = _cells(piece.loss), _cells(piece.test)
+        lines = [
+            f"{step},{a},{b}\n" for step, a, b in zip(piece.steps.tolist(), loss, test, strict=True)
+        ]
+        yield "".join(lines).encode()
+
+
+def _cells(values: np.ndarray[tuple[int], np.dtype[np.float64]]) -> list[str]:
+    # repr gives the shortest text that reads back as the same float64: exact in CSV.
+    return ["" if math.isnan(v) else repr(v) for v in values.tolist()]
+
+
+def none_for_nan(values: np.ndarray[tuple[int], np.dtype[np.float64]]) -> list[float | None]:
+    out: list[float | None] = list(values.tolist())
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        out[i] = None
+    return out
