@@ -27,10 +27,12 @@ from app.store.schema import open_reader
 from app.store.thin import Thinned
 
 WINDOW = 1 << 16  # steps read and merged at a time: three arrays of 512 KiB
+ID_BATCH = 500  # chunk ids per query, well under SQLite's limit on parameters
 
 
 class _Meta(NamedTuple):
     chunk_id: int
+    low: int  # the lowest step the chunk holds: a chunk's test steps may precede its first
     first_step: int
     length: int  # train losses held (the table's `count`)
     last_step: int
@@ -47,53 +49,63 @@ def cutoffs(chunks: list[_Meta]) -> dict[int, float]:
     return out
 
 
+def _meta(conn: sqlite3.Connection, run_id: str) -> list[_Meta]:
+    rows = conn.execute(
+        "SELECT id, first_step, count, last_step, test_steps FROM loss_chunks WHERE run_id = ? "
+        "ORDER BY id",
+        (run_id,),
+    )
+    out = []
+    for chunk_id, first, count, last, test_steps in rows:
+        tests = np.frombuffer(test_steps, dtype=STEP)
+        low = min(first, int(tests.min())) if len(tests) else first
+        out.append(_Meta(chunk_id, low, first, count, last))
+    return out
+
+
 def iter_history(
     path: Path, run_id: str, start: int, end: int, window: int = WINDOW
 ) -> Iterator[LossArrays]:
     """The held steps of `start` .. `end` (inclusive) in order, a window at a time."""
     with closing(open_reader(path)) as conn:
-        meta = [
-            _Meta(*row)
-            for row in conn.execute(
-                "SELECT id, first_step, count, last_step FROM loss_chunks WHERE run_id = ? "
-                "ORDER BY id",
-                (run_id,),
-            )
-        ]
+        meta = _meta(conn, run_id)
         if not meta:
             return
         cut = cutoffs(meta)
         end = min(end, max(m.last_step for m in meta))
         for w0 in range(start, end + 1, window):
             w1 = min(w0 + window, end + 1)
-            piece = _window(conn, run_id, cut, w0, w1)
+            ids = [m.chunk_id for m in meta if m.low < w1 and m.last_step >= w0]
+            piece = _window(conn, ids, cut, w0, w1)
             if len(piece.steps):
                 yield piece
 
 
 def _window(
-    conn: sqlite3.Connection, run_id: str, cut: dict[int, float], w0: int, w1: int
+    conn: sqlite3.Connection, ids: list[int], cut: dict[int, float], w0: int, w1: int
 ) -> LossArrays:
     size = w1 - w0
     loss, has_loss = np.full(size, np.nan), np.zeros(size, dtype=bool)
     test, has_test = np.full(size, np.nan), np.zeros(size, dtype=bool)
-    rows = conn.execute(
-        "SELECT id, first_step, count, losses, test_steps, test_losses FROM loss_chunks "
-        "WHERE run_id = ? AND last_step >= ? AND first_step < ? ORDER BY id",
-        (run_id, w0, w1),
-    )
-    for chunk_id, first, count, losses, test_steps, test_losses in rows:
-        limit = cut.get(chunk_id, math.inf)
-        low, high = max(first, w0), int(min(first + count, w1, limit))
-        if low < high:
-            values = np.frombuffer(losses, dtype=FLOAT, count=high - first)[low - first :]
-            loss[low - w0 : high - w0] = values
-            has_loss[low - w0 : high - w0] = True
-        if test_steps:
-            steps = np.frombuffer(test_steps, dtype=STEP)
-            keep = (steps >= w0) & (steps < w1) & (steps < limit)
-            test[steps[keep] - w0] = np.frombuffer(test_losses, dtype=FLOAT)[keep]
-            has_test[steps[keep] - w0] = True
+    for batch in range(0, len(ids), ID_BATCH):
+        chosen = ids[batch : batch + ID_BATCH]
+        rows = conn.execute(
+            "SELECT id, first_step, count, losses, test_steps, test_losses FROM loss_chunks "
+            f"WHERE id IN ({','.join('?' * len(chosen))}) ORDER BY id",
+            chosen,
+        )
+        for chunk_id, first, count, losses, test_steps, test_losses in rows:
+            limit = cut[chunk_id]
+            low, high = max(first, w0), int(min(first + count, w1, limit))
+            if low < high:
+                values = np.frombuffer(losses, dtype=FLOAT, count=high - first)[low - first :]
+                loss[low - w0 : high - w0] = values
+                has_loss[low - w0 : high - w0] = True
+            if test_steps:
+                steps = np.frombuffer(test_steps, dtype=STEP)
+                keep = (steps >= w0) & (steps < w1) & (steps < limit)
+                test[steps[keep] - w0] = np.frombuffer(test_losses, dtype=FLOAT)[keep]
+                has_test[steps[keep] - w0] = True
     where = np.flatnonzero(has_loss | has_test)
     loss, test = loss[where], test[where]
     loss[np.isinf(loss)] = np.nan
