@@ -19,7 +19,7 @@ from app.nn.tabular import TABLE_KINDS, TableSource, load_tabular, scaling
 
 CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral")
 REGRESSION_KINDS = ("plane", "multi_gaussian")
-KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS, *TABLE_KINDS)
+KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)  # generated
 TEACHER_SCALE = 3.0  # standard deviation of a teacher's random weights
 
 
@@ -84,10 +84,11 @@ class Dataset:
 
 def make_dataset(spec: DatasetSpec) -> Dataset:
     """Build the data set that `spec` describes, deterministically from its seed."""
-    if spec.kind not in KINDS:
-        raise ValueError(f"unknown data set kind {spec.kind!r}; known: {', '.join(KINDS)}")
     if spec.kind in TABLE_KINDS:
         return _tabular(spec)
+    if spec.kind not in KINDS:
+        known = ", ".join((*KINDS, *TABLE_KINDS))
+        raise ValueError(f"unknown data set kind {spec.kind!r}; known: {known}")
     if spec.samples < 2:
         raise ValueError("a data set needs at least 2 samples")
     if not 0.0 <= spec.test_fraction < 1.0:

@@ -31,7 +31,12 @@ def stored_datasets(settings: Settings) -> int:
 
 def csv_run(table_id: str, **dataset: Any) -> dict[str, Any]:
     data = {"kind": "csv", "id": table_id, "inputs": ["x1", "x2"], "targets": ["kind"]}
-    return {"layers": [2, 4, 1], "activation": "tanh", "learning_rate": 0.3, "dataset": data | dataset}
+    return {
+        "layers": [2, 4, 1],
+        "activation": "tanh",
+        "learning_rate": 0.3,
+        "dataset": data | dataset,
+    }
 
 
 def test_an_upload_answers_its_id_columns_and_rows(client: TestClient) -> None:
@@ -60,7 +65,12 @@ def test_an_upload_answers_its_id_columns_and_rows(client: TestClient) -> None:
     ],
 )
 def test_a_bad_file_is_a_422_naming_row_and_column_and_nothing_is_stored(
-    client: TestClient, settings: Settings, text: str, row: int | None, column: str | None, words: str
+    client: TestClient,
+    settings: Settings,
+    text: str,
+    row: int | None,
+    column: str | None,
+    words: str,
 ) -> None:
     answer = upload(client, text)
     assert answer.status_code == 422
@@ -82,7 +92,10 @@ def test_limits_name_their_settings(tmp_path: Any) -> None:
         assert rows.status_code == 422
         assert "max_csv_rows=10 (setting BACKPROP_MAX_CSV_ROWS)" in rows.json()["detail"][0]["msg"]
         wide = upload(client, "a,b,c,d\n1,2,3,4\n")
-        assert wide.status_code == 422 and "BACKPROP_MAX_CSV_COLUMNS" in wide.json()["detail"][0]["msg"]
+        assert (
+            wide.status_code == 422
+            and "BACKPROP_MAX_CSV_COLUMNS" in wide.json()["detail"][0]["msg"]
+        )
         big = upload(client, "a\n" + "1.000000\n" * 300)
         assert big.status_code == 413
         assert "max_csv_bytes=2000 (setting BACKPROP_MAX_CSV_BYTES)" in big.json()["detail"]

@@ -96,8 +96,11 @@ def test_iris_reaches_90_percent_test_accuracy_within_500_steps() -> None:
     assert data.classes == ("setosa", "versicolor", "virginica")
     assert (len(data.x_train), len(data.x_test)) == (120, 30)
     config = TrainingConfig(
-        layers=(4, 8, 3), activations=("tanh", "sigmoid"), loss="cross_entropy",
-        learning_rate=0.5, seed=0,
+        layers=(4, 8, 3),
+        activations=("tanh", "sigmoid"),
+        loss="cross_entropy",
+        learning_rate=0.5,
+        seed=0,
     )
     trainer = Trainer(config, data)
     for _ in range(500):
