@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -27,11 +26,12 @@ from app.api.responses import OrjsonResponse
 from app.api.schemas.history import BoundedHistoryOut, ExportOut, ThinnedHistoryOut
 from app.api.schemas.responses import ErrorOut
 from app.api.scores import run_scores
+from app.runs.export import export_document
 from app.runs.limits import over_limit
 from app.runs.manager import RunManager
 from app.runs.run import Run
 from app.settings import Settings
-from app.store.export import bucketed, csv_lines, last_stored_step, none_for_nan, pieces
+from app.store.export import bounded_history, bucketed, csv_lines, last_stored_step, pieces
 from app.store.losses import LossArrays
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -39,7 +39,6 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such run"}
 }
-EXPORT_FORMAT = "backprop-live run export 1"
 
 
 class HistoryView:
@@ -69,24 +68,8 @@ class HistoryView:
 
     def bounded(self, settings: Settings) -> dict[str, Any]:
         """The default answer: recent steps in full, earlier ones in buckets (thread)."""
-        full_from = 0
-        earlier = None
-        if self.last + 1 > settings.history_buckets + settings.history_recent_steps:
-            full_from = self.last - settings.history_recent_steps + 1
-            thinned = bucketed(
-                self.read(0, full_from - 1), 0, full_from - 1, settings.history_buckets
-            )
-            earlier = thinned._asdict()
-        parts = list(self.read(full_from, self.last))
-        steps = np.concatenate([p.steps for p in parts]) if parts else np.zeros(0, np.int64)
-        loss = np.concatenate([p.loss for p in parts]) if parts else np.zeros(0)
-        test = np.concatenate([p.test for p in parts]) if parts else np.zeros(0)
-        return {
-            "steps": steps.tolist(),
-            "loss": none_for_nan(loss),
-            "test_loss": none_for_nan(test),
-            "earlier": earlier,
-        }
+        buckets, recent = settings.history_buckets, settings.history_recent_steps
+        return bounded_history(self.read, self.last, buckets, recent)
 
     def zoomed(self, start: int, end: int, points: int) -> dict[str, Any]:
         return bucketed(self.read(start, end), start, end, points)._asdict()
@@ -155,24 +138,17 @@ async def export_run(run_id: str, manager: Manager) -> Response:
     view = await HistoryView.of(manager, run_id)
     history = await asyncio.to_thread(view.bounded, manager.settings)
     scores = await run_scores(manager, run_id)
-    config = run.config_dict()
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    content = {
-        "format": EXPORT_FORMAT,
-        "exported_at": now,
-        "id": run.id,
-        "status": run.status.value,
-        "config": config,
-        "dataset": config["dataset"],
-        "weights": {
-            "step": parameters.step,
-            "weights": parameters.weights,
-            "biases": parameters.biases,
-            "exact": parameters.exact,
-        },
-        "history": history | {"learning_rates": run.rate_changes},
-        "scores": None if scores is None else scores.__dict__,
-    }
+    content = export_document(
+        run_id=run.id,
+        status=run.status.value,
+        config=run.config_dict(),
+        step=parameters.step,
+        weights=parameters.weights,
+        biases=parameters.biases,
+        exact=parameters.exact,
+        history=history | {"learning_rates": run.rate_changes},
+        scores=scores,
+    )
     headers = {"content-disposition": f'attachment; filename="run-{run_id}.json"'}
     return OrjsonResponse(content, headers=headers)
 

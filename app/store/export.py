@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -168,6 +168,28 @@ def bucketed(source: Iterator[LossArrays], start: int, end: int, points: int) ->
     for piece in source:
         buckets.add(piece)
     return buckets.result()
+
+
+Reader = Callable[[int, int], Iterator[LossArrays]]  # (start, end) -> the held steps, in order
+
+
+def bounded_history(read: Reader, last: int, buckets: int, recent: int) -> dict[str, Any]:
+    """Steps 0 .. `last`: every one if they number at most `buckets + recent`; else the last
+    `recent` in full and the ones before in `earlier`, at most `buckets` buckets."""
+    full_from, earlier = 0, None
+    if last + 1 > buckets + recent:
+        full_from = last - recent + 1
+        earlier = bucketed(read(0, full_from - 1), 0, full_from - 1, buckets)._asdict()
+    parts = list(read(full_from, last))
+    steps = np.concatenate([p.steps for p in parts]) if parts else np.zeros(0, np.int64)
+    loss = np.concatenate([p.loss for p in parts]) if parts else np.zeros(0)
+    test = np.concatenate([p.test for p in parts]) if parts else np.zeros(0)
+    return {
+        "steps": steps.tolist(),
+        "loss": none_for_nan(loss),
+        "test_loss": none_for_nan(test),
+        "earlier": earlier,
+    }
 
 
 def csv_lines(source: Iterator[LossArrays]) -> Iterator[bytes]:

@@ -131,10 +131,11 @@ def test_the_dataset_shows_standardised_inputs_beside_the_raw_ones(client: TestC
 
 
 def forward(weights: dict[str, Any], x: np.ndarray, activations: list[str]) -> np.ndarray:
-    functions = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "linear": lambda z: z}
+    """The network's output, computed here from the weights the API gives."""
     a = x
     for w, b, name in zip(weights["weights"], weights["biases"], activations, strict=True):
-        a = functions[name](a @ np.array(w) + np.array(b))
+        net = a @ np.array(w) + np.array(b)
+        a = np.tanh(net) if name == "tanh" else 1 / (1 + np.exp(-net))
     return a
 
 

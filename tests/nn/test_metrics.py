@@ -38,9 +38,14 @@ def test_scores_of_a_network_match_its_forward_pass() -> None:
     predicted = network.forward(x).output[:, 0] > 0.5
     correct = predicted == (y[:, 0] > 0.5)
     assert result.accuracy == correct[:30].mean() and result.test_accuracy == correct[30:].mean()
-    assert np.sum(result.confusion) == 30 and result.as_metrics().keys() == {
-        "accuracy",
-        "test_accuracy",
-    }
+    assert (
+        result.confusion is not None
+        and np.sum(result.confusion) == 30
+        and result.as_metrics().keys()
+        == {
+            "accuracy",
+            "test_accuracy",
+        }
+    )
     regression = scores(network, Dataset(x[:30], y[:30], x[:0], y[:0]))
     assert regression.test_r2 is None and regression.as_metrics().keys() == {"r2", "test_r2"}

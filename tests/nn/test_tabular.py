@@ -45,6 +45,7 @@ def csv_spec(**changes: object) -> DatasetSpec:
 def test_inputs_are_z_scores_of_the_training_rows_with_the_raw_values_beside() -> None:
     data = make_dataset(csv_spec())
     assert data.x_train_raw is not None and data.x_test_raw is not None
+    assert data.input_shift is not None and data.input_scale is not None
     mean, std = data.x_train_raw.mean(axis=0), data.x_train_raw.std(axis=0)
     np.testing.assert_allclose(data.input_shift, mean)
     np.testing.assert_allclose(data.input_scale, std)
@@ -57,7 +58,8 @@ def test_inputs_are_z_scores_of_the_training_rows_with_the_raw_values_beside() -
 def test_two_text_classes_and_one_output_make_one_column_of_0_and_1() -> None:
     data = make_dataset(csv_spec())
     assert data.classes == ("hi", "lo")
-    raw = np.concatenate([data.x_train_raw, data.x_test_raw])  # type: ignore[list-item]
+    assert data.x_train_raw is not None and data.x_test_raw is not None
+    raw = np.concatenate([data.x_train_raw, data.x_test_raw])
     labels = np.concatenate([data.y_train, data.y_test])[:, 0]
     np.testing.assert_array_equal(labels, (raw[:, 0] % 3 == 0).astype(float))
 
@@ -65,7 +67,8 @@ def test_two_text_classes_and_one_output_make_one_column_of_0_and_1() -> None:
 def test_integer_labels_become_one_hot_with_one_output_per_class() -> None:
     data = make_dataset(csv_spec(targets=("c",), classes=True, layers=(2, 3, 3)))
     assert data.classes == ("0", "1", "2") and data.y_train.shape[1] == 3
-    raw = np.concatenate([data.x_train_raw, data.x_test_raw])  # type: ignore[list-item]
+    assert data.x_train_raw is not None and data.x_test_raw is not None
+    raw = np.concatenate([data.x_train_raw, data.x_test_raw])
     targets = np.concatenate([data.y_train, data.y_test])
     np.testing.assert_array_equal(targets.argmax(axis=1), raw[:, 0] % 3)
 
@@ -78,9 +81,9 @@ def test_numeric_targets_are_regression_and_must_match_the_outputs() -> None:
 
 
 def test_a_missing_or_text_input_column_is_named() -> None:
-    with pytest.raises(ValueError, match="dataset.inputs: no column 'zz'"):
+    with pytest.raises(ValueError, match=r"dataset\.inputs: no column 'zz'"):
         make_dataset(csv_spec(inputs=("a", "zz")))
-    with pytest.raises(ValueError, match="dataset.inputs: column 'label' holds text"):
+    with pytest.raises(ValueError, match=r"dataset\.inputs: column 'label' holds text"):
         make_dataset(csv_spec(inputs=("a", "label")))
 
 
