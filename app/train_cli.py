@@ -184,12 +184,14 @@ class HeadlessRun:
         progress.first_step = trainer.step
         flush_at = time.monotonic() + flush_interval
         code = DONE
+        # Bound once: at tens of thousands of updates a second each lookup shows.
+        update, train_loss, append = trainer.update, trainer.train_loss, self.pending.append
         try:
             while trainer.step < last:
-                trainer.update()
-                loss = trainer.train_loss()
+                update()
+                loss = train_loss()
+                append(loss)
                 step = trainer.step
-                self.pending.append(loss)
                 if step % test_every == 0:
                     self._measure_test(step)
                 if should_snapshot(step):
@@ -198,6 +200,7 @@ class HeadlessRun:
                 if now >= flush_at:
                     self.loss = loss
                     self._flush()
+                    append = self.pending.append
                     flush_at = now + flush_interval
                     progress.show(step, loss, now)
             finished = max_steps is not None and trainer.step >= max_steps
