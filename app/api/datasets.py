@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request, status
 
 from app.api.deps import AppSettings
@@ -27,7 +28,10 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def info(table_id: str, table: Table) -> DatasetInfoOut:
-    columns = [ColumnOut(name=n, kind=k) for n, k in zip(table.names, table.kinds, strict=True)]
+    columns = [
+        ColumnOut(name=name, kind=kind, distinct=len(np.unique(np.asarray(table.column(name)))))
+        for name, kind in zip(table.names, table.kinds, strict=True)
+    ]
     return DatasetInfoOut(id=table_id, columns=columns, rows=table.rows)
 
 

@@ -45,9 +45,9 @@ def test_an_upload_answers_its_id_columns_and_rows(client: TestClient) -> None:
     body = answer.json()
     assert body["rows"] == 60 and len(body["id"]) == 16
     assert body["columns"] == [
-        {"name": "x1", "kind": "number"},
-        {"name": "x2", "kind": "number"},
-        {"name": "kind", "kind": "text"},
+        {"name": "x1", "kind": "number", "distinct": 9},
+        {"name": "x2", "kind": "number", "distinct": 7},
+        {"name": "kind", "kind": "text", "distinct": 2},
     ]
     assert upload(client, GOOD).json()["id"] == body["id"]  # the same file, the same data set
     assert client.get(f"/api/datasets/{body['id']}").json() == body

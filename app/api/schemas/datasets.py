@@ -12,6 +12,7 @@ class ColumnOut(BaseModel):
     kind: Literal["number", "text"] = Field(
         description="number: finite numbers only; text: class labels"
     )
+    distinct: int = Field(description="how many different values it holds (classes, if labels)")
 
 
 class DatasetInfoOut(BaseModel):

@@ -8,9 +8,11 @@ import { RunStream } from "../lib/stream.js";
 import { BehindTheScenes } from "../views/behind_scenes.js";
 import { Controls } from "../views/controls.js";
 import { DatasetView } from "../views/data_view.js";
+import { Downloads } from "../views/downloads.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { ScoresView } from "../views/scores.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -28,6 +30,8 @@ class RunPage {
     this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
     this.loss = new LossChart(this.$("loss-canvas"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
+    this.scores = new ScoresView(this.$("scores"), this.runId);
+    this.downloads = new Downloads(this.$("downloads"), this.runId, this.$("loss-canvas"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
     const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });
     this.controls = new Controls(root, this.runId, { onRun, epoch });
@@ -63,6 +67,7 @@ class RunPage {
     this.configure(this.run.config);
     this.applyRun(this.run);
     this.loadDataset();
+    this.scores.refresh();
     const weights = this.layers.slice(1).reduce((n, c, l) => n + c * this.layers[l], 0);
     this.stream = new RunStream(this.runId, {
       encoding: weights > BINARY_ABOVE ? "binary" : "json",

@@ -91,6 +91,9 @@ export function shapeOfKind(kind, teacherLayers) {
   if (kind === "teacher")
     return teacherLayers && teacherLayers.length >= 2 ? [teacherLayers[0], teacherLayers.at(-1)] : null;
   if (kind === "function") return [1, 1];
+  if (kind === "iris") return [4, 3];
+  if (kind === "digits") return [64, 10];
+  if (kind === "csv") return null; // the chosen columns decide (views/csv_upload.js)
   return [2, 1];
 }
 

@@ -9,10 +9,15 @@ const DATASET_FIELDS = {
   function: ["expr", "x_min", "x_max", "samples", "noise", "seed", "test_fraction"],
 };
 const COMMON = ["samples", "noise", "seed", "test_fraction"];
+// Tables and drawn points bring their own rows: only the split is chosen here.
+for (const kind of ["iris", "digits", "csv", "draw"]) DATASET_FIELDS[kind] = ["seed", "test_fraction"];
 
 export class RunForm {
-  constructor(form, { presetButtons, presetNote, onCreated }) {
+  // ownData (views/own_data.js), optional: extra dataset fields for a kind, and a last step
+  // before the config is sent (uploading drawn points).
+  constructor(form, { presetButtons, presetNote, onCreated, ownData = null }) {
     this.form = form;
+    this.ownData = ownData;
     this.onCreated = onCreated;
     this.presetNote = presetNote;
     this.presetButtons = presetButtons;
@@ -102,6 +107,7 @@ export class RunForm {
       else if (key === "activation" || key === "expr") dataset[key] = raw;
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
+    if (this.ownData) Object.assign(dataset, this.ownData.fields(kind));
     return {
       layers,
       activation,
@@ -123,7 +129,8 @@ export class RunForm {
     const button = this.form.querySelector("[type=submit]");
     button.disabled = true;
     try {
-      const run = await post("/api/runs", this.read());
+      const config = this.ownData ? await this.ownData.prepare(this.read()) : this.read();
+      const run = await post("/api/runs", config);
       this.onCreated(run);
     } catch (err) {
       this.showErrors(err);
