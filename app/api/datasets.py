@@ -61,7 +61,9 @@ async def upload_dataset(request: Request, settings: AppSettings) -> Any:
     async for chunk in request.stream():
         data += chunk
         if len(data) > settings.max_csv_bytes:
-            detail = f"the file is {_above(settings, 'max_csv_bytes')} bytes"
+            limit = settings.max_csv_bytes
+            env = settings.env_name("max_csv_bytes")
+            detail = f"file too large: above the limit max_csv_bytes={limit} bytes (setting {env})"
             return OrjsonResponse({"detail": detail}, status_code=413)
     try:
         table, table_id = await asyncio.to_thread(_parse_and_store, bytes(data), settings)

@@ -169,6 +169,6 @@ async def get_dataset(run_id: str, manager: Manager) -> Response:
         "x_test_raw": data.x_test_raw,
         "input_shift": data.input_shift,
         "input_scale": data.input_scale,
-        "classes": data.classes,
+        "class_names": data.class_names,
     }
     return OrjsonResponse(content)

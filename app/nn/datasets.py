@@ -15,7 +15,7 @@ import numpy as np
 
 from app.nn.activations import Array
 from app.nn.network import Network
-from app.nn.tabular import TABLE_KINDS, TableSource, load_tabular, scaling
+from app.nn.tabular import TABLE_KINDS, TableSource, tabular_parts
 
 CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral")
 REGRESSION_KINDS = ("plane", "multi_gaussian")
@@ -40,7 +40,7 @@ class DatasetSpec:
     table_id: str = ""  # csv: the uploaded table
     inputs: tuple[str, ...] = ()  # csv: input columns
     targets: tuple[str, ...] = ()  # csv: target columns
-    classes: bool = False  # csv: the one target column holds class labels, even if numeric
+    labels: bool = False  # csv: the one target column holds class labels, even if numeric
     # csv: where the table is read from; not part of what the data set is.
     tables: TableSource | None = field(default=None, compare=False, repr=False)
 
@@ -50,8 +50,8 @@ class Dataset:
     """Training and test rows: x is N × inputs, y is N × outputs.
 
     Tables' inputs are rescaled (app/nn/tabular.py): then x_train_raw and x_test_raw hold the
-    values before, and the network sees (raw − input_shift) / input_scale. `classes` names the
-    classes of a classification data set (one-hot targets, or one 0/1 column for two).
+    values before, and the network sees (raw − input_shift) / input_scale. `class_names` names
+    the classes of a classification data set (one-hot targets, or one 0/1 column for two).
     """
 
     x_train: Array
@@ -62,7 +62,7 @@ class Dataset:
     x_test_raw: Array | None = None
     input_shift: Array | None = None
     input_scale: Array | None = None
-    classes: tuple[str, ...] | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def inputs(self) -> int:
@@ -95,29 +95,14 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
         raise ValueError("test_fraction must be at least 0 and below 1")
     rng = np.random.default_rng(spec.seed)
     x, y = _MAKERS[spec.kind](spec, rng)
-    classes = ("0", "1") if spec.kind in CLASSIFICATION_KINDS else None
-    return replace(_split(x, y, spec.test_fraction, rng), classes=classes)
+    names = ("0", "1") if spec.kind in CLASSIFICATION_KINDS else None
+    return replace(_split(x, y, spec.test_fraction, rng), class_names=names)
 
 
 def _tabular(spec: DatasetSpec) -> Dataset:
     if not 0.0 <= spec.test_fraction < 1.0:
         raise ValueError("test_fraction must be at least 0 and below 1")
-    data = load_tabular(spec)
-    if len(data.x) < 2:
-        raise ValueError("a data set needs at least 2 samples")
-    raw = _split(data.x, data.y, spec.test_fraction, np.random.default_rng(spec.seed))
-    shift, scale = scaling(spec.kind, raw.x_train)
-    return Dataset(
-        (raw.x_train - shift) / scale,
-        raw.y_train,
-        (raw.x_test - shift) / scale,
-        raw.y_test,
-        x_train_raw=raw.x_train,
-        x_test_raw=raw.x_test,
-        input_shift=shift,
-        input_scale=scale,
-        classes=data.classes,
-    )
+    return Dataset(**tabular_parts(spec))
 
 
 def _split(x: Array, y: Array, test_fraction: float, rng: np.random.Generator) -> Dataset:

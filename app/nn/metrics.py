@@ -24,7 +24,7 @@ from app.nn.network import Network
 class Scores:
     """Train and test scores: accuracy and confusion for classes, r2 for regression."""
 
-    classes: tuple[str, ...] | None
+    class_names: tuple[str, ...] | None
     accuracy: float | None = None
     test_accuracy: float | None = None
     confusion: list[list[int]] | None = None  # training rows
@@ -34,21 +34,21 @@ class Scores:
 
     def as_metrics(self) -> dict[str, float | None]:
         """The current step's figures as GET /api/runs/{id} carries them."""
-        if self.classes is not None:
+        if self.class_names is not None:
             return {"accuracy": self.accuracy, "test_accuracy": self.test_accuracy}
         return {"r2": self.r2, "test_r2": self.test_r2}
 
 
 def scores(network: Network, data: Dataset) -> Scores:
-    """Score `network` on both splits of `data` (data.classes says whether it classifies)."""
+    """Score `network` on both splits of `data` (data.class_names says whether it classifies)."""
     train = network.forward(data.x_train).output
     test = network.forward(data.x_test).output if len(data.x_test) else None
-    if data.classes is not None:
-        count = len(data.classes)
+    if data.class_names is not None:
+        count = len(data.class_names)
         train_matrix = confusion(data.y_train, train, count)
         test_matrix = None if test is None else confusion(data.y_test, test, count)
         return Scores(
-            data.classes,
+            data.class_names,
             accuracy=_accuracy(train_matrix),
             test_accuracy=None if test_matrix is None else _accuracy(test_matrix),
             confusion=train_matrix.tolist(),

@@ -16,7 +16,7 @@ values; two classes and a network with one output give one 0/1 column (the secon
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,13 +43,17 @@ class Columns(Protocol):
     @property
     def kind(self) -> str: ...
     @property
+    def seed(self) -> int: ...
+    @property
+    def test_fraction(self) -> float: ...
+    @property
     def table_id(self) -> str: ...
     @property
     def inputs(self) -> tuple[str, ...]: ...
     @property
     def targets(self) -> tuple[str, ...]: ...
     @property
-    def classes(self) -> bool: ...
+    def labels(self) -> bool: ...
     @property
     def layers(self) -> tuple[int, ...]: ...
     @property
@@ -59,8 +63,31 @@ class Columns(Protocol):
 class Labelled:
     """Inputs, targets and class names (None for regression) before the split."""
 
-    def __init__(self, x: Array, y: Array, classes: tuple[str, ...] | None) -> None:
-        self.x, self.y, self.classes = x, y, classes
+    def __init__(self, x: Array, y: Array, class_names: tuple[str, ...] | None) -> None:
+        self.x, self.y, self.class_names = x, y, class_names
+
+
+def tabular_parts(spec: Columns) -> dict[str, Any]:
+    """The fields of the data set's `Dataset` (app.nn.datasets): split by the spec's seed and
+    test fraction, inputs rescaled with the training rows' figures, the raw values beside."""
+    data = load_tabular(spec)
+    if len(data.x) < 2:
+        raise ValueError("a data set needs at least 2 samples")
+    order = np.random.default_rng(spec.seed).permutation(len(data.x))
+    train_count = max(1, len(data.x) - round(len(data.x) * spec.test_fraction))
+    train, test = order[:train_count], order[train_count:]
+    shift, scale = scaling(spec.kind, data.x[train])
+    return {
+        "x_train": (data.x[train] - shift) / scale,
+        "y_train": data.y[train],
+        "x_test": (data.x[test] - shift) / scale,
+        "y_test": data.y[test],
+        "x_train_raw": data.x[train],
+        "x_test_raw": data.x[test],
+        "input_shift": shift,
+        "input_scale": scale,
+        "class_names": data.class_names,
+    }
 
 
 def load_tabular(spec: Columns) -> Labelled:
@@ -101,12 +128,12 @@ def _from_table(spec: Columns) -> Labelled:
     if text_inputs:
         raise ValueError(f"dataset.inputs: column {text_inputs[0]!r} holds text, not numbers")
     x = np.column_stack([table.numbers[name] for name in spec.inputs])
-    labels = len(spec.targets) == 1 and (spec.classes or spec.targets[0] in table.texts)
+    labels = len(spec.targets) == 1 and (spec.labels or spec.targets[0] in table.texts)
     if labels:
         y, names = _labels(table, spec.targets[0], spec.layers[-1])
         return Labelled(x, y, names)
-    if spec.classes:
-        raise ValueError("dataset.classes: class labels come from exactly one target column")
+    if spec.labels:
+        raise ValueError("dataset.labels: class labels come from exactly one target column")
     text_targets = [name for name in spec.targets if name in table.texts]
     if text_targets:
         raise ValueError(f"dataset.targets: column {text_targets[0]!r} holds text, not numbers")

@@ -57,7 +57,7 @@ class DatasetConfig(BaseModel):
     id: Annotated[str, Field(pattern=r"^[0-9a-f]{1,64}$")] | None = None
     inputs: ColumnNames | None = None
     targets: ColumnNames | None = None
-    classes: bool = False  # the one target column holds class labels even though numeric
+    labels: bool = False  # the one target column holds class labels even though numeric
     # Where an uploaded table is read from: handed in by the server, never part of the config.
     _tables: TableSource | None = PrivateAttr(default=None)
 
@@ -185,6 +185,6 @@ class RunConfig(BaseModel):
             table_id=data.id or "",
             inputs=tuple(data.inputs or ()),
             targets=tuple(data.targets or ()),
-            classes=data.classes,
+            labels=data.labels,
             tables=data._tables,
         )

@@ -98,7 +98,7 @@ def test_limits_name_their_settings(tmp_path: Any) -> None:
         )
         big = upload(client, "a\n" + "1.000000\n" * 300)
         assert big.status_code == 413
-        assert "max_csv_bytes=2000 (setting BACKPROP_MAX_CSV_BYTES)" in big.json()["detail"]
+        assert "max_csv_bytes=2000 bytes (setting BACKPROP_MAX_CSV_BYTES)" in big.json()["detail"]
         assert stored_datasets(settings) == 0
 
 
@@ -127,7 +127,7 @@ def test_the_dataset_shows_standardised_inputs_beside_the_raw_ones(client: TestC
     np.testing.assert_allclose(data["input_shift"], raw.mean(axis=0))
     np.testing.assert_allclose(data["input_scale"], raw.std(axis=0))
     np.testing.assert_allclose(seen, (raw - raw.mean(axis=0)) / raw.std(axis=0))
-    assert data["classes"] == ["a", "b"] and len(data["x_test"]) == 12
+    assert data["class_names"] == ["a", "b"] and len(data["x_test"]) == 12
 
 
 def forward(weights: dict[str, Any], x: np.ndarray, activations: list[str]) -> np.ndarray:
@@ -197,7 +197,7 @@ def test_iris_from_the_api_learns_and_reports_accuracy(client: TestClient) -> No
     client.post(f"/api/runs/{run_id}/step", json={"count": 500})
     assert client.get(f"/api/runs/{run_id}").json()["metrics"]["test_accuracy"] >= 0.9
     scores = client.get(f"/api/runs/{run_id}/scores").json()
-    assert scores["classes"] == ["setosa", "versicolor", "virginica"]
+    assert scores["class_names"] == ["setosa", "versicolor", "virginica"]
     assert sum(map(sum, scores["test_confusion"])) == 30
 
 

@@ -103,7 +103,7 @@ def test_an_export_recreates_the_same_run(client: TestClient) -> None:
     assert "attachment" in exported.headers["content-disposition"]
     document = exported.json()
     assert document["weights"]["step"] == 37 and document["history"]["steps"][-1] == 37
-    assert document["scores"]["classes"] == ["0", "1"]
+    assert document["scores"]["class_names"] == ["0", "1"]
     again = client.post("/api/runs", json=document["config"])
     assert again.status_code == 201
     again_id = again.json()["id"]

@@ -32,7 +32,7 @@ def test_scores_of_a_network_match_its_forward_pass() -> None:
     rng = np.random.default_rng(4)
     x = rng.normal(size=(40, 2))
     y = (x[:, :1] > 0).astype(float)
-    data = Dataset(x[:30], y[:30], x[30:], y[30:], classes=("0", "1"))
+    data = Dataset(x[:30], y[:30], x[30:], y[30:], class_names=("0", "1"))
     network = Network.create((2, 3, 1), ("tanh", "sigmoid"), seed=1)
     result = scores(network, data)
     predicted = network.forward(x).output[:, 0] > 0.5

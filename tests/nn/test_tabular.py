@@ -57,7 +57,7 @@ def test_inputs_are_z_scores_of_the_training_rows_with_the_raw_values_beside() -
 
 def test_two_text_classes_and_one_output_make_one_column_of_0_and_1() -> None:
     data = make_dataset(csv_spec())
-    assert data.classes == ("hi", "lo")
+    assert data.class_names == ("hi", "lo")
     assert data.x_train_raw is not None and data.x_test_raw is not None
     raw = np.concatenate([data.x_train_raw, data.x_test_raw])
     labels = np.concatenate([data.y_train, data.y_test])[:, 0]
@@ -65,8 +65,8 @@ def test_two_text_classes_and_one_output_make_one_column_of_0_and_1() -> None:
 
 
 def test_integer_labels_become_one_hot_with_one_output_per_class() -> None:
-    data = make_dataset(csv_spec(targets=("c",), classes=True, layers=(2, 3, 3)))
-    assert data.classes == ("0", "1", "2") and data.y_train.shape[1] == 3
+    data = make_dataset(csv_spec(targets=("c",), labels=True, layers=(2, 3, 3)))
+    assert data.class_names == ("0", "1", "2") and data.y_train.shape[1] == 3
     assert data.x_train_raw is not None and data.x_test_raw is not None
     raw = np.concatenate([data.x_train_raw, data.x_test_raw])
     targets = np.concatenate([data.y_train, data.y_test])
@@ -75,9 +75,9 @@ def test_integer_labels_become_one_hot_with_one_output_per_class() -> None:
 
 def test_numeric_targets_are_regression_and_must_match_the_outputs() -> None:
     data = make_dataset(csv_spec(targets=("c",)))
-    assert data.classes is None and data.y_train.shape == (24, 1)
+    assert data.class_names is None and data.y_train.shape == (24, 1)
     with pytest.raises(ValueError, match="layers: the data set has 3 classes, the network 1"):
-        make_dataset(csv_spec(targets=("c",), classes=True))
+        make_dataset(csv_spec(targets=("c",), labels=True))
 
 
 def test_a_missing_or_text_input_column_is_named() -> None:
@@ -96,7 +96,7 @@ def test_the_same_spec_makes_the_same_split() -> None:
 def test_iris_reaches_90_percent_test_accuracy_within_500_steps() -> None:
     spec = DatasetSpec(kind="iris", seed=1, test_fraction=0.2, layers=(4, 3, 3))
     data = make_dataset(spec)
-    assert data.classes == ("setosa", "versicolor", "virginica")
+    assert data.class_names == ("setosa", "versicolor", "virginica")
     assert (len(data.x_train), len(data.x_test)) == (120, 30)
     config = TrainingConfig(
         layers=(4, 8, 3),
@@ -117,7 +117,7 @@ def test_digits_are_pixels_over_16() -> None:
     assert data.x_train.shape[1] == 64 and data.y_train.shape[1] == 10
     assert data.x_train_raw is not None
     np.testing.assert_array_equal(data.x_train, data.x_train_raw / 16)
-    assert data.x_train.max() == 1.0 and data.classes == tuple(str(d) for d in range(10))
+    assert data.x_train.max() == 1.0 and data.class_names == tuple(str(d) for d in range(10))
 
 
 def test_without_scikit_learn_the_message_says_what_to_install(

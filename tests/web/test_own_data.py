@@ -87,7 +87,7 @@ def test_drawn_points_train(page: PageWithConsole, base_url: str) -> None:
     p.get_by_test_id("create-run").click()
     run_id = train_on_the_run_page(p, base_url)
     data = httpx.get(f"{base_url}/api/runs/{run_id}/dataset").json()
-    assert len(data["x_train_raw"]) == 5 and data["classes"] == ["0", "1"]
+    assert len(data["x_train_raw"]) == 5 and data["class_names"] == ["0", "1"]
     assert sorted(y for (y,) in data["y_train"]) == [0, 0, 0, 1, 1]
     assert page.errors == []
 

@@ -70,12 +70,12 @@ class DatasetOut(BaseModel):
     x_test_raw: Matrix | None
     input_shift: list[float] | None = Field(description="per input: the training rows' mean")
     input_scale: list[float] | None = Field(description="per input: the training rows' std")
-    classes: list[str] | None = Field(description="class names of a classification set")
+    class_names: list[str] | None = Field(description="the classes of a classification set")
 
 
 class ScoresOut(BaseModel):
     step: int
-    classes: list[str] | None = Field(description="null for regression")
+    class_names: list[str] | None = Field(description="null for regression")
     accuracy: float | None
     test_accuracy: float | None
     confusion: list[list[int]] | None = Field(description="[true class][predicted class]")

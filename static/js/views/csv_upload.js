@@ -23,10 +23,10 @@ export class CsvUpload {
     this.file = root.querySelector("[data-csv=file]");
     this.status = root.querySelector("[data-csv=status]");
     this.columns = root.querySelector("[data-csv=columns]");
-    this.classes = root.querySelector("[data-csv=classes]");
+    this.labels = root.querySelector("[data-csv=labels]");
     this.file.addEventListener("change", () => this.file.files[0] && this.upload(this.file.files[0]));
     this.columns.addEventListener("change", () => this.onShape(this.shape()));
-    this.classes.addEventListener("change", () => this.onShape(this.shape()));
+    this.labels.addEventListener("change", () => this.onShape(this.shape()));
   }
 
   async upload(file) {
@@ -73,7 +73,7 @@ export class CsvUpload {
     if (!this.info) return null;
     const targets = this.roles("target");
     const column = this.info.columns.find((c) => c.name === targets[0]);
-    const labels = targets.length === 1 && (column.kind === "text" || this.classes.checked);
+    const labels = targets.length === 1 && (column.kind === "text" || this.labels.checked);
     const outputs = labels ? (column.distinct === 2 ? 1 : column.distinct) : targets.length;
     return [this.roles("input").length, Math.max(outputs, 1)];
   }
@@ -84,7 +84,7 @@ export class CsvUpload {
       id: this.info.id,
       inputs: this.roles("input"),
       targets: this.roles("target"),
-      classes: this.classes.checked,
+      labels: this.labels.checked,
     };
   }
 }

@@ -28,7 +28,7 @@ export class OwnData {
       throw new ApiError(422, [{ loc: ["body", "draw"], msg: "Draw at least four points, of both colours." }]);
     const info = await uploadCsv(this.points.toCsv());
     const { seed, test_fraction } = config.dataset;
-    const dataset = { kind: "csv", id: info.id, inputs: ["x1", "x2"], targets: ["label"], classes: true };
+    const dataset = { kind: "csv", id: info.id, inputs: ["x1", "x2"], targets: ["label"], labels: true };
     return { ...config, dataset: { ...dataset, seed, test_fraction } };
   }
 }

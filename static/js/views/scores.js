@@ -32,7 +32,7 @@ export class ScoresView {
   }
 
   show(scores) {
-    const classes = scores.classes !== null;
+    const classes = scores.class_names !== null;
     this.root.hidden = false;
     for (const el of this.root.querySelectorAll("[data-scores]"))
       el.hidden = el.dataset.scores !== (classes ? "classes" : "regression");
@@ -41,7 +41,7 @@ export class ScoresView {
     this.$("test-accuracy").textContent = percent(scores.test_accuracy);
     this.$("r2").textContent = scores.r2 === null ? "–" : fmt(scores.r2, 4);
     this.$("test-r2").textContent = scores.test_r2 === null ? "–" : fmt(scores.test_r2, 4);
-    if (classes) this.showConfusion(scores.classes, scores.test_confusion ?? scores.confusion);
+    if (classes) this.showConfusion(scores.class_names, scores.test_confusion ?? scores.confusion);
   }
 
   showConfusion(names, matrix) {
