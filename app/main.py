@@ -11,6 +11,7 @@ from app.api import datasets, descent, docs, health, history, runs, stream
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
+from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.scores = ScoresCache()
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
     install_error_handlers(app)
     install_security(

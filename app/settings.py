@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # (each with its min and max) and its last `history_recent_steps` steps in full.
     history_buckets: int = Field(1024, ge=16)
     history_recent_steps: int = Field(2048, ge=1)
+    # Scores (GET /api/runs/{id} `metrics`, /scores): a forward pass over every row; runs
+    # costing more multiply-adds than this (parameters × rows) are not scored.
+    max_scores_work: int = Field(2_000_000_000, ge=1)
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod

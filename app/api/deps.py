@@ -1,4 +1,5 @@
-"""Dependencies as Annotated aliases: the RunManager and the Settings live on app.state."""
+"""Dependencies as Annotated aliases: the RunManager, the Settings and the scores kept live on
+app.state."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.settings import Settings
 
@@ -21,5 +23,11 @@ def get_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
+def get_scores_cache(connection: HTTPConnection) -> ScoresCache:
+    cache: ScoresCache = connection.app.state.scores
+    return cache
+
+
 Manager = Annotated[RunManager, Depends(get_manager)]
+ScoresKept = Annotated[ScoresCache, Depends(get_scores_cache)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import StreamingResponse
 
-from app.api.deps import Manager
+from app.api.deps import Manager, ScoresKept
 from app.api.responses import OrjsonResponse
 from app.api.schemas.history import BoundedHistoryOut, ExportOut, ThinnedHistoryOut
 from app.api.schemas.responses import ErrorOut
@@ -129,7 +129,7 @@ async def get_history(
 
 
 @router.get("/{run_id}/export", response_model=ExportOut, responses=NOT_FOUND)
-async def export_run(run_id: str, manager: Manager) -> Response:
+async def export_run(run_id: str, manager: Manager, kept: ScoresKept) -> Response:
     """The run in one JSON document: its config (POST it to /api/runs to make the same run
     again), its data set (the config makes it; a csv data set by its id), its weights now,
     its bounded history and its scores."""
@@ -137,7 +137,7 @@ async def export_run(run_id: str, manager: Manager) -> Response:
     parameters = await manager.parameters(run_id)
     view = await HistoryView.of(manager, run_id)
     history = await asyncio.to_thread(view.bounded, manager.settings)
-    scores = await run_scores(manager, run_id)
+    scores = await run_scores(manager, run_id, kept)
     content = export_document(
         run_id=run.id,
         status=run.status.value,

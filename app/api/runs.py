@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import Manager
+from app.api.deps import Manager, ScoresKept
 from app.api.responses import OrjsonResponse
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
@@ -74,21 +74,27 @@ async def list_runs(manager: Manager) -> list[RunOut]:
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
-async def get_run(run_id: str, manager: Manager) -> RunOut:
-    """The run, with `metrics`: its scores at its current step (a forward pass over its data)."""
+async def get_run(run_id: str, manager: Manager, kept: ScoresKept) -> RunOut:
+    """The run, with `metrics`: its scores at its current step (a forward pass over its data;
+    null above the setting max_scores_work)."""
     run = manager.get(run_id)
-    scores = await run_scores(manager, run_id)
+    scores = await run_scores(manager, run_id, kept)
     return run_out(run, None if scores is None else scores.as_metrics())
 
 
 @router.get("/{run_id}/scores", response_model=ScoresOut, responses=NOT_FOUND)
-async def get_scores(run_id: str, manager: Manager) -> Response:
+async def get_scores(run_id: str, manager: Manager, kept: ScoresKept) -> Response:
     """Train and test scores now: accuracy and confusion matrices (rows: the true class,
-    columns: the predicted one) for classes, R² for regression (app/nn/metrics.py)."""
+    columns: the predicted one) for classes, R² for regression (app/nn/metrics.py).
+
+    409 when the run cannot be scored now: no weights to be had, or a forward pass over its
+    data above the setting max_scores_work."""
     manager.get(run_id)
-    scores = await run_scores(manager, run_id)
+    scores = await run_scores(manager, run_id, kept)
     if scores is None:
-        return OrjsonResponse({"detail": f"run {run_id} has no weights to score now"}, 409)
+        limit = f"max_scores_work={manager.settings.max_scores_work}"
+        detail = f"run {run_id} cannot be scored now (no weights yet, or above the limit {limit})"
+        return OrjsonResponse({"detail": detail}, 409)
     return OrjsonResponse({"step": manager.get(run_id).step, **scores.__dict__})
 
 

@@ -204,3 +204,16 @@ def test_iris_from_the_api_learns_and_reports_accuracy(client: TestClient) -> No
 def test_iris_needs_four_inputs_and_three_outputs(client: TestClient) -> None:
     answer = client.post("/api/runs", json={"layers": [2, 3, 1], "dataset": {"kind": "iris"}})
     assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "layers"
+
+
+def test_scores_past_their_work_limit_are_left_out_naming_the_setting(tmp_path: Any) -> None:
+    settings = Settings(
+        db_path=tmp_path / "runs.db", allowed_hosts=["testserver"], max_scores_work=100
+    )
+    with TestClient(create_app(settings)) as client:
+        run_id = client.post(
+            "/api/runs", json={"layers": [2, 3, 1], "dataset": {"kind": "xor"}}
+        ).json()["id"]
+        assert client.get(f"/api/runs/{run_id}").json()["metrics"] is None
+        answer = client.get(f"/api/runs/{run_id}/scores")
+        assert answer.status_code == 409 and "max_scores_work=100" in answer.json()["detail"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,6 @@ from app.runs.config import RunConfig
 
 StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
 Matrix = list[list[float | None]]
-RateChange = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
 class EngineChange(BaseModel):
@@ -82,19 +81,6 @@ class ScoresOut(BaseModel):
     test_confusion: list[list[int]] | None
     r2: float | None
     test_r2: float | None
-
-
-class HistoryOut(BaseModel):
-    steps: list[int]
-    loss: list[float | None]
-    test_loss: list[float | None] = Field(description="null at steps without a test loss")
-    # Arrays of two numbers rather than tuple[int, float]: a tuple's `prefixItems` is valid
-    # OpenAPI 3.1, but Schemathesis rewrites it into an invalid `items: [...]` and then cannot
-    # check the answer. The JSON sent is the same: [[103, 2.0], ...].
-    learning_rates: list[RateChange] = Field(
-        description="[step, rate] pairs, oldest first: the updates after `step` (an integer) "
-        "use `rate` (changes made by PATCH)"
-    )
 
 
 class ExplainOut(BaseModel):
