@@ -30,7 +30,7 @@ class RunPage {
     this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
     this.loss = new LossChart(this.$("loss-canvas"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
-    this.scores = new ScoresView(this.$("scores"), this.runId);
+    this.scores = new ScoresView(root, this.runId);
     this.downloads = new Downloads(this.$("downloads"), this.runId, this.$("loss-canvas"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
     const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });

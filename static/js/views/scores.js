@@ -7,6 +7,8 @@ import { escapeHtml } from "../lib/html.js";
 const EVERY_MS = 1500;
 
 export class ScoresView {
+  // root holds the figures (data-testid accuracy, test-accuracy, r2, test-r2, confusion) and
+  // the [data-scores] elements shown for classes or for regression; #scores is shown once known.
   constructor(root, runId) {
     this.root = root;
     this.runId = runId;
@@ -33,7 +35,7 @@ export class ScoresView {
 
   show(scores) {
     const classes = scores.class_names !== null;
-    this.root.hidden = false;
+    this.root.querySelector("#scores").hidden = false;
     for (const el of this.root.querySelectorAll("[data-scores]"))
       el.hidden = el.dataset.scores !== (classes ? "classes" : "regression");
     const percent = (v) => (v === null ? "–" : `${(100 * v).toFixed(1)} %`);
