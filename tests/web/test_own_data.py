@@ -126,3 +126,32 @@ def test_the_download_buttons_give_files(
     assert lines[0] == "step,loss,test_loss" and len(lines) == 17
     assert files["download-png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert files["download-png"].name == f"run-{run_id}-loss.png"
+
+
+def test_digits_show_each_first_layer_neurons_weights_as_an_image(
+    page: PageWithConsole, base_url: str
+) -> None:
+    config = {"layers": [64, 6, 10], "learning_rate": 2.0, "dataset": {"kind": "digits"}}
+    run_id = httpx.post(f"{base_url}/api/runs", json=config).json()["id"]
+    p = page.page
+    p.goto(f"{base_url}/runs/{run_id}")
+    images = p.get_by_test_id("weight-images").locator("canvas")
+    expect(images).to_have_count(6)
+
+    def pixels() -> list[int]:
+        data: list[int] = p.evaluate(
+            "() => [...document.querySelectorAll('[data-images] canvas')].flatMap(c =>"
+            " [...c.getContext('2d').getImageData(0, 0, 8, 8).data])"
+        )
+        return data
+
+    before = pixels()
+    p.get_by_test_id("step10-button").click()
+    expect(p.get_by_test_id("step-count")).to_have_text("10", timeout=10_000)
+    p.wait_for_function(
+        "(before) => [...document.querySelectorAll('[data-images] canvas')].flatMap(c =>"
+        " [...c.getContext('2d').getImageData(0, 0, 8, 8).data]).some((v, k) => v !== before[k])",
+        arg=before,
+    )
+    assert len(before) == 6 * 64 * 4
+    assert page.errors == []

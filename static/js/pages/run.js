@@ -13,6 +13,7 @@ import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
 import { ScoresView } from "../views/scores.js";
+import { WeightImages } from "../views/weight_images.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -78,6 +79,7 @@ class RunPage {
   }
 
   configure(config) {
+    if (config.dataset.kind === "digits") this.pixels = new WeightImages(this.$("weight-images"));
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
@@ -162,12 +164,14 @@ class RunPage {
     if (this.scrubbing) return;
     this.network.update(state);
     this.data.update(state);
+    this.pixels?.update(state);
   }
 
   showSnapshot(snap) {
     this.scrubbing = true;
     this.network.update(snap);
     this.data.update(snap);
+    this.pixels?.update(snap);
   }
 
   backToLive() {
