@@ -89,8 +89,10 @@ class Settings(BaseSettings):
     max_csv_bytes: int = Field(1_000_000, ge=1024)
     max_csv_rows: int = Field(20_000, ge=2)
     max_csv_columns: int = Field(256, ge=2)
-    # Bounded history (GET /history without `points`): a long run answers this many buckets
-    # (each with its min and max) and its last `history_recent_steps` steps in full.
+    # Bounded history (GET /history without `points`): a run of up to `history_full_steps`
+    # steps answers every step; a longer one its last `history_recent_steps` in full and the
+    # steps before in `history_buckets` buckets (each with its min and max).
+    history_full_steps: int = Field(100_000, ge=1)
     history_buckets: int = Field(1024, ge=16)
     history_recent_steps: int = Field(2048, ge=1)
     # Scores (GET /api/runs/{id} `metrics`, /scores): a forward pass over every row; runs

@@ -258,8 +258,9 @@ class HeadlessRun:
         history = bounded_history(
             lambda start, end: iter_history(db, self.id, start, end),
             trainer.step,
-            self.settings.history_buckets,
-            self.settings.history_recent_steps,
+            full=self.settings.history_full_steps,
+            buckets=self.settings.history_buckets,
+            recent=self.settings.history_recent_steps,
         )
         document = export_document(
             run_id=self.id,

@@ -57,7 +57,11 @@ def main() -> None:
         readings: list[tuple[str, Callable[[], int]]] = [
             (
                 "default /history",
-                lambda: len(orjson.dumps(bounded_history(read, last, 1024, 2048))),
+                lambda: len(
+                    orjson.dumps(
+                        bounded_history(read, last, full=100_000, buckets=1024, recent=2048)
+                    )
+                ),
             ),
             (
                 "zoomed range of 1,000 steps",

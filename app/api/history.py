@@ -1,8 +1,8 @@
 """A run's loss history, bounded however long the run, and the run exported whole.
 
-- `GET /history`: every step of a run of up to `history_buckets + history_recent_steps`
-  steps; a longer run answers its last `history_recent_steps` steps in full and the steps
-  before them in `history_buckets` buckets (`earlier`), each with its min and max.
+- `GET /history`: every step of a run of up to `history_full_steps` steps; a longer run
+  answers its last `history_recent_steps` steps in full and the steps before them in
+  `history_buckets` buckets (`earlier`), each with its min and max.
 - `GET /history?start=&end=&points=`: the range in at most `points` buckets; a range of at
   most `points` steps has one step a bucket, min = max = the stored loss, exactly.
 - `GET /history?format=csv`: every step, streamed from the store window by window.
@@ -68,8 +68,13 @@ class HistoryView:
 
     def bounded(self, settings: Settings) -> dict[str, Any]:
         """The default answer: recent steps in full, earlier ones in buckets (thread)."""
-        buckets, recent = settings.history_buckets, settings.history_recent_steps
-        return bounded_history(self.read, self.last, buckets, recent)
+        return bounded_history(
+            self.read,
+            self.last,
+            full=settings.history_full_steps,
+            buckets=settings.history_buckets,
+            recent=settings.history_recent_steps,
+        )
 
     def zoomed(self, start: int, end: int, points: int) -> dict[str, Any]:
         return bucketed(self.read(start, end), start, end, points)._asdict()
@@ -99,9 +104,10 @@ async def get_history(
 ) -> Response:
     """The losses of a run (train, and test where it was measured), bounded however long it is.
 
-    Without `points`, `start` or `end`: every step of a short run; a long one's last
-    `history_recent_steps` steps in full and the steps before in `earlier`, `history_buckets`
-    buckets with each bucket's min and max (so spikes show). With them: the range
+    Without `points`, `start` or `end`: every step of a run of up to `history_full_steps`
+    (100,000) steps; a longer one's last `history_recent_steps` steps in full and the steps
+    before in `earlier`, `history_buckets` buckets with each bucket's min and max (so spikes
+    show). With them: the range
     `start`..`end` (default: the whole run) in at most `points` buckets (default
     `history_buckets`), exact (min = max) where a bucket is one step. `format=csv` streams
     `step,loss,test_loss`, one line per step, in constant memory.

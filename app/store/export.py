@@ -173,11 +173,13 @@ def bucketed(source: Iterator[LossArrays], start: int, end: int, points: int) ->
 Reader = Callable[[int, int], Iterator[LossArrays]]  # (start, end) -> the held steps, in order
 
 
-def bounded_history(read: Reader, last: int, buckets: int, recent: int) -> dict[str, Any]:
-    """Steps 0 .. `last`: every one if they number at most `buckets + recent`; else the last
-    `recent` in full and the ones before in `earlier`, at most `buckets` buckets."""
+def bounded_history(
+    read: Reader, last: int, *, full: int, buckets: int, recent: int
+) -> dict[str, Any]:
+    """Steps 0 .. `last`: every one if they number at most `full`; else the last `recent` in
+    full and the ones before in `earlier`, at most `buckets` buckets."""
     full_from, earlier = 0, None
-    if last + 1 > buckets + recent:
+    if last + 1 > full:
         full_from = last - recent + 1
         earlier = bucketed(read(0, full_from - 1), 0, full_from - 1, buckets)._asdict()
     parts = list(read(full_from, last))

@@ -24,6 +24,7 @@ def short_settings(tmp_path: Path) -> Settings:
     return Settings(
         db_path=tmp_path / "runs.db",
         allowed_hosts=["testserver"],
+        history_full_steps=48,
         history_buckets=16,
         history_recent_steps=32,
         test_loss_every=5,
