@@ -13,6 +13,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+def _memory_bytes() -> int:
+    """The machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def default_db_path() -> Path:
     """`$XDG_DATA_HOME/backprop-live/runs.db`, or `~/.local/share/backprop-live/runs.db`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -27,7 +32,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     db_path: Path = Field(default_factory=default_db_path)
-    # Required (by issue 5) before binding a non-loopback host; None means no auth.
+    # Required before binding a non-loopback host; None means no auth.
     token: str | None = None
     # Origins (scheme://host:port) besides the server's own that may open the stream or change
     # state; in the environment a comma-separated list.
@@ -47,9 +52,33 @@ class Settings(BaseSettings):
     snapshot_budget_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     test_loss_every: int = Field(10, ge=1)
     shutdown_timeout: float = Field(3.0, gt=0)
-    # Training threads take turns of this many seconds (app/runs/gate.py says why).
+    # A failed write is kept and retried every `store_retry_interval` seconds; a call that
+    # must wait for a commit answers 503 after `store_write_timeout` seconds.
+    store_write_timeout: float = Field(5.0, gt=0, le=600)
+    store_retry_interval: float = Field(0.5, gt=0, le=60)
+
+    # Training in worker processes (app/runs/process_pool.py): at most this many processes
+    # (by default one per core); runs sharing one take turns of `training_turn` seconds.
+    worker_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     training_turn: float = Field(0.002, gt=0, le=1)
-    gil_switch_interval: float = Field(0.001, gt=0, le=0.1)
+    # Memory (app/runs/memory.py estimates a run's): per run, and for all runs training at
+    # once (by default a quarter of the machine's memory). A worker process is held to its
+    # runs' estimates plus this slack by a hard limit (RLIMIT_DATA).
+    max_run_memory_bytes: int = Field(1 << 30, ge=1 << 20)
+    max_training_memory_bytes: int = Field(default_factory=lambda: _memory_bytes() // 4, ge=1 << 20)
+    worker_memory_slack_bytes: int = Field(256 << 20, ge=16 << 20)
+    # Snapshots a run has sent and the store not yet written: past this, training waits.
+    max_unstored_snapshot_bytes: int = Field(64 << 20, ge=1 << 20)
+    # Regular snapshots (app/store/schedule.py) a run takes at most this many bytes a second
+    # of: a tiny net snapshots on schedule, a big one less often (replays stay bounded by
+    # max_replay_work).
+    snapshot_bytes_per_second: float = Field(16 << 20, gt=0)
+    # GET /weights?step=k replays from the nearest snapshot: at most this many updates x
+    # parameters x batch samples (about 10 s of CPU), else a 422 naming the setting.
+    max_replay_work: float = Field(2e10, gt=0)
+    # Every run stops ("finished") at this many steps: what bounds a run's storage (about 10
+    # bytes a step) when it is left playing.
+    max_run_steps: int = Field(10_000_000, ge=1, le=10**12)
 
     # Limits on what one request may ask for.
     max_layers: int = Field(12, ge=2)
@@ -67,7 +96,6 @@ class Settings(BaseSettings):
     max_client_message_bytes: int = Field(4096, ge=64)
     default_fps: float = Field(30.0, gt=0)
     max_fps: float = Field(60.0, gt=0)
-    first_message_timeout: float = Field(1.0, ge=0)
     send_timeout: float = Field(10.0, gt=0)
     # After a manual step every step's frame is sent, up to this many per viewer.
     step_frame_backlog: int = Field(256, ge=1)
@@ -77,12 +105,32 @@ class Settings(BaseSettings):
     viewer_backlog_bytes: int = Field(8 * 1024 * 1024, ge=0)
     # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
     loss_log_capacity: int = Field(1 << 18, ge=1024)
+    # The `state` frame's history: the last `state_recent_steps` steps in full, and before
+    # them at most `state_history_buckets` buckets of steps with their min and max loss.
+    state_recent_steps: int = Field(1024, ge=1, le=1 << 20)
+    state_history_buckets: int = Field(2048, ge=16, le=1 << 16)
 
     # The event loop's lag (/healthz `loop_lag_ms`): a task sleeps this long, again and again,
     # and records how late it wakes; the figures cover the last `loop_lag_window` seconds
     # (at most 4096 samples).
     loop_lag_interval: float = Field(0.05, ge=0.001, le=10)
     loop_lag_window: float = Field(60.0, gt=0, le=3600)
+
+    # The server's guards: log lines and input ranges.
+    # Access log lines for successful static files and the home page's polling (app/access_log.py).
+    log_routine_requests: bool = False
+    # The `function` data set's |x_min| and |x_max| at most this; the cap keeps x_max - x_min a
+    # finite float, which sampling the range needs.
+    max_dataset_x: float = Field(1e6, gt=0, le=1e300)
+
+    # /api/descent: traces and curves run in worker processes of their own
+    # (app/api/descent_pool.py). At most this many requests at once, one per worker; past it 429.
+    max_descent_requests: int = Field(4, ge=1, le=64)
+    # CPU seconds one trace or curve may use; past it 422 (the kernel ends a worker stuck
+    # inside one step a second later).
+    descent_cpu_seconds: float = Field(1.0, gt=0, le=600)
+    # Points of f one curve request may ask for.
+    max_descent_curve_points: int = Field(2000, ge=2, le=1_000_000)
 
     # Own data (POST /api/datasets, docs/own-data.md): an uploaded CSV's limits. Bytes stay
     # below max_body_bytes, so the upload's own limit is the one a too-large file meets.

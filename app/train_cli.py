@@ -4,8 +4,9 @@ without a server, into the same store, so a server on that file shows the run af
 The run is stored as the server stores one (RunStore's public API): created `running`, its
 losses a flush interval at a time, snapshots on the server's schedule, and at the end
 `paused` (it can go on training from the page), `finished` at its `max_steps`, or `diverged`.
-A server that opens the file while this trains finds it `running` and marks it interrupted,
-as after a crash. Ctrl-C ends it cleanly: a pinned snapshot, every loss stored, `paused`.
+It claims the file as a server does (app/store/claim.py): a file a server is serving is
+refused, and a server cannot open the file while this trains. Ctrl-C ends it cleanly: a
+pinned snapshot, every loss stored, `paused`.
 
 Exit status: 0 done; 1 diverged; 2 a bad config, file or database; 130 interrupted (Ctrl-C).
 """
@@ -13,7 +14,9 @@ Exit status: 0 done; 1 diverged; 2 a bad config, file or database; 130 interrupt
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
+from app.main import open_store
 from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import make_dataset
 from app.nn.expr import ExpressionError
@@ -37,6 +41,7 @@ from app.runs.export import export_document
 from app.runs.limits import check_config
 from app.settings import Settings
 from app.store import RunStore, StoredRun, StoreError
+from app.store.claim import claim_database
 from app.store.datasets import DatasetTables
 from app.store.export import bounded_history, iter_history
 from app.store.schedule import should_snapshot
@@ -116,23 +121,28 @@ def train(
         count = steps if steps is not None else config.max_steps
         if count is None:
             raise TrainError("give --steps N, or max_steps in the config")
-        store = RunStore(
-            settings.db_path,
-            flush_interval=settings.flush_interval,
-            snapshot_budget_bytes=settings.snapshot_budget_bytes,
-        )
-        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        store.open()
+        # One process writes a database at a time (app/store/claim.py): a server serving this
+        # file refuses it, naming itself, and so does this while it trains.
+        claim = claim_database(settings.db_path)
     except (TrainError, RunError, StoreError, OSError) as error:
         return _fail(str(getattr(error, "detail", error)))
+    try:
+        store = open_store(settings)
+    except (StoreError, OSError) as error:
+        claim.release()
+        return _fail(str(error))
     try:
         config.dataset.use_tables(DatasetTables(settings.db_path))
         session = HeadlessRun(config, store, settings)
         return session.train(count, Progress(progress_out, count), export)
     except TrainError as error:
         return _fail(str(error))
+    except KeyboardInterrupt:  # before training began: nothing, or a run at step 0, stored
+        print("backprop-live: interrupted before training began", file=sys.stderr)
+        return INTERRUPTED
     finally:
         store.close()
+        claim.release()
 
 
 class HeadlessRun:
@@ -186,8 +196,13 @@ class HeadlessRun:
         code = DONE
         # Bound once: at tens of thousands of updates a second each lookup shows.
         update, train_loss, append = trainer.update, trainer.train_loss, self.pending.append
+        # Ctrl-C ends the loop between two updates, never inside one (a half-made update would
+        # be stored as if whole): the handler only raises a flag the loop reads.
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGINT, lambda number, frame: stop.set())
+        stopping = stop.is_set
         try:
-            while trainer.step < last:
+            while trainer.step < last and not stopping():
                 update()
                 loss = train_loss()
                 append(loss)
@@ -207,12 +222,14 @@ class HeadlessRun:
             self.status = "finished" if finished else "paused"
             if finished:
                 self.message = f"finished: it reached its step limit of {max_steps:,} (max_steps)"
+            if stopping() and not finished and trainer.step < last:
+                self.message, code = "stopped by Ctrl-C", INTERRUPTED
         except Diverged as diverged:
             self.status, self.message, code = "diverged", diverged.reason, DIVERGED
             if trainer.step >= self.flushed + len(self.pending):
                 self.pending.append(trainer.train_loss())  # the step that overflowed
-        except KeyboardInterrupt:
-            self.status, self.message, code = "paused", "stopped by Ctrl-C", INTERRUPTED
+        finally:
+            signal.signal(signal.SIGINT, previous)
         self._end(progress)
         if export is not None:
             self._export(export)

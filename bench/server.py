@@ -38,7 +38,7 @@ import websockets
 from app.nn.datasets import make_dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
-from app.runs.frames import UpdateFrame, decode_binary
+from app.runs.frames import UpdateFrame, build_frame, decode_binary
 from app.runs.losslog import LossLog
 from tests.support.server import LiveServer
 
@@ -229,9 +229,11 @@ def serialise_cost(repeat: int = 20) -> list[tuple[str, str, str]]:
     rows = []
     for encoding in ("json", "binary"):
         start = time.perf_counter()
+        message: str | bytes | None = None
         for _ in range(repeat):
-            frame = UpdateFrame(0, 0.5, 0.5, arrays, live=True)
+            frame = UpdateFrame(build_frame(0, 0.5, 0.5, 0.5, True, arrays, [encoding]))
             message = frame.message(encoding, log, -1)
+        assert message is not None
         ms = 1000 * (time.perf_counter() - start) / repeat
         rows.append(
             (

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -73,6 +75,17 @@ def test_divergence_exits_1_and_is_stored(tmp_path: Path) -> None:
         store.close()
 
 
+def started_training(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
+            row = conn.execute("SELECT max(step) FROM runs").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] is not None and row[0] > 0
+
+
 def test_ctrl_c_stops_cleanly_with_the_run_saved(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIG))
@@ -83,7 +96,11 @@ def test_ctrl_c_stops_cleanly_with_the_run_saved(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)
+    # Interrupted once it trains: its run is stored, past step 0.
+    deadline = time.monotonic() + 60
+    while not started_training(tmp_path / "runs.db"):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130 and "saved" in err
@@ -112,3 +129,10 @@ def test_the_progress_bar_shows_step_loss_and_rate_on_a_terminal_only() -> None:
     quiet = io.StringIO()
     Progress(quiet, total=100).show(50, 0.125, time.monotonic() + 1.0, final=True)
     assert quiet.getvalue() == ""
+
+
+def test_a_database_a_server_is_serving_is_refused_in_one_line(tmp_path: Path) -> None:
+    with LiveServer(tmp_path / "runs.db").start():
+        result = train(tmp_path, CONFIG, "--steps", "10")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "runs.db" in result.stderr and result.stdout == ""

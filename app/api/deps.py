@@ -1,5 +1,5 @@
-"""Dependencies as Annotated aliases: the RunManager, the Settings and the scores kept live on
-app.state."""
+"""Dependencies as Annotated aliases: the RunManager, the Settings, the descent workers and
+the scores kept live on app.state."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from app.api.descent_pool import DescentPool
 from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.settings import Settings
@@ -23,6 +24,11 @@ def get_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
+def get_descent_pool(connection: HTTPConnection) -> DescentPool:
+    pool: DescentPool = connection.app.state.descent_pool
+    return pool
+
+
 def get_scores_cache(connection: HTTPConnection) -> ScoresCache:
     cache: ScoresCache = connection.app.state.scores
     return cache
@@ -31,3 +37,4 @@ def get_scores_cache(connection: HTTPConnection) -> ScoresCache:
 Manager = Annotated[RunManager, Depends(get_manager)]
 ScoresKept = Annotated[ScoresCache, Depends(get_scores_cache)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+DescentWorkers = Annotated[DescentPool, Depends(get_descent_pool)]

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import StreamingResponse
 
 from app.api.deps import Manager, ScoresKept
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, big_json
 from app.api.schemas.history import BoundedHistoryOut, ExportOut, ThinnedHistoryOut
 from app.api.schemas.responses import ErrorOut
 from app.api.scores import run_scores
@@ -155,8 +155,9 @@ async def export_run(run_id: str, manager: Manager, kept: ScoresKept) -> Respons
         history=history | {"learning_rates": run.rate_changes},
         scores=scores,
     )
-    headers = {"content-disposition": f'attachment; filename="run-{run_id}.json"'}
-    return OrjsonResponse(content, headers=headers)
+    response = await big_json(content)  # weights may be millions of floats
+    response.headers["content-disposition"] = f'attachment; filename="run-{run_id}.json"'
+    return response
 
 
 def _refuse(field: str, message: str) -> None:

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import Manager, ScoresKept
-from app.api.responses import OrjsonResponse
-from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
+from app.api.responses import OrjsonResponse, big_json
+from app.api.schemas.requests import RunConfig, RunPatch, StepRequest, WeightEditRequest
 from app.api.schemas.responses import (
     DatasetOut,
     EngineChange,
@@ -20,12 +20,14 @@ from app.api.schemas.responses import (
     WeightsOut,
 )
 from app.api.scores import run_scores
+from app.json_out import finite_or_none
 from app.runs.errors import InvalidRequest
-from app.runs.frames import finite_or_none
 from app.runs.run import Run
+from app.store import WeightEdit
 from app.store.datasets import DatasetTables, table_exists
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+SCORES_WAIT = 0.2  # seconds GET /api/runs/{id} waits for a busy run's scores
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such run"}
@@ -77,9 +79,18 @@ async def list_runs(manager: Manager) -> list[RunOut]:
 async def get_run(run_id: str, manager: Manager, kept: ScoresKept) -> RunOut:
     """The run, with `metrics`: its scores at its current step (a forward pass over its data;
     null above the setting max_scores_work)."""
+    # The run as it stands now; the scores may take a forward pass, and a busy run's worker
+    # answers for its weights between updates: past SCORES_WAIT the answer goes without them
+    # (they are kept for the next one).
     run = manager.get(run_id)
-    scores = await run_scores(manager, run_id, kept)
-    return run_out(run, None if scores is None else scores.as_metrics())
+    out = run_out(run)
+    task = kept.start(run_scores(manager, run_id, kept))
+    try:
+        scores = await asyncio.wait_for(asyncio.shield(task), SCORES_WAIT if run.busy else None)
+    except TimeoutError:
+        scores = None
+    out.metrics = None if scores is None else scores.as_metrics()
+    return out
 
 
 @router.get("/{run_id}/scores", response_model=ScoresOut, responses=NOT_FOUND)
@@ -102,7 +113,7 @@ async def get_scores(run_id: str, manager: Manager, kept: ScoresKept) -> Respons
 async def patch_run(run_id: str, patch: RunPatch, manager: Manager) -> RunOut:
     """Change the learning rate or the speed limit from the next update on (recorded)."""
     changes = patch.model_dump(include=patch.model_fields_set)
-    return run_out(manager.patch(run_id, changes))
+    return run_out(await manager.patch(run_id, changes))
 
 
 @router.post("/{run_id}/step", responses=NOT_FOUND | CONFLICT)
@@ -145,8 +156,21 @@ async def get_weights(
     """The weights and biases after exactly `step` updates, recomputed if not stored."""
     parameters = await manager.parameters(run_id, step)
     content = {"step": parameters.step, "weights": parameters.weights}
-    # Arrays go straight to orjson: validating millions of floats would take seconds.
-    return OrjsonResponse(content | {"biases": parameters.biases, "exact": parameters.exact})
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
+
+
+@router.patch("/{run_id}/weights", response_model=WeightsOut, responses=NOT_FOUND | CONFLICT)
+async def set_weight(run_id: str, edit: WeightEditRequest, manager: Manager) -> Response:
+    """Set one weight (or a bias) of a paused run by hand; answers its weights now.
+
+    Recorded in the run's history at its current step, before its next update, so every later
+    step replays exactly through it. 409 while the run trains; 422 naming an index that does
+    not exist.
+    """
+    target = WeightEdit(0, edit.layer, edit.to, None if edit.bias else edit.from_, edit.value)
+    parameters = await manager.edit_weight(run_id, target)
+    content = {"step": parameters.step, "weights": parameters.weights}
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
 
 
 @router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)
@@ -177,4 +201,4 @@ async def get_dataset(run_id: str, manager: Manager) -> Response:
         "input_scale": data.input_scale,
         "class_names": data.class_names,
     }
-    return OrjsonResponse(content)
+    return await big_json(content)

@@ -9,6 +9,8 @@ data is above `max_scores_work` (parameters × rows) is not scored at all.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from app.nn.datasets import Dataset
 from app.nn.metrics import Scores, scores
@@ -25,6 +27,15 @@ class ScoresCache:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._entries: dict[str, tuple[int, Scores]] = {}
+        self._scoring: set[asyncio.Task[Scores | None]] = set()
+
+    def start(self, scoring: Coroutine[Any, Any, Scores | None]) -> asyncio.Task[Scores | None]:
+        """Run `scoring` as a task held here until done, so an answer may stop waiting for it
+        and its result still lands in the cache."""
+        task = asyncio.ensure_future(scoring)
+        self._scoring.add(task)
+        task.add_done_callback(self._scoring.discard)
+        return task
 
     def get(self, run_id: str, step: int) -> Scores | None:
         entry = self._entries.get(run_id)

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.api.deps import AppSettings, Manager
 from app.api.responses import OrjsonResponse
 from app.api.runs import run_out
+from app.json_out import dumps
 from app.runs.errors import RunNotFound
-from app.runs.frames import ENCODINGS, UpdateFrame, dumps
+from app.runs.frames import ENCODINGS, UpdateFrame
 from app.runs.hub import Viewer
 from app.runs.limits import over_limit
 from app.runs.manager import RunManager
@@ -87,9 +88,10 @@ async def refuse(websocket: WebSocket, status: int, detail: str, close_code: int
 
 
 async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:
-    """The run, its weights now and its whole history, consistent at one step."""
+    """The run, its weights now and its history (bounded: app/runs/manager.recent_history),
+    consistent at one step."""
     parameters = await manager.current(run)
-    steps, loss, test_loss = await manager.history(run.id, up_to=parameters.step)
+    history = await manager.recent_history(run, up_to=parameters.step)
     viewer.last_step = parameters.step
     frame: dict[str, Any] = {
         "type": "state",
@@ -97,10 +99,12 @@ async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:
         "step": parameters.step,
         "weights": parameters.weights,
         "biases": parameters.biases,
-        "history": {"steps": steps, "loss": loss, "test_loss": test_loss},
+        "history": history,
         "encodings": list(ENCODINGS),
     }
-    return dumps(frame).decode()
+    # Off the loop: a big net's weights take longer to serialise than the loop may stall.
+    text = await asyncio.to_thread(dumps, frame)
+    return text.decode()
 
 
 async def _serve(websocket: WebSocket, run: Run, viewer: Viewer, settings: Settings) -> None:
@@ -148,11 +152,10 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
         if isinstance(frame, UpdateFrame):
             if frame.step <= viewer.last_step:
                 continue  # already covered by the state frame
-            if frame.learning_rate is None and frame.step > 0:
-                # The rate that made this update: its change (if any) is recorded before the
-                # update is made, so it is known by now and never changes afterwards.
-                frame.learning_rate = run.rate_at(frame.step - 1)
-            message = frame.message(viewer.encoding, run.log, viewer.last_step)
+            built = frame.message(viewer.encoding, run.log, viewer.last_step)
+            if built is None:
+                continue  # made before the viewer chose its encoding: the next one will do
+            message = built
             viewer.last_step = frame.step
             if frame.live:
                 # Keep to the schedule, so that early frames never add up to more than fps.

@@ -67,7 +67,7 @@ class DatasetConfig(BaseModel):
 
 
 class RunConfig(BaseModel):
-    """Everything that fixes a run (DESIGN.md, "Run config")."""
+    """Everything that fixes a run (docs/architecture.md lists the fields' meaning)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -34,3 +34,9 @@ class LimitExceeded(RunError):
 
 class InvalidRequest(RunError):
     status_code = 422
+
+
+class StorageUnavailable(RunError):
+    """The store cannot write now (locked, full, failing): what must be stored cannot be."""
+
+    status_code = 503

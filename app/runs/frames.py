@@ -1,15 +1,15 @@
 """Stream frames, serialised once however many viewers see them.
 
-An update frame is built by the training thread from copies of the arrays. Its big part
-(weights, biases, deltas, gradients) is serialised once per encoding in use; what differs per
-viewer is only `losses` (every loss since that viewer's previous frame), which is spliced onto
-the pre-serialised bytes. Viewers whose previous frame was the same share the whole message.
+An update frame is built by the process that trains the run, right after the update. Its big
+part (weights, biases, deltas, gradients) is serialised there once per encoding in use; what
+differs per viewer is only `losses` (every loss since that viewer's previous frame), which the
+server splices onto the pre-serialised bytes. Viewers whose previous frame was the same share
+the whole message.
 
-Every update frame also says `learning_rate`, the rate that made that update (stamped by the
-stream as it sends the frame, from the run's recorded rate changes; it may differ from the
-run's current rate after a PATCH). A `settings` frame tells viewers that a PATCH changed the
-rate or the speed: `{"type": "settings", "learning_rate", "speed", "step"}`, where `step` is
-the step the run had reached then (the `state` frame carries both in its `run`).
+Every update frame also says `learning_rate`, the rate that made that update (it may differ
+from the run's current rate after a PATCH). A `settings` frame tells viewers that a PATCH
+changed the rate or the speed: `{"type": "settings", "learning_rate", "speed", "step"}`, where
+`step` is the step the run had reached then (the `state` frame carries both in its `run`).
 
 Binary encoding: uint32 little-endian header length H, H bytes of UTF-8 JSON header (the
 update frame without its arrays, plus "arrays": [[field, layer, shape], ...] in payload order),
@@ -20,29 +20,21 @@ after another in "arrays" order.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import orjson
 
+from app.json_out import dumps, finite_or_none
 from app.nn.activations import Array
 from app.runs.losslog import LossLog
 
 Encoding = Literal["json", "binary"]
 ENCODINGS: tuple[Encoding, ...] = ("json", "binary")
 ARRAY_FIELDS = ("weights", "biases", "deltas", "gradients")
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-
-
-def dumps(value: Any) -> bytes:
-    """orjson with numpy arrays; NaN and ±Infinity become null, never bare tokens."""
-    return orjson.dumps(value, option=_NUMPY)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or value != value or value in (np.inf, -np.inf) else value
 
 
 def arrays_json(arrays: Iterable[Array]) -> list[Array]:
@@ -50,72 +42,99 @@ def arrays_json(arrays: Iterable[Array]) -> list[Array]:
     return [np.ascontiguousarray(a) for a in arrays]
 
 
-@dataclass
-class UpdateFrame:
-    """One update as viewers see it; `live` frames (free training) are newest-wins."""
+class FrameParts(NamedTuple):
+    """An update frame as its training process builds it: serialised once, sent as bytes."""
 
     step: int
-    loss: float | None
-    test_loss: float | None
-    arrays: dict[str, list[Array]]  # field -> one array per layer
     live: bool
-    time: float = 0.0  # wall clock (Unix seconds) when built, right after its update
-    # The rate of this update; set (once) before the first message, see `message`.
-    learning_rate: float | None = None
-    _json_head: bytes | None = None
-    _binary_head: bytes | None = None
-    _payload: bytes | None = None
+    json_head: bytes | None  # the JSON message up to `"losses":`, if JSON is in use
+    binary_head: bytes | None  # the binary header up to `"losses":`, if binary is in use
+    payload: bytes | None  # the binary encoding's float32 arrays
+
+
+def build_frame(
+    step: int,
+    loss: float | None,
+    test_loss: float | None,
+    learning_rate: float | None,
+    live: bool,
+    arrays: dict[str, list[Array]],
+    encodings: Iterable[str],
+) -> FrameParts:
+    """Serialise an update frame for each encoding in use, from the trainer's arrays.
+
+    learning_rate: the rate that made this update (None at step 0).
+    """
+    head = {
+        "type": "update",
+        "step": step,
+        "loss": finite_or_none(loss),
+        "test_loss": finite_or_none(test_loss),
+        "learning_rate": finite_or_none(learning_rate),
+        "time": time.time(),
+    }
+    json_head = binary_head = payload = None
+    if "json" in encodings:
+        json_head = _open_head(head | {f: arrays_json(a) for f, a in arrays.items()})
+    if "binary" in encodings:
+        spec, parts = [], []
+        for name in ARRAY_FIELDS:
+            for layer, array in enumerate(arrays.get(name, [])):
+                spec.append([name, layer, list(array.shape)])
+                parts.append(np.ascontiguousarray(array, dtype="<f4").tobytes())
+        binary_head, payload = _open_head(head | {"arrays": spec}), b"".join(parts)
+    return FrameParts(step, live, json_head, binary_head, payload)
+
+
+def _open_head(frame: dict[str, Any]) -> bytes:
+    # Drop the closing brace so each viewer's `losses` can be appended.
+    return dumps(frame)[:-1] + b',"losses":'
+
+
+@dataclass(frozen=True, eq=False)
+class UpdateFrame:
+    """One update as viewers see it; `live` frames (free training) are newest-wins.
+
+    Immutable: everything it says was fixed by the process that made the update. Messages
+    built for viewers are cached on it (one per encoding and previous step).
+    """
+
+    parts: FrameParts
     _messages: dict[tuple[str, int], str | bytes] = field(default_factory=dict)
 
     kind = "update"
 
-    def prepare(self, encodings: Iterable[str]) -> None:
-        """Serialise the shared part for each encoding in use (called by the training thread)."""
-        for encoding in encodings:
-            if encoding == "json" and self._json_head is None:
-                self._json_head = self._head({f: arrays_json(a) for f, a in self.arrays.items()})
-            elif encoding == "binary" and self._payload is None:
-                self._prepare_binary()
+    @property
+    def step(self) -> int:
+        return self.parts.step
 
-    def _head(self, extra: dict[str, Any]) -> bytes:
-        frame = {"type": "update", "step": self.step, "loss": self.loss}
-        frame |= {"test_loss": self.test_loss, "time": self.time, **extra}
-        # Drop the closing brace so each viewer's `losses` can be appended.
-        return dumps(frame)[:-1] + b',"losses":'
+    @property
+    def live(self) -> bool:
+        return self.parts.live
 
-    def _prepare_binary(self) -> None:
-        spec = []
-        parts = []
-        for name in ARRAY_FIELDS:
-            for layer, array in enumerate(self.arrays.get(name, [])):
-                spec.append([name, layer, list(array.shape)])
-                parts.append(np.ascontiguousarray(array, dtype="<f4").tobytes())
-        self._binary_head = self._head({"arrays": spec})
-        self._payload = b"".join(parts)
+    @property
+    def nbytes(self) -> int:
+        parts = (self.parts.json_head, self.parts.binary_head, self.parts.payload)
+        return sum(len(part) for part in parts if part is not None)
 
-    def message(self, encoding: str, log: LossLog, since: int) -> str | bytes:
-        """The frame for a viewer whose previous frame was at step `since`.
-
-        `losses` and `learning_rate` end the message, after the pre-serialised head: every
-        viewer gets the same rate (it is the one that made this update), so the cache holds.
-        """
+    def message(self, encoding: str, log: LossLog, since: int) -> str | bytes | None:
+        """The frame for a viewer whose previous frame was at step `since`; None if it was
+        not built in `encoding` (the viewer switched since: its next frame will be)."""
         key = (encoding, since)
         cached = self._messages.get(key)
         if cached is not None:
             return cached
-        self.prepare([encoding])
-        tail = dumps(log.pairs(since + 1, self.step))
-        if self.learning_rate is not None:
-            tail += b',"learning_rate":' + dumps(finite_or_none(self.learning_rate))
+        tail = dumps(log.pairs(since + 1, self.step)) + b"}"
+        parts = self.parts
         message: str | bytes
-        if encoding == "binary":
-            assert self._binary_head is not None and self._payload is not None
-            header = self._binary_head + tail + b"}"
+        if encoding == "binary" and parts.binary_head is not None and parts.payload is not None:
+            header = parts.binary_head + tail
             padding = b"\0" * (-(4 + len(header)) % 4)
-            message = struct.pack("<I", len(header)) + header + padding + self._payload
+            message = struct.pack("<I", len(header)) + header + padding + parts.payload
+        elif encoding == "json" and parts.json_head is not None:
+            message = (parts.json_head + tail).decode()
         else:
-            assert self._json_head is not None
-            message = (self._json_head + tail + b"}").decode()
+            return None
         self._messages[key] = message
         return message
 
@@ -156,7 +175,27 @@ class SettingsFrame:
         return dumps(frame | {"step": self.step}).decode()
 
 
-Frame = UpdateFrame | StatusFrame | SettingsFrame
+@dataclass
+class EditFrame:
+    """A weight (or bias, `from_neuron` None) was set by hand on the paused run at `step`;
+    always JSON text, never dropped."""
+
+    step: int
+    layer: int
+    to_neuron: int
+    from_neuron: int | None
+    value: float
+    loss: float | None  # the run's loss with the new weight
+    live: bool = False
+    kind = "edit"
+
+    def text(self) -> str:
+        frame = {"type": "edit", "step": self.step, "layer": self.layer}
+        frame |= {"from": self.from_neuron, "to": self.to_neuron, "bias": self.from_neuron is None}
+        return dumps(frame | {"value": self.value, "loss": finite_or_none(self.loss)}).decode()
+
+
+Frame = UpdateFrame | StatusFrame | SettingsFrame | EditFrame
 
 
 def decode_binary(message: bytes) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Fan-out of one run's frames to its viewers, each with a bounded latest-value slot.
 
-The training thread never waits for a viewer: it hands a frame to the event loop with
-`call_soon_threadsafe` and carries on. On the loop, each viewer keeps at most one live frame
+Frames reach the hub on the event loop, from the manager, as their training process reports
+them; nothing waits for a viewer. Each viewer keeps at most one live frame
 (a newer one replaces it) plus the frames of a manual step, up to a backlog counted in frames
 (`step_frame_backlog`) and in bytes (`viewer_backlog_bytes`); a viewer that cannot keep up
 loses frames, never the training's time, and its memory stays bounded. Past either limit the
@@ -12,18 +12,19 @@ the loss curve: each frame sent carries every loss since the viewer's previous f
 (a newer one replaces it: each holds every setting) wait beside them; neither ever displaces an
 update frame.
 
-The thread reads `watched`, `frame_interval` and `encodings` without a lock: the loop rebinds
-them whole, and a stale value for one update only delays or adds one frame.
+What the viewers want of the training process (whether frames are built, how often, in which
+encodings) is summed up as a View and handed to `on_view` whenever it changes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from app.runs.frames import ENCODINGS, Frame, SettingsFrame, StatusFrame, UpdateFrame, dumps
+from app.json_out import dumps
+from app.runs.frames import ENCODINGS, Frame, SettingsFrame, StatusFrame, UpdateFrame
+from app.runs.messages import View
 from app.settings import Settings
 
 DEFAULT_BACKLOG_BYTES: int = Settings.model_fields["viewer_backlog_bytes"].default
@@ -33,18 +34,15 @@ SMALL_FRAME_BYTES = 256  # a frame without arrays and its JSON text, roughly
 def frame_bytes(frame: Frame) -> int:
     """The memory a queued frame keeps alive, as counted when it is queued.
 
-    An update frame holds copies of its arrays and the part serialised once per encoding in
-    use (by the worker, before it is queued); sending it caches one message per encoding on the
-    frame (that part again, plus `losses`), so the serialised part counts twice. The same frame
-    object sits in every viewer's queue and each viewer counts it whole, so one viewer's bound
-    never depends on what the others do.
+    An update frame holds the part serialised once per encoding in use (by its training
+    process); sending it caches one message per encoding on the frame (that part again, plus
+    `losses`), so the serialised part counts twice. The same frame object sits in every
+    viewer's queue and each viewer counts it whole, so one viewer's bound never depends on
+    what the others do.
     """
     if not isinstance(frame, UpdateFrame):
         return SMALL_FRAME_BYTES
-    arrays = sum(array.nbytes for layers in frame.arrays.values() for array in layers)
-    # The frame's own serialisations (app/runs/frames.py), read here rather than recomputed.
-    parts = (frame._json_head, frame._binary_head, frame._payload)
-    return arrays + 2 * sum(len(part) for part in parts if part is not None)
+    return 2 * frame.nbytes
 
 
 class FrameQueue:
@@ -155,16 +153,14 @@ class Viewer:
 
 
 class StreamHub:
-    """The viewers of one run; `publish` may be called from any thread."""
+    """The viewers of one run (used on the event loop only)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, default_fps: float) -> None:
-        self.loop = loop
+    def __init__(self, default_fps: float, on_view: Callable[[View], None]) -> None:
         self.default_fps = default_fps
+        self.on_view = on_view
         self.viewers: set[Viewer] = set()
         self.latest: UpdateFrame | None = None
-        self.watched = False
-        self.frame_interval = 1.0 / default_fps
-        self.encodings: frozenset[str] = frozenset()
+        self.view = View(False, 1.0 / default_fps, ())
         self.closed = False  # the run was deleted: viewers hang up
 
     def close(self) -> None:
@@ -181,19 +177,16 @@ class StreamHub:
         self.refresh()
 
     def refresh(self) -> None:
-        """Recompute what the training thread reads, after viewers came, went or changed."""
-        self.watched = bool(self.viewers)
+        """Sum up what the viewers want, after they came, went or changed; tell `on_view`."""
         fastest = max((v.fps for v in self.viewers), default=self.default_fps)
-        self.frame_interval = 1.0 / fastest
-        self.encodings = frozenset(v.encoding for v in self.viewers if v.encoding in ENCODINGS)
+        encodings = tuple(sorted({v.encoding for v in self.viewers if v.encoding in ENCODINGS}))
+        view = View(bool(self.viewers), 1.0 / fastest, encodings)
+        if view != self.view:
+            self.view = view
+            self.on_view(view)
 
     def publish(self, frame: Frame) -> None:
-        """Hand `frame` to every viewer (thread-safe; never blocks)."""
-        # RuntimeError: the loop is closed, the server is shutting down and nobody watches.
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._deliver, frame)
-
-    def _deliver(self, frame: Frame) -> None:
+        """Hand `frame` to every viewer (never blocks)."""
         if isinstance(frame, UpdateFrame):
             self.latest = frame
         nbytes = frame_bytes(frame)  # once, not once per viewer

@@ -1,14 +1,14 @@
-"""The recent train losses of one run, step by step, shared by its worker and its viewers.
+"""The recent train and test losses of one run, step by step, for the stream's `losses`.
 
-The worker appends one float per update (no lock: a list append is atomic under the GIL) and
-viewers read slices from the event loop. To stay bounded the worker drops the older half once
-the log holds twice its capacity; it rebinds a new (first step, list) pair rather than editing
-the old one, so a reader that took the pair keeps a consistent view.
+The manager extends it as its training process reports losses; viewers read slices of it. It
+keeps at most twice `capacity` train losses (older ones are in the store) and the most recent
+test losses, so its memory does not grow with the run's age.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 
 class LossLog:
@@ -16,50 +16,48 @@ class LossLog:
 
     def __init__(self, first_step: int, capacity: int) -> None:
         self.capacity = capacity
-        self._data: tuple[int, list[float]] = (first_step, [])
+        self.first_step = first_step
+        self.values: list[float] = []
         # Test losses are sparse (every N steps and at frames); the recent ones suffice.
         self._tests: deque[tuple[int, float]] = deque(maxlen=4096)
 
     @property
-    def values(self) -> list[float]:
-        """The list the worker appends to; step of values[i] is first_step + i."""
-        return self._data[1]
-
-    @property
     def last_step(self) -> int:
-        first, values = self._data
-        return first + len(values) - 1
+        return self.first_step + len(self.values) - 1
 
     def append(self, loss: float) -> None:
-        self._data[1].append(loss)
+        self.values.append(loss)
 
-    def trim(self) -> None:
-        """Keep the newest `capacity` losses once twice that many have piled up (worker only)."""
-        first, values = self._data
-        if len(values) >= 2 * self.capacity:
-            dropped = len(values) - self.capacity
-            self._data = (first + dropped, values[dropped:])
+    def extend(self, first_step: int, losses: Sequence[float]) -> None:
+        """Add the losses of steps first_step, first_step + 1, ...; they continue the log,
+        or replace its end from `first_step` on (a run resumed from an earlier step)."""
+        if first_step > self.last_step + 1 or first_step < self.first_step:
+            self.reset(first_step)
+        del self.values[first_step - self.first_step :]
+        self.values.extend(losses)
+        if len(self.values) >= 2 * self.capacity:
+            dropped = len(self.values) - self.capacity
+            self.first_step += dropped
+            del self.values[:dropped]
 
     def add_test(self, step: int, loss: float) -> None:
         self._tests.append((step, loss))
 
     def tests_between(self, first: int, last: int) -> dict[int, float]:
-        # tuple() copies in one C call, so the worker's appends cannot interleave.
-        return {step: loss for step, loss in tuple(self._tests) if first <= step <= last}
+        return {step: loss for step, loss in self._tests if first <= step <= last}
 
     def reset(self, first_step: int) -> None:
         """Start again at `first_step` (a run rewound to a snapshot)."""
-        self._data = (first_step, [])
+        self.first_step, self.values = first_step, []
         self._tests.clear()
 
     def between(self, first: int, last: int) -> tuple[int, list[float]]:
         """(step of the first loss returned, losses of steps first..last that are still held)."""
-        start, values = self._data
-        lo = max(first, start)
-        hi = min(last, start + len(values) - 1)
+        lo = max(first, self.first_step)
+        hi = min(last, self.last_step)
         if hi < lo:
             return lo, []
-        return lo, values[lo - start : hi - start + 1]
+        return lo, self.values[lo - self.first_step : hi - self.first_step + 1]
 
     def pairs(self, first: int, last: int) -> list[tuple[int, float]]:
         """[(step, loss), ...] for steps first..last still held."""

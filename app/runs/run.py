@@ -1,10 +1,14 @@
-"""A run: its config, its trainer (loaded lazily), its status and the stream of its frames."""
+"""A run's record: its config, where it stands, its history of settings, and its viewers.
+
+The run manager (app/runs/manager.py) is the only writer of every field here, on the event
+loop; training reports events to it and never touches a record.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.nn.activations import Array
 from app.nn.datasets import Dataset
@@ -12,28 +16,31 @@ from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
 from app.runs.hub import StreamHub
 from app.runs.losslog import LossLog
+from app.runs.status import TRAINABLE, RunStatus
+from app.runs.summary import LossSummary
+from app.store.models import WeightEdit
 
-if TYPE_CHECKING:
-    from app.runs.worker import TrainingSession
-    from app.store import RunStore
-
-
-class RunStatus(StrEnum):
-    PAUSED = "paused"
-    RUNNING = "running"
-    FINISHED = "finished"  # max_steps reached
-    STOPPED = "stopped"
-    DIVERGED = "diverged"
-    INTERRUPTED = "interrupted"  # the server went down while it trained
+__all__ = ["TRAINABLE", "Parameters", "Run", "RunStatus", "Training"]
 
 
-# Statuses from which a run can train again (an interrupted run restores its last snapshot).
-TRAINABLE = frozenset({RunStatus.PAUSED, RunStatus.INTERRUPTED})
+@dataclass(eq=False)
+class Training:
+    """A stretch of training in progress: from a start until its TrainingEnded.
+
+    count: the updates a manual step asked for; None while the run trains freely.
+    ended: resolves with the status the run ended in.
+    rate_taken: resolves once the training took up a changed learning rate (or ended).
+    """
+
+    session: int
+    count: int | None
+    ended: asyncio.Future[RunStatus]
+    rate_taken: asyncio.Future[None] | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Run:
-    """One run. Fields the worker writes (step, loss, ...) are read by the API as they stand."""
+    """One run, as the manager keeps it."""
 
     id: str
     config: RunConfig
@@ -49,33 +56,27 @@ class Run:
     speed: float | None = None
     # (step, rate): updates after `step` use `rate`; replays apply them to stay exact.
     rate_changes: list[tuple[int, float]] = field(default_factory=list)
+    # Weights and biases set by hand, in order; replays apply them at their steps.
+    edits: list[WeightEdit] = field(default_factory=list)
     # (step, arithmetic): updates from `step` on were made under that arithmetic
     # (app/nn/arithmetic.py); empty for a run stored before arithmetic was recorded.
     engines: list[tuple[int, str]] = field(default_factory=list)
-    # The step whose weights the trainer holds recomputed, at load, under an arithmetic other
-    # than the one that made them: not exactly the original weights until the next update.
+    # The step whose weights were recomputed, at load, under an arithmetic other than the one
+    # that made them: not exactly the original weights until the next update.
     recomputed_at: int | None = None
+    # An idle run's trainer, loaded when first needed; None while it trains elsewhere.
     trainer: Trainer | None = None
+    # The snapshot its last training ended with, until a trainer is built from it.
+    resume_state: bytes | None = None
     dataset: Dataset | None = None
-    session: TrainingSession | None = None  # the worker thread, while one is active
+    training: Training | None = None
+    # The whole history in buckets, built from the store when first asked for, then kept.
+    summary: LossSummary | None = None
 
     @property
     def busy(self) -> bool:
-        """A worker is making updates (free training or a manual step)."""
-        return self.session is not None
-
-    def save(self, store: RunStore) -> None:
-        """Queue what the store's row keeps of the run's state (the latest queued wins)."""
-        store.update_run(
-            self.id,
-            status=self.status.value,
-            step=self.step,
-            loss=self.loss,
-            test_loss=self.test_loss,
-            message=self.message,
-            learning_rate=self.learning_rate,
-            speed=self.speed,
-        )
+        """Updates are being made (free training or a manual step)."""
+        return self.training is not None
 
     def config_dict(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
@@ -96,9 +97,9 @@ class Run:
         self.rate_changes.append((step, rate))
 
     def holds_own_weights(self, step: int) -> bool:
-        """Whether the trainer's weights at `step` are the run's own, not recomputed under
-        another arithmetic at load: only the run's own may be stored as a snapshot, which
-        counts as exact ever after (recomputed ones are found again by replaying)."""
+        """Whether the weights at `step` are the run's own, not recomputed under another
+        arithmetic at load: only the run's own may be stored as a snapshot, which counts as
+        exact ever after (recomputed ones are found again by replaying)."""
         return step != self.recomputed_at
 
     def made_under(self, first: int, last: int, arithmetic: str) -> bool:
@@ -129,8 +130,8 @@ class Parameters:
     exact: bool = True
 
 
-def current_parameters(run: Run, trainer: Trainer) -> Parameters:
-    """Copy the trainer's parameters; call only from the thread that owns the trainer."""
+def trainer_parameters(run: Run, trainer: Trainer, loss: float | None) -> Parameters:
+    """Copy a trainer's parameters, at its step."""
     network = trainer.network
     weights, biases = [w.copy() for w in network.weights], [b.copy() for b in network.biases]
-    return Parameters(trainer.step, run.loss, weights, biases, run.holds_own_weights(trainer.step))
+    return Parameters(trainer.step, loss, weights, biases, run.holds_own_weights(trainer.step))

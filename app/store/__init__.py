@@ -4,9 +4,16 @@ One writer thread commits queued writes in one transaction per flush interval; r
 their own connections beside it (WAL).
 """
 
-from app.store.errors import StoreError
-from app.store.models import StoredRun
+from app.store.errors import StoreError, StoreUnavailable
+from app.store.models import StoredRun, WeightEdit
 from app.store.schedule import should_snapshot
 from app.store.store import RunStore
 
-__all__ = ["RunStore", "StoreError", "StoredRun", "should_snapshot"]
+__all__ = [
+    "RunStore",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredRun",
+    "WeightEdit",
+    "should_snapshot",
+]

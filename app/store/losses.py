@@ -180,8 +180,14 @@ def merge_history(
 
     `chunks` must come in write order.
     """
-    merged = merge_arrays(chunks)
-    return merged.steps.tolist(), _finite_or_none(merged.loss), _finite_or_none(merged.test)
+    return history_lists(merge_arrays(chunks))
+
+
+def history_lists(
+    arrays: LossArrays,
+) -> tuple[list[int], list[float | None], list[float | None]]:
+    """Steps, train losses and test losses as lists, None where a loss is absent or not finite."""
+    return arrays.steps.tolist(), _finite_or_none(arrays.loss), _finite_or_none(arrays.test)
 
 
 def _finite_or_nan(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

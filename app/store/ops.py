@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 
 
 class Waiter:
@@ -53,6 +53,7 @@ class AddSnapshot(NamedTuple):
     step: int
     blob: bytes
     pinned: bool
+    on_stored: Callable[[], None] | None = None  # called (by the writer) once committed
 
 
 class AddLearningRate(NamedTuple):
@@ -65,6 +66,11 @@ class AddEngine(NamedTuple):
     run_id: str
     step: int
     engine: str
+
+
+class AddWeightEdit(NamedTuple):
+    run_id: str
+    edit: WeightEdit
 
 
 class TruncateAfter(NamedTuple):
@@ -90,6 +96,7 @@ Op = (
     | AddSnapshot
     | AddLearningRate
     | AddEngine
+    | AddWeightEdit
     | TruncateAfter
     | MarkInterrupted
     | Barrier
@@ -101,3 +108,7 @@ class Batch(NamedTuple):
 
     ops: list[Op]
     updates: dict[str, RunUpdate]
+
+    def then(self, later: Batch) -> Batch:
+        """This batch followed by `later`, as one (a failed batch retried with what came since)."""
+        return Batch(self.ops + later.ops, self.updates | later.updates)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from pathlib import Path
 
 from app.store.errors import StoreError
 
-SCHEMA_VERSION = 3  # PRAGMA user_version; bump with the statements that migrate to it
+SCHEMA_VERSION = 4  # PRAGMA user_version; bump with the statements that migrate to it
 BUSY_TIMEOUT_MS = 5_000
 
 # One statement a string: comments may hold any character, and no script parsing is needed.
@@ -73,9 +74,24 @@ CREATE TABLE engines (
 ) WITHOUT ROWID
 """,
 )
-# Version 3: uploaded data sets (app/store/datasets.py), which csv runs name by id. A file of
-# version 2 gains the table empty.
+# Version 3: weights and biases set by hand (PATCH /api/runs/{id}/weights), replayed exactly.
 _SCHEMA_3 = (
+    """
+CREATE TABLE weight_edits (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,           -- set while the run stood at this step, before its next update
+    seq INTEGER NOT NULL,            -- the order of the edits made at one step
+    layer INTEGER NOT NULL,          -- the weight layer (0: from the inputs)
+    to_neuron INTEGER NOT NULL,
+    from_neuron INTEGER,             -- NULL: the bias of to_neuron
+    value REAL NOT NULL,
+    PRIMARY KEY (run_id, step, seq)
+) WITHOUT ROWID
+""",
+)
+# Version 4: uploaded data sets (app/store/datasets.py), which csv runs name by id. A file of
+# version 3 gains the table empty.
+_SCHEMA_4 = (
     """
 CREATE TABLE datasets (
     id TEXT PRIMARY KEY,             -- sha256 of what is stored, hex: the same file, the same id
@@ -88,15 +104,19 @@ CREATE TABLE datasets (
 """,
 )
 # The statements that take a file from the version before each one to it.
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4}
 # The tables a file of each older version holds: anything else is not our file to migrate.
-_TABLES_1 = {"runs", "loss_chunks", "learning_rates", "snapshots"}
-_TABLES_AT = {0: set(), 1: _TABLES_1, 2: {*_TABLES_1, "engines"}}
+_TABLES_AT = {
+    0: set(),
+    1: {"runs", "loss_chunks", "learning_rates", "snapshots"},
+    2: {"runs", "loss_chunks", "learning_rates", "snapshots", "engines"},
+    3: {"runs", "loss_chunks", "learning_rates", "snapshots", "engines", "weight_edits"},
+}
 
 
 def open_writer(path: Path) -> sqlite3.Connection:
     """The one connection that writes: WAL, synchronous=NORMAL, schema created or checked."""
-    _make_parent(path)
+    make_parent(path)
     # Opened here so that errors reach the caller of open(), then handed to the writer thread,
     # which alone uses it from then on: never two threads at once.
     conn = _connect(path, check_same_thread=False)
@@ -126,6 +146,33 @@ def open_reader(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def check_integrity(path: Path) -> None:
+    """Refuse a damaged file: StoreError with the first problem and the command to inspect it.
+
+    `PRAGMA quick_check` reads every page and checks the b-trees' structure (not that indexes
+    match their tables, which the full integrity_check adds at several times the cost). A file
+    that does not exist yet passes: open_writer creates it.
+    """
+    if not path.is_file():
+        return
+    conn = _connect(path, check_same_thread=True)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "malformed" not in str(exc):
+            raise StoreError(describe(path, exc)) from None
+        rows = [(str(exc),)]
+    finally:
+        conn.close()
+    if [tuple(row) for row in rows] != [("ok",)]:
+        first = " ".join(str(rows[0][0]).split())[:200]
+        inspect = f"sqlite3 {shlex.quote(str(path))} 'PRAGMA integrity_check'"
+        raise StoreError(
+            f"cannot open database {path}: the file is damaged ({first}); "
+            f"inspect it with: {inspect}"
+        )
+
+
 def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
     if path.is_dir():
         raise StoreError(f"cannot open database {path}: is a directory")
@@ -139,7 +186,7 @@ def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
     return conn
 
 
-def _make_parent(path: Path) -> None:
+def make_parent(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

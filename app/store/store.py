@@ -1,8 +1,14 @@
 """RunStore: runs, loss history, learning-rate changes and weight snapshots in one SQLite file.
 
 Writes are queued and committed by one writer thread, one transaction per flush interval, so
-a training thread never waits for the disk and never convoys with the writer under the GIL.
-Reads use their own connections; WAL lets them run beside the writer and see committed data.
+the event loop never waits for the disk. Reads use their own connections; WAL lets them run
+beside the writer and see committed data.
+
+A batch that cannot be committed (the file locked by another process, a full disk, an I/O
+error) is never dropped: the writer keeps it, with everything queued after it, and tries again
+every `retry_interval` seconds until it goes through. Meanwhile `trouble` says why, and
+`on_trouble` is told when trouble starts and when it ends; calls that wait for a commit give
+up after `write_timeout` seconds with StoreUnavailable (their write stays queued).
 """
 
 from __future__ import annotations
@@ -21,15 +27,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.store.errors import StoreError
+from app.json_out import finite_or_none as finite
+from app.store.errors import StoreError, StoreUnavailable
 from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 from app.store.ops import (
     AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
+    AddWeightEdit,
     Barrier,
+    Batch,
     CreateRun,
     DeleteRun,
     MarkInterrupted,
@@ -41,7 +50,7 @@ from app.store.ops import (
 from app.store.pending import Pending
 from app.store.pool import ReadPool
 from app.store.schema import open_writer
-from app.store.writer import Writer, finite
+from app.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +58,7 @@ INTERRUPTED_MESSAGE = "the server stopped while this run was training"
 
 
 @dataclass
-class _Session:
+class _OpenStore:
     """What exists between open() and close()."""
 
     pending: Pending
@@ -66,34 +75,42 @@ class RunStore:
         *,
         flush_interval: float = 0.2,
         snapshot_budget_bytes: int = 64 * 2**20,
+        write_timeout: float = 5.0,
+        retry_interval: float = 0.5,
+        on_trouble: Callable[[str | None], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.flush_interval = flush_interval
         self.snapshot_budget_bytes = snapshot_budget_bytes
-        self._session: _Session | None = None
+        self.write_timeout = write_timeout
+        self.retry_interval = retry_interval
+        # Called from the writer thread with the reason writes fail, then None once they work.
+        self.on_trouble = on_trouble
+        self.trouble: str | None = None  # why the last commit failed, while it keeps failing
+        self._open: _OpenStore | None = None
 
     def __repr__(self) -> str:
-        state = "open" if self._session else "closed"
+        state = "open" if self._open else "closed"
         return f"RunStore({str(self.path)!r}, {state})"
 
     # --- life cycle -------------------------------------------------------------------------
 
     def open(self) -> None:
         """Create or open the file and start the writer; StoreError if the file is unusable."""
-        if self._session is not None:
-            raise StoreError(f"store {self.path} is already open")
+        if self._open is not None:
+            raise StoreError("the store is already open")
         conn = open_writer(self.path)
         writer = Writer(conn, self.snapshot_budget_bytes)
         pending = Pending()
         thread = threading.Thread(
             target=self._write_loop, args=(pending, writer, conn), name="store-writer", daemon=True
         )
-        self._session = _Session(pending, thread, ReadPool(self.path))
+        self._open = _OpenStore(pending, thread, ReadPool(self.path))
         thread.start()
 
     def close(self) -> None:
         """Commit everything queued, stop the writer and close every connection."""
-        session, self._session = self._session, None
+        session, self._open = self._open, None
         if session is None:
             return
         session.pending.close()
@@ -109,9 +126,37 @@ class RunStore:
                 # Counted from the take, so a slow commit does not shorten the next batch.
                 next_flush = time.monotonic() + self.flush_interval
                 if batch.ops or batch.updates:
-                    writer.apply(batch)
+                    closing = self._commit(pending, writer, batch, closing)
         finally:
             conn.close()
+
+    def _commit(self, pending: Pending, writer: Writer, batch: Batch, closing: bool) -> bool:
+        """Commit `batch`, retrying (with what is queued meanwhile) until it goes through;
+        returns whether the store is closing. Closing, it tries for `write_timeout` more
+        seconds, then says what it could not store."""
+        given_up_at = time.monotonic() + self.write_timeout
+        while (reason := writer.apply(batch)) is not None:
+            self._set_trouble(reason)
+            if closing and time.monotonic() >= given_up_at:
+                log.error("store: %d writes could not be stored: %s", len(batch.ops), reason)
+                return True
+            time.sleep(self.retry_interval)
+            later, now_closing = pending.take(0.0)
+            batch, closing = batch.then(later), closing or now_closing
+            if now_closing:
+                given_up_at = time.monotonic() + self.write_timeout
+        self._set_trouble(None)
+        return closing
+
+    def _set_trouble(self, reason: str | None) -> None:
+        changed = (reason is None) != (self.trouble is None)
+        self.trouble = reason
+        if reason is not None and changed:
+            log.error("store: writes fail and are kept to retry: %s", reason)
+        elif changed:
+            log.warning("store: writes go through again")
+        if changed and self.on_trouble is not None:
+            self.on_trouble(reason)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -158,14 +203,23 @@ class RunStore:
         tests = tuple(test_losses) if test_losses else ()
         self._live().pending.put(AddLosses(run_id, first_step, values, tests))
 
-    def add_snapshot(self, run_id: str, step: int, blob: bytes, *, pinned: bool = False) -> None:
+    def add_snapshot(
+        self,
+        run_id: str,
+        step: int,
+        blob: bytes,
+        *,
+        pinned: bool = False,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
         """Queue the weights after `step` updates (opaque bytes).
 
         pinned: taken at a pause, stop or interrupt; kept in preference to regular ones when
-        the run's snapshots outgrow the byte budget.
+        the run's snapshots outgrow the byte budget. on_stored: called from the writer thread
+        once it is committed.
         """
         data = blob if isinstance(blob, bytes) else bytes(blob)
-        self._live().pending.put(AddSnapshot(run_id, step, data, pinned))
+        self._live().pending.put(AddSnapshot(run_id, step, data, pinned, on_stored))
 
     def add_learning_rate_change(self, run_id: str, step: int, learning_rate: float) -> None:
         """Queue that updates from `step` on use `learning_rate`."""
@@ -175,6 +229,10 @@ class RunStore:
         """Queue that updates from `step` on are made under the arithmetic `engine`
         (app/nn/arithmetic.py)."""
         self._live().pending.put(AddEngine(run_id, step, engine))
+
+    def add_weight_edit(self, run_id: str, edit: WeightEdit) -> None:
+        """Queue a weight or bias set by hand (replays apply it at its step)."""
+        self._live().pending.put(AddWeightEdit(run_id, edit))
 
     def truncate_after(self, run_id: str, step: int) -> None:
         """Queue dropping the run's losses, snapshots, learning-rate and engine changes after
@@ -190,7 +248,8 @@ class RunStore:
         self._wait(lambda waiter: DeleteRun(run_id, waiter))
 
     def flush(self) -> None:
-        """Return once everything queued before this call is committed."""
+        """Return once everything queued before this call is committed; StoreUnavailable if
+        that takes longer than `write_timeout`."""
         self._wait(Barrier)
 
     def mark_running_as_interrupted(self) -> list[str]:
@@ -202,17 +261,21 @@ class RunStore:
         op: Op = make(waiter)
         session = self._live()
         session.pending.put(op, urgent=True)
-        while not waiter.done.wait(0.5):
+        deadline = time.monotonic() + self.write_timeout
+        while not waiter.done.wait(0.05):
             if not session.thread.is_alive():
-                raise StoreError(f"store {self.path}: the writer thread has stopped")
+                raise StoreError("the store's writer thread has stopped")
+            if time.monotonic() >= deadline:
+                why = self.trouble or f"nothing was committed within {self.write_timeout} s"
+                raise StoreUnavailable(f"storage unavailable: {why}")
         if waiter.error is not None:
             raise StoreError(waiter.error)
         return waiter.result
 
-    def _live(self) -> _Session:
-        if self._session is None:
-            raise StoreError(f"store {self.path} is not open")
-        return self._session
+    def _live(self) -> _OpenStore:
+        if self._open is None:
+            raise StoreError("the store is not open")
+        return self._open
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -234,6 +297,19 @@ class RunStore:
     def history_arrays(self, run_id: str) -> LossArrays:
         """What history() answers, as numpy arrays (NaN for None): cheap to thin or reduce."""
         return merge_arrays(self._loss_chunks(run_id))
+
+    def history_range(self, run_id: str, first: int, last: int) -> LossArrays:
+        """The stored losses of steps first..last, reading only the chunks that hold them."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT first_step, count, losses, test_steps, test_losses, last_step"
+                " FROM loss_chunks WHERE run_id = ? AND last_step >= ? AND first_step <= ?"
+                " ORDER BY id",
+                (run_id, first, last),
+            ).fetchall()
+        merged = merge_arrays(Chunk(*row) for row in rows)
+        keep = (merged.steps >= first) & (merged.steps <= last)
+        return LossArrays(merged.steps[keep], merged.loss[keep], merged.test[keep])
 
     def _loss_chunks(self, run_id: str) -> list[Chunk]:
         """The run's stored loss chunks in the order they were written."""
@@ -262,6 +338,16 @@ class RunStore:
                 "SELECT step, engine FROM engines WHERE run_id = ? ORDER BY step", (run_id,)
             )
             return [(step, engine) for step, engine in rows]
+
+    def weight_edits(self, run_id: str) -> list[WeightEdit]:
+        """The run's weights and biases set by hand, in the order they were made."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT step, layer, to_neuron, from_neuron, value FROM weight_edits"
+                " WHERE run_id = ? ORDER BY step, seq",
+                (run_id,),
+            )
+            return [WeightEdit(*row) for row in rows]
 
     def snapshot_at_or_before(self, run_id: str, step: int) -> tuple[int, bytes] | None:
         """The latest snapshot at or before `step`: where replaying up to `step` starts."""
@@ -304,7 +390,7 @@ class RunStore:
             with self._live().reads.connection() as conn:
                 yield conn
         except sqlite3.Error as exc:
-            raise StoreError(f"store {self.path}: read failed: {exc}") from None
+            raise StoreUnavailable(f"storage unavailable: a read failed: {exc}") from None
 
 
 _RUN_COLUMNS = (

@@ -7,18 +7,19 @@ last loss chunk ends) belongs to that thread, so it needs no lock.
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from app.json_out import finite_or_none as finite
 from app.store.losses import Chunk, LossGroup, trim_chunk
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 from app.store.ops import (
     AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
+    AddWeightEdit,
     Barrier,
     Batch,
     CreateRun,
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 # A slow run's losses are appended to its last chunk until it holds this many (32 KiB), so a
 # run stepped slowly for days does not leave a row per flush; fast runs fill a chunk a flush.
 CHUNK_MAX_VALUES = 4096
+WAL_LIMIT_BYTES = 64 * 2**20
 
 
 class _Tail(NamedTuple):
@@ -52,25 +54,32 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, snapshot_budget_bytes: int) -> None:
         self._conn = conn
         self._budget = snapshot_budget_bytes
+        # The write-ahead log is checkpointed every 1,000 pages (SQLite's default) and cut
+        # back to this size after each checkpoint, so big snapshots cannot leave it huge.
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
         self._runs = self._load_run_ids()
         self._tails: dict[str, _Tail] = {}
 
-    def apply(self, batch: Batch) -> None:
-        """Commit `batch` in one transaction; on failure roll it back and tell its waiters."""
-        waiters = [op.waiter for op in batch.ops if isinstance(op, _SYNC_OPS)]
+    def apply(self, batch: Batch) -> str | None:
+        """Commit `batch` in one transaction; None once committed, else why not.
+
+        A batch that fails is rolled back whole and left to the caller to try again (with
+        what was queued since): nothing in it is dropped, and its waiters keep waiting.
+        """
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             self._apply_ops(batch.ops)
             self._apply_updates(batch.updates)
             self._conn.execute("COMMIT")
-        except Exception as exc:  # the thread must live on: a lost batch beats a silent halt
-            log.error("store: a batch of %d writes was lost: %s", len(batch.ops), exc)
+        except Exception as exc:  # the thread must live on and try again
             self._recover()
-            for waiter in waiters:
-                waiter.error = waiter.error or f"store write failed: {exc}"
-        finally:
-            for waiter in waiters:
-                waiter.done.set()
+            return str(exc) or type(exc).__name__
+        for op in batch.ops:
+            if isinstance(op, _SYNC_OPS):
+                op.waiter.done.set()
+            elif isinstance(op, AddSnapshot) and op.on_stored is not None:
+                op.on_stored()
+        return None
 
     def _recover(self) -> None:
         if self._conn.in_transaction:
@@ -89,7 +98,7 @@ class Writer:
             match op:
                 case AddLosses(run_id, first_step, losses, tests):
                     self._gather(groups, run_id, first_step, losses, tests)
-                case AddSnapshot(run_id, step, blob, pinned) if run_id in self._runs:
+                case AddSnapshot(run_id, step, blob, pinned, _) if run_id in self._runs:
                     self._put_snapshot(run_id, step, blob, pinned)
                     snapshotted.add(run_id)
                 case AddLearningRate(run_id, step, rate) if run_id in self._runs:
@@ -101,6 +110,8 @@ class Writer:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO engines VALUES (?, ?, ?)", (run_id, step, engine)
                     )
+                case AddWeightEdit(run_id, edit) if run_id in self._runs:
+                    self._add_edit(run_id, edit)
                 case CreateRun(run, config_json, waiter):
                     self._create(run, config_json, waiter)
                 case DeleteRun(run_id, _):
@@ -213,6 +224,15 @@ class Writer:
             [(run_id, step) for step in snapshots_to_drop(infos, self._budget)],
         )
 
+    def _add_edit(self, run_id: str, edit: WeightEdit) -> None:
+        (seq,) = self._conn.execute(
+            "SELECT count(*) FROM weight_edits WHERE run_id = ? AND step = ?", (run_id, edit.step)
+        ).fetchone()
+        self._conn.execute(
+            "INSERT INTO weight_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, edit.step, seq, edit.layer, edit.to_neuron, edit.from_neuron, edit.value),
+        )
+
     def _create(self, run: StoredRun, config_json: str, waiter: Waiter) -> None:
         if run.id in self._runs:
             waiter.error = f"run {run.id} already exists"
@@ -263,7 +283,7 @@ class Writer:
                     rowid,
                 ),
             )
-        for table in ("snapshots", "learning_rates", "engines"):
+        for table in ("snapshots", "learning_rates", "engines", "weight_edits"):
             self._conn.execute(f"DELETE FROM {table} WHERE run_id = ? AND step > ?", (run_id, step))
         self._tails.pop(run_id, None)
 
@@ -297,11 +317,6 @@ class Writer:
         )
 
 
-def finite(value: float | None) -> float | None:
-    """`value`, or None when it is missing, NaN or infinite (SQL NULL, JSON null)."""
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 _SYNC_OPS = (CreateRun, DeleteRun, MarkInterrupted, Barrier)
 _RUN_TABLES = (
     ("runs", "id"),
@@ -309,4 +324,5 @@ _RUN_TABLES = (
     ("learning_rates", "run_id"),
     ("engines", "run_id"),
     ("snapshots", "run_id"),
+    ("weight_edits", "run_id"),
 )

@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import numpy as np
 
-from app.runs.frames import SettingsFrame, StatusFrame, UpdateFrame, decode_binary
+from app.runs.frames import SettingsFrame, StatusFrame, UpdateFrame, build_frame, decode_binary
 from app.runs.hub import Viewer
-from tests.api.test_stream import collect, create, next_update, open_stream
+from tests.api.test_stream import create
 from tests.support.runs import as_arrays, strict_json
 from tests.support.server import LiveServer
+from tests.support.stream import collect, next_update, open_stream
 
 
 def next_of_type(ws: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def test_a_patch_while_running_reaches_viewers_and_later_frames(live_server: Liv
 
 def test_a_settings_frame_never_pushes_out_an_update_frame() -> None:
     def update(step: int) -> UpdateFrame:
-        return UpdateFrame(step, 0.1, None, {}, live=False)
+        return UpdateFrame(build_frame(step, 0.1, None, 0.5, False, {}, ["json"]))
 
     viewer = Viewer(30.0, "json", backlog=2)
     viewer.offer(update(1))

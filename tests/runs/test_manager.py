@@ -1,83 +1,24 @@
-"""The RunManager's races with its worker threads, driven directly on an event loop."""
+"""The RunManager with real worker processes, driven directly on an event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from app.nn.trainer import Diverged
+from app.json_out import finite_or_none
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
-from app.runs.frames import UpdateFrame, finite_or_none
 from app.runs.hub import Viewer
 from app.runs.manager import RunManager
 from app.runs.run import Run, RunStatus
 from app.store import RunStore
 from tests.support.manager import with_manager
 from tests.support.runs import SMALL, engine_for
-
-
-class HeldPinnedSnapshot:
-    """Holds the worker inside its wind-up (at the pinned snapshot) until released."""
-
-    def __init__(self, store: RunStore) -> None:
-        self.reached, self.release = threading.Event(), threading.Event()
-        self._add = store.add_snapshot
-
-    def __call__(self, run_id: str, step: int, blob: bytes, *, pinned: bool = False) -> None:
-        if pinned:
-            self.reached.set()
-            self.release.wait(10)
-        self._add(run_id, step, blob, pinned=pinned)
-
-
-async def step_held_in_wind_up(
-    manager: RunManager, store: RunStore, count: int
-) -> tuple[Run, HeldPinnedSnapshot, asyncio.Task[Run]]:
-    """A new run stepping `count` times, its worker held once the loop is over."""
-    run = await manager.create(RunConfig.model_validate(SMALL))
-    held = HeldPinnedSnapshot(store)
-    store.add_snapshot = held  # type: ignore[method-assign]
-    stepping = asyncio.create_task(manager.step(run.id, count))
-    assert await asyncio.to_thread(held.reached.wait, 10)
-    return run, held, stepping
-
-
-def test_stop_that_arrives_as_a_step_ends_stops_the_run(tmp_path: Path) -> None:
-    async def scenario(manager: RunManager, store: RunStore) -> None:
-        run, held, stepping = await step_held_in_wind_up(manager, store, 5)
-        # The worker's loop is over (its count done) but it has not let go of the run yet.
-        stopping = asyncio.create_task(manager.stop(run.id))
-        await asyncio.sleep(0.05)
-        held.release.set()
-        stopped, stepped = await stopping, await stepping
-        assert stopped.status == RunStatus.STOPPED, stopped.message
-        assert stepped.step == 5
-        store.flush()
-        assert store.get_run(run.id).status == "stopped"  # type: ignore[union-attr]
-
-    with_manager(tmp_path, scenario)
-
-
-def test_current_during_a_workers_wind_up_answers_its_last_step(tmp_path: Path) -> None:
-    async def scenario(manager: RunManager, store: RunStore) -> None:
-        run, held, stepping = await step_held_in_wind_up(manager, store, 3)
-        reading = asyncio.create_task(manager.current(run))
-        await asyncio.sleep(0.05)
-        assert not reading.done()
-        held.release.set()
-        parameters = await reading
-        await stepping
-        assert parameters.step == 3 == run.step
-
-    with_manager(tmp_path, scenario)
 
 
 def test_concurrent_starts_cannot_pass_max_training_runs(tmp_path: Path) -> None:
@@ -87,7 +28,7 @@ def test_concurrent_starts_cannot_pass_max_training_runs(tmp_path: Path) -> None
             *(manager.create(running) for _ in range(3)), return_exceptions=True
         )
         refused = [o for o in outcomes if isinstance(o, LimitExceeded)]
-        training = [run for run in manager.runs.values() if run.session is not None]
+        training = [run for run in manager.runs.values() if run.training is not None]
         assert len(training) == 1 and len(refused) == 2, outcomes
         assert all(o.status_code == 429 for o in refused)
         await manager.pause(training[0].id)
@@ -145,82 +86,36 @@ def test_a_restored_run_forgets_rate_changes_past_its_step(tmp_path: Path) -> No
 
 
 def test_an_update_that_overflows_the_weights_ends_history_at_its_step(tmp_path: Path) -> None:
+    # A linear network with a huge rate overflows its weights within a few updates.
+    exploding = SMALL | {"activation": "linear", "learning_rate": 1e12}
+
     async def scenario(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        assert run.trainer is not None
-        network = run.trainer.network
-        descend = network.descend
-
-        def overflow_at_update_3(step: Any, rate: float) -> float:
-            total = descend(step, rate)
-            if run.trainer is not None and run.trainer.step == 2:
-                network.parameters[0] = np.inf  # the loss before it was finite
-                total = float(network.parameters.sum())
-            return total
-
-        network.descend = overflow_at_update_3  # type: ignore[method-assign]
-        stepped = await manager.step(run.id, 10)
-        assert stepped.status == RunStatus.DIVERGED and stepped.step == 3
-        assert "overflowed" in (stepped.message or "")
+        run = await manager.create(RunConfig.model_validate(exploding))
+        stepped = await manager.step(run.id, 500)
+        assert stepped.status == RunStatus.DIVERGED and 0 < stepped.step < 500, stepped.message
         steps, loss, _ = await manager.history(run.id)
-        assert steps == [0, 1, 2, 3]  # one entry per step, the diverged one included
-        # A saturated sigmoid can even give an infinite weight a finite loss.
-        assert loss[3] == finite_or_none(stepped.loss) and None not in loss[:3]
+        assert steps == list(range(stepped.step + 1))  # one entry per step, the diverged one too
+        assert loss[-1] == finite_or_none(stepped.loss)
         store.flush()
-        assert store.history(run.id)[0] == [0, 1, 2, 3]
+        assert store.history(run.id)[0] == steps
 
     with_manager(tmp_path, scenario)
 
 
-# The failure is a bug and its thread says so (the excepthook); the run must still end.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_run_whose_frames_fail_ends_stopped_not_stuck_running(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(frame: UpdateFrame, encodings: Any) -> None:
-        raise ValueError("cannot serialise this frame")
-
-    async def scenario(manager: RunManager, store: RunStore) -> None:
-        run = await manager.create(RunConfig.model_validate(SMALL))
-        run.hub.add(Viewer(30.0, "json", 16))  # watched: frames are built, and fail
-        monkeypatch.setattr(UpdateFrame, "prepare", broken)
-        await manager.resume(run.id)
-        for _ in range(200):  # its first frame fails at once
-            if run.session is None:
-                break
-            await asyncio.sleep(0.05)
-        assert run.status == RunStatus.STOPPED and "cannot serialise" in (run.message or "")
-        assert run.session is None
-        assert (await manager.stop(run.id)).status == RunStatus.STOPPED  # not a 409 "running"
-
-    with_manager(tmp_path, scenario)
-
-
-def test_a_step_measures_each_test_loss_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    measured: list[int] = []
-
+def test_a_watched_step_stores_one_test_loss_per_step(tmp_path: Path) -> None:
     async def scenario(manager: RunManager, store: RunStore) -> None:
         run = await manager.create(RunConfig.model_validate(SMALL))
         run.hub.add(Viewer(30.0, "json", 16))  # a manual step sends every step's frame
-        trainer = run.trainer
-        assert trainer is not None
-        test_loss = trainer.test_loss
-
-        def counted() -> float | None:
-            measured.append(trainer.step)
-            return test_loss()
-
-        monkeypatch.setattr(trainer, "test_loss", counted)
         await manager.step(run.id, 10)
         store.flush()
-        _, _, tests = store.history(run.id)
-        assert sum(value is not None for value in tests) == 11  # steps 0 to 10
+        steps, _, tests = store.history(run.id)
+        assert [s for s, t in zip(steps, tests, strict=True) if t is not None] == list(range(11))
+        engine = engine_for(SMALL)
+        for _ in range(10):
+            engine.update()
+        assert tests[10] == engine.test_loss()
 
     with_manager(tmp_path, scenario, test_loss_every=5)
-    # Step 5 and 10 are both due (every 5) and framed: measured once each, not twice.
-    assert measured == list(range(1, 11))
 
 
 def test_a_manual_step_with_no_viewer_leaves_the_test_loss_of_its_last_step(
@@ -252,7 +147,6 @@ def test_a_slow_run_answers_its_weights_at_once_and_exactly(tmp_path: Path) -> N
             if run.step >= 1:
                 break
             await asyncio.sleep(0.05)
-        # Both used to wait for the next update (30 s) and then answer step 2.
         now = await asyncio.wait_for(manager.parameters(run.id), 10)
         exact = await asyncio.wait_for(manager.parameters(run.id, 1), 10)
         assert now.step == exact.step == 1 == run.step
@@ -272,29 +166,24 @@ def test_weights_of_the_current_step_of_a_running_run_are_of_that_step(tmp_path:
     with_manager(tmp_path, scenario)
 
 
-def test_a_rate_patched_just_before_a_pause_is_recorded_at_the_step_it_paused(
-    tmp_path: Path,
-) -> None:
-    """CI caught this race: the worker ended (paused) before its next update took the rate."""
-
+def test_a_rate_patched_while_a_paced_run_sleeps_is_taken_at_once(tmp_path: Path) -> None:
     async def scenario(manager: RunManager, store: RunStore) -> None:
-        # One update a second: the worker sleeps after its first update, so the PATCH and
-        # the pause both land while it sleeps and it never reaches another update.
-        paced = RunConfig.model_validate(SMALL | {"start": "running", "speed": 1})
+        # One update every 30 s: the training sleeps after its first update. The PATCH must
+        # not wait for the next update: the training takes the rate between two updates.
+        paced = RunConfig.model_validate(SMALL | {"start": "running", "speed": 1 / 30})
         run = await manager.create(paced)
         while run.step < 1:
             await asyncio.sleep(0.01)
-        manager.patch(run.id, {"learning_rate": 0.25})
-        paused_at = (await manager.pause(run.id)).step
-        assert run.rate_changes == [(paused_at, 0.25)]
-        assert run.trainer is not None and run.trainer.learning_rate == 0.25
+        await asyncio.wait_for(manager.patch(run.id, {"learning_rate": 0.25}), 10)
+        assert run.rate_changes == [(1, 0.25)]
         store.flush()
-        assert store.learning_rate_changes(run.id) == [(paused_at, 0.25)]
-        await manager.step(run.id, 3)  # the next updates use it, once, with no second record
-        assert run.rate_changes == [(paused_at, 0.25)]
+        assert store.learning_rate_changes(run.id) == [(1, 0.25)]  # stored when answered
+        paused_at = (await manager.pause(run.id)).step
+        assert paused_at == 1
+        await manager.step(run.id, 3)  # the next updates use it, with no second record
+        assert run.rate_changes == [(1, 0.25)]
         engine = engine_for(SMALL)
-        for _ in range(paused_at):
-            engine.update()
+        engine.update()
         engine.learning_rate = 0.25
         for _ in range(3):
             engine.update()
@@ -303,53 +192,6 @@ def test_a_rate_patched_just_before_a_pause_is_recorded_at_the_step_it_paused(
             np.testing.assert_array_equal(x, y)
 
     with_manager(tmp_path, scenario)
-
-
-def test_a_rate_patched_during_the_workers_wind_up_is_recorded_by_the_worker(
-    tmp_path: Path,
-) -> None:
-    async def scenario(manager: RunManager, store: RunStore) -> None:
-        run, held, stepping = await step_held_in_wind_up(manager, store, 4)
-        # The worker's loop is over, so no update will take the rate; the session is still
-        # attached, so the manager leaves the record to it.
-        manager.patch(run.id, {"learning_rate": 0.3})
-        held.release.set()
-        await stepping
-        assert run.rate_changes == [(4, 0.3)]
-        assert run.trainer is not None and run.trainer.learning_rate == 0.3
-        assert run.rate_at(4) == 0.3 and run.rate_at(3) == SMALL["learning_rate"]
-
-    with_manager(tmp_path, scenario)
-
-
-def test_shutdown_gives_all_workers_one_deadline_not_one_each(tmp_path: Path) -> None:
-    timeout = 0.4
-
-    async def scenario(manager: RunManager, store: RunStore) -> None:
-        held = HeldPinnedSnapshot(store)
-        store.add_snapshot = held  # type: ignore[method-assign]
-        runs = [await manager.create(RunConfig.model_validate(SMALL)) for _ in range(3)]
-        for run in runs:
-            await manager.resume(run.id)
-        timeouts: list[float] = []
-        for run in runs:
-            session = run.session
-            assert session is not None
-            join = session.join
-
-            def recording_join(seconds: float, join: Any = join) -> None:
-                timeouts.append(seconds)
-                join(seconds)
-
-            session.join = recording_join  # type: ignore[method-assign, assignment]
-        # Every worker is held in its wind-up (its pinned snapshot), so none ends in time.
-        await manager.shutdown()
-        held.release.set()
-        assert len(timeouts) == 3
-        assert timeouts[0] <= timeout
-        assert sum(timeouts) <= timeout * 1.01  # the old code waited 3 × 0.4 s here
-
-    with_manager(tmp_path, scenario, shutdown_timeout=timeout)
 
 
 def trained_weights(steps: int) -> list[np.ndarray]:
@@ -474,30 +316,6 @@ def test_recomputed_weights_are_never_pinned_as_a_snapshot(tmp_path: Path) -> No
     with_manager(tmp_path, died_at_105_of_107, arithmetic="old")
     with_manager(tmp_path, new_server, arithmetic="new")
     with_manager(tmp_path, next_start, arithmetic="new")
-
-
-def test_a_session_that_ends_before_an_update_pins_no_recomputed_weights(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The worker's own end-of-session snapshot must skip recomputed weights too: here its
-    first update diverges, so it ends at the recomputed step."""
-
-    async def new_server(manager: RunManager, store: RunStore) -> None:
-        [run] = manager.runs.values()
-        assert not (await manager.parameters(run.id)).exact  # loaded: recomputed at 105
-        assert run.trainer is not None
-
-        def diverge() -> None:
-            raise Diverged(105, "made to diverge by the test")
-
-        monkeypatch.setattr(run.trainer, "update", diverge)
-        await manager.step(run.id, 1)
-        store.flush()
-        assert run.status == RunStatus.DIVERGED and run.step == 105
-        assert 105 not in store.snapshot_steps(run.id)
-
-    with_manager(tmp_path, died_at_105_of_107, arithmetic="old")
-    with_manager(tmp_path, new_server, arithmetic="new")
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")

@@ -23,7 +23,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def run_with(loop: asyncio.AbstractEventLoop, engines: list[tuple[int, str]]) -> Run:
     config = RunConfig.model_validate(SMALL)
-    hub, log = StreamHub(loop, 30.0), LossLog(0, 100)
+    hub, log = StreamHub(30.0, lambda view: None), LossLog(0, 100)
     return Run("r", config, "2026-11-30T00:00:00Z", hub, log, engines=engines)
 
 

@@ -34,8 +34,8 @@ def make_version_1_file(path: Path) -> None:
     store.add_learning_rate_change("old", 1, 0.1)
     store.close()
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("DROP TABLE engines")
-        conn.execute("DROP TABLE datasets")
+        for table in ("engines", "weight_edits", "datasets"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("PRAGMA user_version = 1")
 
 
@@ -50,6 +50,7 @@ def test_a_new_file_is_made_at_the_current_version(db_path: Path) -> None:
         "learning_rates",
         "snapshots",
         "engines",
+        "weight_edits",
         "datasets",
     }
 
@@ -105,18 +106,18 @@ def test_a_version_1_file_analyzed_by_sqlite_is_still_ours(db_path: Path) -> Non
         store.close()
 
 
-def test_a_version_2_file_gains_the_datasets_table_and_keeps_its_runs(db_path: Path) -> None:
+def test_a_version_3_file_gains_the_datasets_table_and_keeps_its_runs(db_path: Path) -> None:
     make_version_1_file(db_path)
     migrated = RunStore(db_path)
-    migrated.open()  # to version 3, then back to what version 2 left
+    migrated.open()  # to the current version, then back to what version 3 left
     migrated.close()
     with closing(sqlite3.connect(db_path)) as conn, conn:
         conn.execute("DROP TABLE datasets")
-        conn.execute("PRAGMA user_version = 2")
+        conn.execute("PRAGMA user_version = 3")
     store = RunStore(db_path, flush_interval=0.05)
     store.open()
     try:
-        assert user_version(db_path) == 3 and "datasets" in table_names(db_path)
+        assert user_version(db_path) == 4 and "datasets" in table_names(db_path)
         assert store.history("old") == ([0, 1, 2], [0.5, 0.25, 0.125], [None, None, None])
     finally:
         store.close()

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from app.main import process_pool
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.store import RunStore
@@ -24,8 +25,9 @@ def with_manager(
     store.open()
 
     async def main() -> None:
-        manager = RunManager(Settings(db_path=store.path, **settings), store, arithmetic)
-        await manager.start()
+        config = Settings(db_path=store.path, **settings)
+        manager = RunManager(config, store, arithmetic=arithmetic)
+        await manager.start(process_pool(config, manager))
         try:
             await scenario(manager, store)
         finally:

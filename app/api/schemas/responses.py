@@ -137,6 +137,11 @@ class DescentOut(BaseModel):
     )
 
 
+class DescentCurveOut(BaseModel):
+    x: list[float]
+    y: list[float | None] = Field(description="f(x); null where f is not a finite number")
+
+
 class LoopLagOut(BaseModel):
     """How late the event loop ran: a server task sleeps `loop_lag_interval` seconds again and
     again; each sample is how much later than due it woke. Over the last `loop_lag_window`
@@ -148,9 +153,20 @@ class LoopLagOut(BaseModel):
     samples: int = Field(description="samples in the window")
 
 
+class WorkerOut(BaseModel):
+    """A process that trains runs, and the runs it trains now."""
+
+    pid: int
+    runs: list[str]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
     loop_lag_ms: LoopLagOut
+    storage: str | None = Field(
+        None, description="why the store cannot write now (runs are paused meanwhile); null: ok"
+    )
+    workers: list[WorkerOut] = Field(default_factory=list)
 
 
 class ErrorOut(BaseModel):
