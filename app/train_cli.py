@@ -48,6 +48,7 @@ from app.store.schedule import should_snapshot
 
 DONE, DIVERGED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress bar
+CHECK_EVERY = 16  # updates between two looks at the clock and at Ctrl-C
 
 
 class TrainError(Exception):
@@ -194,30 +195,38 @@ class HeadlessRun:
         progress.first_step = trainer.step
         flush_at = time.monotonic() + flush_interval
         code = DONE
-        # Bound once: at tens of thousands of updates a second each lookup shows.
+        # Bound once, and the clock and the stop flag read every CHECK_EVERY updates: at tens of
+        # thousands of updates a second each call in the loop shows.
         update, train_loss, append = trainer.update, trainer.train_loss, self.pending.append
+        next_test = (trainer.step // test_every + 1) * test_every
+        next_snapshot = snapshot_after(trainer.step)
         # Ctrl-C ends the loop between two updates, never inside one (a half-made update would
         # be stored as if whole): the handler only raises a flag the loop reads.
         stop = threading.Event()
         previous = signal.signal(signal.SIGINT, lambda number, frame: stop.set())
         stopping = stop.is_set
         try:
-            while trainer.step < last and not stopping():
+            while trainer.step < last:
                 update()
                 loss = train_loss()
                 append(loss)
                 step = trainer.step
-                if step % test_every == 0:
+                if step == next_test:
                     self._measure_test(step)
-                if should_snapshot(step):
+                    next_test += test_every
+                if step == next_snapshot:
                     store.add_snapshot(self.id, step, trainer.state().to_bytes())
-                now = time.monotonic()
-                if now >= flush_at:
-                    self.loss = loss
-                    self._flush()
-                    append = self.pending.append
-                    flush_at = now + flush_interval
-                    progress.show(step, loss, now)
+                    next_snapshot = snapshot_after(step)
+                if step % CHECK_EVERY == 0:
+                    if stopping():
+                        break
+                    now = time.monotonic()
+                    if now >= flush_at:
+                        self.loss = loss
+                        self._flush()
+                        append = self.pending.append
+                        flush_at = now + flush_interval
+                        progress.show(step, loss, now)
             finished = max_steps is not None and trainer.step >= max_steps
             self.status = "finished" if finished else "paused"
             if finished:
@@ -301,6 +310,14 @@ class HeadlessRun:
             print(f"backprop-live: stopped at step {step}; run {self.id} saved", file=sys.stderr)
         print(self.id)  # the run's id, for scripts: GET /api/runs/{id} on a server on this file
         return code
+
+
+def snapshot_after(step: int) -> int:
+    """The first step after `step` that the server's snapshot schedule keeps."""
+    step += 1
+    while not should_snapshot(step):
+        step += 1
+    return step
 
 
 def _fail(reason: str) -> int:
