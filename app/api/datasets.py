@@ -18,7 +18,7 @@ from app.store.datasets import DatasetNotFound, load_table, store_table
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
-CSV_TYPES = ("text/csv", "application/csv")
+CSV_TYPES = ("text/csv", "application/csv", "application/octet-stream")
 LIMIT_SETTINGS = {"max_rows": "max_csv_rows", "max_columns": "max_csv_columns"}
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "the file is above max_csv_bytes"},
@@ -42,20 +42,28 @@ def info(table_id: str, table: Table) -> DatasetInfoOut:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            # text/csv is what the page and curl send; generated clients (which cannot send a
+            # text/csv body) send the same bytes as application/octet-stream.
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
 async def upload_dataset(request: Request, settings: AppSettings) -> Any:
-    """Store a CSV file sent as the body (`content-type: text/csv`): a header row, then rows of
-    numbers; a column whose first value is not a number holds class labels (text).
+    """Store a CSV file sent as the body (`content-type: text/csv`, or
+    `application/octet-stream`): a header row, then rows of numbers; a column whose first value
+    is not a number holds class labels (text).
 
     Refused files get a 422 naming the row (1 is the header) and the column at fault, and
     nothing of them is stored. The same file uploaded twice has the same id.
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in CSV_TYPES:
-        detail = f"send the file as the body with content-type text/csv, not {kind or 'none'!r}"
+        detail = (
+            f"send the file as the body with content-type text/csv (or "
+            f"application/octet-stream), not {kind or 'none'!r}"
+        )
         return OrjsonResponse({"detail": detail}, status_code=415)
     data = bytearray()
     async for chunk in request.stream():
