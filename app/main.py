@@ -9,11 +9,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import descent, docs, health, preview, runs, stream
+from app.api import datasets, descent, docs, health, history, preview, runs, stream
 from app.api.descent_pool import DescentPool
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
+from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.runs.messages import Pacing
 from app.runs.process_pool import ProcessPool, WorkerLimits
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = N
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.scores = ScoresCache()
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
     install_error_handlers(app)
     install_security(
@@ -72,8 +74,10 @@ def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = N
     routers = (
         health.router,
         runs.router,
-        descent.router,
+        history.router,
+        datasets.router,
         preview.router,
+        descent.router,
         stream.router,
         docs.router,
     )

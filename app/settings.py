@@ -135,6 +135,21 @@ class Settings(BaseSettings):
     # Points of f one curve request may ask for.
     max_descent_curve_points: int = Field(2000, ge=2, le=1_000_000)
 
+    # Own data (POST /api/datasets, docs/own-data.md): an uploaded CSV's limits. Bytes stay
+    # below max_body_bytes, so the upload's own limit is the one a too-large file meets.
+    max_csv_bytes: int = Field(1_000_000, ge=1024)
+    max_csv_rows: int = Field(20_000, ge=2)
+    max_csv_columns: int = Field(256, ge=2)
+    # Bounded history (GET /history without `points`): a run of up to `history_full_steps`
+    # steps answers every step; a longer one its last `history_recent_steps` in full and the
+    # steps before in `history_buckets` buckets (each with its min and max).
+    history_full_steps: int = Field(100_000, ge=1)
+    history_buckets: int = Field(1024, ge=16)
+    history_recent_steps: int = Field(2048, ge=1)
+    # Scores (GET /api/runs/{id} `metrics`, /scores): a forward pass over every row; runs
+    # costing more multiply-adds than this (parameters × rows) are not scored.
+    max_scores_work: int = Field(2_000_000_000, ge=1)
+
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

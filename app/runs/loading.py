@@ -13,6 +13,7 @@ import numpy as np
 from app.nn.datasets import Dataset, make_dataset
 from app.nn.expr import ExpressionError
 from app.nn.losses import loss_named
+from app.nn.tabular import TableSource
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
 from app.runs.errors import InvalidRequest
@@ -43,10 +44,10 @@ def batch_samples(config: RunConfig, dataset: Dataset) -> int:
     return rows if config.batch_size is None else min(config.batch_size, rows)
 
 
-def build_dataset(config: RunConfig) -> Dataset:
+def build_dataset(config: RunConfig, tables: TableSource | None = None) -> Dataset:
     """The run's data, or InvalidRequest naming the config field at fault."""
     try:
-        dataset = make_dataset(config.dataset_spec())
+        dataset = make_dataset(config.dataset_spec(tables))
     except ExpressionError as error:  # the `function` kind's expression
         raise InvalidRequest(str(error), "dataset.expr") from None
     except (ValueError, OverflowError, FloatingPointError) as error:

@@ -62,6 +62,7 @@ from app.runs.store_map import stored_run, update_row
 from app.runs.summary import Buckets, LossSummary
 from app.settings import Settings
 from app.store import RunStore, StoredRun, StoreError, StoreUnavailable, WeightEdit
+from app.store.datasets import DatasetTables
 from app.store.losses import LossArrays, history_lists
 
 History = tuple[list[int], list[float | None], list[float | None]]
@@ -82,6 +83,8 @@ class RunManager:
         # What this server's updates are made under (app/nn/arithmetic.py), recorded per run.
         self.arithmetic = current_arithmetic() if arithmetic is None else arithmetic
         self.runs: dict[str, Run] = {}
+        # Where runs on uploaded data (the csv kind) read their table.
+        self.tables = DatasetTables(store.path)
         self.executor = executor
         self.storage_trouble: str | None = None  # why the store cannot write, while it cannot
         self._loading: dict[str, asyncio.Lock] = {}
@@ -169,7 +172,7 @@ class RunManager:
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         run = self._new_run(uuid.uuid4().hex[:12], config, now)
         run.learning_rate, run.speed = config.learning_rate, config.speed
-        dataset = await asyncio.to_thread(loading.build_dataset, config)
+        dataset = await asyncio.to_thread(loading.build_dataset, config, self.tables)
         loaded = await asyncio.to_thread(loading.new_trainer, config, dataset)
         run.dataset = dataset
         self._take_loaded(run, loaded)
@@ -567,7 +570,7 @@ class RunManager:
 
     async def _dataset(self, run: Run) -> Dataset:
         if run.dataset is None:
-            dataset = await asyncio.to_thread(loading.build_dataset, run.config)
+            dataset = await asyncio.to_thread(loading.build_dataset, run.config, self.tables)
             run.dataset = run.dataset or dataset
         return run.dataset
 

@@ -134,6 +134,10 @@ def merge_arrays(chunks: Iterable[Chunk]) -> LossArrays:
             test[steps] = np.frombuffer(c.test_losses, dtype=FLOAT)
             has_test[steps] = True
             high = max(high, int(steps.max()))
+    # A rewind unmarks values without erasing them: a step held for one kind only must not
+    # show the other kind's stale value.
+    loss[~has_loss] = np.nan
+    test[~has_test] = np.nan
     where = np.flatnonzero(has_loss | has_test)
     if len(where) == size:  # every step held (the usual case): no copies needed
         return LossArrays(where, _finite_or_nan(loss), _finite_or_nan(test))

@@ -47,7 +47,7 @@ def test_a_new_file_is_made_at_the_current_version(db_path: Path) -> None:
     store.open()
     store.close()
     assert user_version(db_path) == SCHEMA_VERSION
-    assert table_names(db_path) == VERSION_1_TABLES | {"engines", "weight_edits"}
+    assert table_names(db_path) == VERSION_1_TABLES | {"engines", "weight_edits", "datasets"}
 
 
 def test_a_version_1_file_gains_the_engines_table_and_keeps_its_runs(db_path: Path) -> None:
@@ -97,5 +97,22 @@ def test_a_version_1_file_analyzed_by_sqlite_is_still_ours(db_path: Path) -> Non
     store.open()
     try:
         assert user_version(db_path) == SCHEMA_VERSION and store.get_run("old") is not None
+    finally:
+        store.close()
+
+
+def test_a_version_3_file_gains_the_datasets_table_and_keeps_its_runs(db_path: Path) -> None:
+    make_version_1_file(db_path)
+    migrated = RunStore(db_path)
+    migrated.open()  # to the current version, then back to what version 3 left
+    migrated.close()
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("DROP TABLE datasets")
+        conn.execute("PRAGMA user_version = 3")
+    store = RunStore(db_path, flush_interval=0.05)
+    store.open()
+    try:
+        assert user_version(db_path) == 4 and "datasets" in table_names(db_path)
+        assert store.history("old") == ([0, 1, 2], [0.5, 0.25, 0.125], [None, None, None])
     finally:
         store.close()

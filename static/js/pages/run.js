@@ -9,6 +9,7 @@ import { RunStream } from "../lib/stream.js";
 import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
 import { Controls } from "../views/controls.js";
 import { DatasetView } from "../views/data_view.js";
+import { Downloads } from "../views/downloads.js";
 import { Explain } from "../views/explain.js";
 import { GradientChart } from "../views/gradient_chart.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
@@ -16,7 +17,9 @@ import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
 import { NeuronMaps } from "../views/neuron_maps.js";
 import { RunTitle } from "../views/run_title.js";
+import { ScoresView } from "../views/scores.js";
 import { WeightEditor } from "../views/weight_editor.js";
+import { WeightImages } from "../views/weight_images.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -42,6 +45,8 @@ class RunPage {
     this.loss = new LossChart(this.$("loss-canvas"));
     this.gradients = new GradientChart(this.$("gradient-canvas"), this.$("gradient-legend"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
+    this.scores = new ScoresView(root, this.runId);
+    this.downloads = new Downloads(this.$("downloads"), this.runId, this.$("loss-canvas"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
     const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });
     this.controls = new Controls(root, this.runId, { onRun, epoch });
@@ -92,6 +97,7 @@ class RunPage {
     this.configure(this.run.config);
     this.applyRun(this.run);
     this.loadDataset();
+    this.scores.refresh();
     const weights = this.layers.slice(1).reduce((n, c, l) => n + c * this.layers[l], 0);
     this.stream = new RunStream(this.runId, {
       encoding: weights > BINARY_ABOVE ? "binary" : "json",
@@ -121,6 +127,7 @@ class RunPage {
   configure(config) {
     this.title.show(config.name);
     this.controls.setConfig(config);
+    if (config.dataset.kind === "digits") this.pixels = new WeightImages(this.$("weight-images"));
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
@@ -256,6 +263,7 @@ class RunPage {
     if (this.viewing !== null) return;
     this.network.update(state);
     this.data.update(state);
+    this.pixels?.update(state);
   }
 
   // The history slider moved to `step`: its loss and test loss (every step's are in the chart)
@@ -272,6 +280,7 @@ class RunPage {
     if (this.viewing === null) return;
     this.network.update(snap);
     this.data.update(snap);
+    this.pixels?.update(snap);
   }
 
   backToLive() {

@@ -137,6 +137,9 @@ export const FEATURES = {
 export function shapeOfKind(kind, teacherLayers, features = null, classes = 2) {
   if (kind === "teacher")
     return teacherLayers && teacherLayers.length >= 2 ? [teacherLayers[0], teacherLayers.at(-1)] : null;
+  if (kind === "iris") return [4, 3];
+  if (kind === "digits") return [64, 10];
+  if (kind === "csv") return null; // the chosen columns decide (views/csv_upload.js)
   const dims = kind === "function" ? 1 : 2;
   return [features ? features.length : dims, classes > 2 ? classes : 1];
 }

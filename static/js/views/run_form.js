@@ -16,11 +16,16 @@ const DATASET_FIELDS = {
   gaussians: [...COMMON, "classes"],
   spiral: [...COMMON, "classes"],
 };
+// Tables and drawn points bring their own rows: only the split is chosen here.
+for (const kind of ["iris", "digits", "csv", "draw"]) DATASET_FIELDS[kind] = ["seed", "test_fraction"];
 const PLAIN = ["loss", "learning_rate", "momentum", "batch_size", "variant", "seed", "max_steps", "start"];
 
 export class RunForm {
-  constructor(form, { presetButtons, presetNote, onCreated }) {
+  // ownData (views/own_data.js), optional: extra dataset fields for a kind, and a last step
+  // before the config is sent (uploading drawn points).
+  constructor(form, { presetButtons, presetNote, onCreated, ownData = null }) {
     this.form = form;
+    this.ownData = ownData;
     this.onCreated = onCreated;
     this.presetNote = presetNote;
     this.presetButtons = presetButtons;
@@ -173,8 +178,10 @@ export class RunForm {
       else if (key === "activation" || key === "expr") dataset[key] = raw;
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
-    const features = kind === "teacher" ? null : this.readFeatures();
+    const ownRows = ["teacher", "iris", "digits", "csv", "draw"].includes(kind);
+    const features = ownRows ? null : this.readFeatures();
     if (features) dataset.features = features;
+    if (this.ownData) Object.assign(dataset, this.ownData.fields(kind));
     return dataset;
   }
 
@@ -236,7 +243,8 @@ export class RunForm {
     const button = this.form.querySelector("[type=submit]");
     button.disabled = true;
     try {
-      const run = await post("/api/runs", this.read());
+      const config = this.ownData ? await this.ownData.prepare(this.read()) : this.read();
+      const run = await post("/api/runs", config);
       this.onCreated(run);
     } catch (err) {
       this.showErrors(err);
