@@ -391,9 +391,16 @@ def expect_readouts(page: Any, base_url: str, run_id: str, step: int) -> None:
     expect(page.get_by_test_id("step-count")).to_have_text(f"{step:,}")
     expect(page.get_by_test_id("loss-chart")).to_have_attribute("data-marker", str(step))
     loss, test_loss = history_at(base_url, run_id, step)
-    assert float(page.get_by_test_id("loss-value").get_attribute("data-value")) == loss
-    shown = page.get_by_test_id("test-loss-value").get_attribute("data-value")
-    assert (float(shown) if shown else None) == test_loss
+
+    def shown(testid: str) -> float | None:
+        value = page.get_by_test_id(testid).get_attribute("data-value")
+        return float(value) if value else None
+
+    # The readouts take the exact losses of that step from the server.
+    wait_until(
+        lambda: (shown("loss-value"), shown("test-loss-value")) == (loss, test_loss),
+        what=f"the readouts of step {step}",
+    )
 
 
 def set_slider(slider: Any, position: int) -> None:

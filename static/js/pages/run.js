@@ -278,6 +278,8 @@ class RunPage {
 
   showSnapshot(snap) {
     if (this.viewing === null) return;
+    const { step, loss, testLoss } = snap.losses;
+    if (step === this.viewing) this.showReadouts(step, loss, testLoss);
     this.network.update(snap);
     this.data.update(snap);
     this.pixels?.update(snap);
