@@ -645,7 +645,8 @@ class RunManager:
         check_memory(total, "max_training_memory_bytes", self.settings, status_code=429)
 
     def _memory(self, config: RunConfig) -> int:
-        return run_memory_bytes(config, self.settings.max_unstored_snapshot_bytes)
+        settings = self.settings
+        return run_memory_bytes(config, settings.max_unstored_snapshot_bytes, settings.max_csv_rows)
 
     def _record_engine(self, run: Run) -> None:
         """Record that the run's updates from its current step on are made under this server's
