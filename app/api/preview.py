@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 
 from app.api.deps import AppSettings
-from app.api.responses import OrjsonResponse
+from app.api.responses import big_json, dataset_content
 from app.api.schemas.responses import DatasetOut
 from app.nn.datasets import make_dataset
 from app.nn.expr import ExpressionError
@@ -63,7 +63,4 @@ async def preview_dataset(data: DatasetConfig, settings: AppSettings) -> Respons
         raise InvalidRequest(str(error), "expr") from None
     except ValueError as error:
         raise InvalidRequest(str(error), "body") from None
-    names = ("x_train", "y_train", "x_test", "y_test")
-    content = dict(zip(names, dataset.arrays(), strict=True))
-    raw = {"x_train_raw": dataset.x_train_raw, "x_test_raw": dataset.x_test_raw}
-    return OrjsonResponse(content | raw)
+    return await big_json(dataset_content(dataset))

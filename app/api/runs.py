@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import Manager, ScoresKept
-from app.api.responses import OrjsonResponse, big_json
+from app.api.responses import OrjsonResponse, big_json, dataset_content
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest, WeightEditRequest
 from app.api.schemas.responses import (
     DatasetOut,
@@ -191,14 +191,4 @@ async def get_dataset(run_id: str, manager: Manager) -> Response:
     """The rows as the network sees them, and the raw points beside them where input features
     or standardisation make the two differ; for tables (csv, iris, digits) the shift and scale
     between: input = (raw − input_shift) / input_scale."""
-    data = await manager.dataset(run_id)
-    names = ("x_train", "y_train", "x_test", "y_test")
-    content: dict[str, Any] = dict(zip(names, data.arrays(), strict=True))
-    content |= {
-        "x_train_raw": data.x_train_raw,
-        "x_test_raw": data.x_test_raw,
-        "input_shift": data.input_shift,
-        "input_scale": data.input_scale,
-        "class_names": data.class_names,
-    }
-    return await big_json(content)
+    return await big_json(dataset_content(await manager.dataset(run_id)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from app.runs.config import RunConfig
 
-
 # Rows of the data sets that bring their own: iris and digits as scikit-learn ships them.
 SHIPPED_ROWS = {"iris": 150, "digits": 1797}
 
