@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     # newest update; `losses` in the next frame sent covers the skipped steps).
     viewer_backlog_bytes: int = Field(8 * 1024 * 1024, ge=0)
     # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
-    loss_log_capacity: int = Field(1 << 18, ge=1024)
+    recent_history_steps: int = Field(1 << 18, ge=1024)
     # The `state` frame's history: the last `state_recent_steps` steps in full, and before
     # them at most `state_history_buckets` buckets of steps with their min and max loss.
     state_recent_steps: int = Field(1024, ge=1, le=1 << 20)

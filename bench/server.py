@@ -39,7 +39,7 @@ from app.nn.datasets import make_dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
 from app.runs.frames import UpdateFrame, build_frame, decode_binary
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 from tests.support.server import LiveServer
 
 SMALL: dict[str, Any] = {"layers": [2, 4, 4, 1], "learning_rate": 0.5}
@@ -225,7 +225,7 @@ def serialise_cost(repeat: int = 20) -> list[tuple[str, str, str]]:
     weights = [rng.normal(size=shape) for shape in itertools.pairwise(layers)]
     biases = [rng.normal(size=n) for n in layers[1:]]
     arrays = {"weights": weights, "biases": biases, "deltas": biases, "gradients": weights}
-    log = LossLog(0, 1024)
+    log = RecentHistory(0, 1024)
     rows = []
     for encoding in ("json", "binary"):
         start = time.perf_counter()

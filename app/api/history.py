@@ -52,9 +52,9 @@ class HistoryView:
         # Copied on the loop: the losses the worker has not handed to the store yet (a flush
         # interval's worth), which the log holds.
         first = self.stored_last + 1
-        start, losses = run.log.between(first, self.last)
+        start, losses = run.recent.between(first, self.last)
         empty = LossArrays(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-        self.tail = empty.extended(start, losses, run.log.tests_between(first, self.last))
+        self.tail = empty.extended(start, losses, run.recent.tests_between(first, self.last))
 
     @classmethod
     async def of(cls, manager: RunManager, run_id: str) -> HistoryView:

@@ -30,7 +30,7 @@ import orjson
 
 from app.json_out import dumps, finite_or_none
 from app.nn.activations import Array
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 
 Encoding = Literal["json", "binary"]
 ENCODINGS: tuple[Encoding, ...] = ("json", "binary")
@@ -117,14 +117,14 @@ class UpdateFrame:
         parts = (self.parts.json_head, self.parts.binary_head, self.parts.payload)
         return sum(len(part) for part in parts if part is not None)
 
-    def message(self, encoding: str, log: LossLog, since: int) -> str | bytes | None:
+    def message(self, encoding: str, recent: RecentHistory, since: int) -> str | bytes | None:
         """The frame for a viewer whose previous frame was at step `since`; None if it was
         not built in `encoding` (the viewer switched since: its next frame will be)."""
         key = (encoding, since)
         cached = self._messages.get(key)
         if cached is not None:
             return cached
-        tail = dumps(log.pairs(since + 1, self.step)) + b"}"
+        tail = dumps(recent.pairs(since + 1, self.step)) + b"}"
         parts = self.parts
         message: str | bytes
         if encoding == "binary" and parts.binary_head is not None and parts.payload is not None:

@@ -39,7 +39,6 @@ from app.runs.executor import Executor
 from app.runs.frames import EditFrame, UpdateFrame
 from app.runs.hub import StreamHub
 from app.runs.limits import check_config, check_edit, check_memory, check_step_count, over_limit
-from app.runs.losslog import LossLog
 from app.runs.memory import run_memory_bytes
 from app.runs.messages import (
     ChangeRate,
@@ -56,10 +55,11 @@ from app.runs.messages import (
     View,
     WantParameters,
 )
+from app.runs.recent_history import RecentHistory
 from app.runs.replay import apply_edits
 from app.runs.run import TRAINABLE, Parameters, Run, RunStatus, Training, trainer_parameters
 from app.runs.store_map import stored_run, update_row
-from app.runs.summary import Buckets, LossSummary
+from app.runs.summary import Buckets, HistorySummary
 from app.settings import Settings
 from app.store import RunStore, StoredRun, StoreError, StoreUnavailable, WeightEdit
 from app.store.datasets import DatasetTables
@@ -108,7 +108,7 @@ class RunManager:
             run.loss, run.test_loss = row.loss, row.test_loss
             run.learning_rate, run.speed, run.rate_changes = row.learning_rate, row.speed, changes
             run.engines, run.edits = engines, edits
-            run.log.reset(row.step + 1)
+            run.recent.reset(row.step + 1)
             self.runs[run.id] = run
 
     def _read_stored(
@@ -176,9 +176,9 @@ class RunManager:
         loaded = await asyncio.to_thread(loading.new_trainer, config, dataset)
         run.dataset = dataset
         self._take_loaded(run, loaded)
-        run.log.append(loaded.loss)  # step 0's
+        run.recent.append(loaded.loss)  # step 0's
         if loaded.test_loss is not None:
-            run.log.add_test(0, loaded.test_loss)
+            run.recent.add_test(0, loaded.test_loss)
         await self._store_new(run)
         self.runs[run.id] = run
         if config.start == "running":
@@ -362,8 +362,8 @@ class RunManager:
         stored = await asyncio.to_thread(self.store.history_arrays, run.id)
         stored = stored.up_to(last)
         first = int(stored.steps[-1]) + 1 if len(stored.steps) else 0
-        start, tail = run.log.between(first, last)
-        return stored.extended(start, tail, run.log.tests_between(first, last))
+        start, tail = run.recent.between(first, last)
+        return stored.extended(start, tail, run.recent.tests_between(first, last))
 
     async def recent_history(self, run: Run, up_to: int) -> dict[str, Any]:
         """The history up to step `up_to` in a bounded size, for the stream's `state` frame:
@@ -373,13 +373,13 @@ class RunManager:
         recent_first = max(0, up_to - self.settings.state_recent_steps + 1)
         buckets = summary.buckets(before=recent_first)
         steps, loss, test = thinned_points(buckets, recent_first)
-        in_log, _ = run.log.between(recent_first, up_to)
+        in_log, _ = run.recent.between(recent_first, up_to)
         stored = await asyncio.to_thread(
             self.store.history_range, run.id, recent_first, max(recent_first, in_log - 1)
         )
         after_stored = int(stored.steps[-1]) + 1 if len(stored.steps) else recent_first
-        start, tail = run.log.between(after_stored, up_to)
-        recent = stored.extended(start, tail, run.log.tests_between(start, up_to))
+        start, tail = run.recent.between(after_stored, up_to)
+        recent = stored.extended(start, tail, run.recent.tests_between(start, up_to))
         recent_steps, recent_loss, recent_test = history_lists(recent.up_to(up_to))
         return {
             "steps": steps + recent_steps,
@@ -389,14 +389,14 @@ class RunManager:
             "recent_from": recent_first,
         }
 
-    async def _summary(self, run: Run) -> LossSummary:
+    async def _summary(self, run: Run) -> HistorySummary:
         """The run's history summary: built from the store once, then kept by `_progress`."""
         lock = self._loading.setdefault(run.id, asyncio.Lock())
         async with lock:
             if run.summary is None:
                 arrays = await self.history_arrays(run.id)
                 capacity = self.settings.state_history_buckets
-                summary = await asyncio.to_thread(LossSummary.of, arrays, capacity)
+                summary = await asyncio.to_thread(HistorySummary.of, arrays, capacity)
                 summary.add(await self.history_arrays(run.id))  # what came meanwhile
                 run.summary = summary
         return run.summary
@@ -445,10 +445,10 @@ class RunManager:
                 training.rate_taken = None
         losses = event.losses
         if len(losses):
-            run.log.extend(event.first_step, losses.tolist())
+            run.recent.extend(event.first_step, losses.tolist())
             run.step, run.loss = event.first_step + len(losses) - 1, float(losses[-1])
         for step, loss in event.test_losses:
-            run.log.add_test(step, loss)
+            run.recent.add_test(step, loss)
             run.test_loss = loss
         if run.summary is not None:
             run.summary.add(progress_arrays(event))
@@ -478,7 +478,7 @@ class RunManager:
             if run.holds_own_weights(event.step):
                 self.store.add_snapshot(run.id, event.step, event.state, pinned=True)
             if event.test_loss is not None:
-                run.log.add_test(event.step, event.test_loss)
+                run.recent.add_test(event.step, event.test_loss)
         # else: the training was lost; the run stands at the last step it reported, and its
         # weights there are found again from the store (app/runs/loading.py).
         if event.learning_rate is not None and event.learning_rate != run.learning_rate:
@@ -523,8 +523,11 @@ class RunManager:
             if run.training is not None:
                 self._end(run, RunStatus.PAUSED, f"storage unavailable: {reason}")
 
-    def _view_changed(self, run: Run, view: View) -> None:
-        self._send(run, ChangeView(run.id, view))
+    def _view_changed(self, run_id: str, view: View) -> None:
+        """The run's viewers want other frames (or none): its training builds them so."""
+        run = self.runs.get(run_id)
+        if run is not None:
+            self._send(run, ChangeView(run_id, view))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -543,10 +546,9 @@ class RunManager:
         self._send(run, EndTraining(run.id, status.value, message))
 
     def _new_run(self, run_id: str, config: RunConfig, created_at: str) -> Run:
-        log = LossLog(0, self.settings.loss_log_capacity)
-        run = Run(run_id, config, created_at, None, log, learning_rate=config.learning_rate)  # type: ignore[arg-type]
-        run.hub = StreamHub(self.settings.default_fps, lambda view: self._view_changed(run, view))
-        return run
+        recent = RecentHistory(0, self.settings.recent_history_steps)
+        hub = StreamHub(self.settings.default_fps, lambda view: self._view_changed(run_id, view))
+        return Run(run_id, config, created_at, hub, recent, learning_rate=config.learning_rate)
 
     def _take_loaded(self, run: Run, loaded: loading.Loaded) -> None:
         """Hold the trainer just built, at its step, with its losses (the history already has

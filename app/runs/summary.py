@@ -28,7 +28,7 @@ class Buckets(NamedTuple):
     test_max: Floats
 
 
-class LossSummary:
+class HistorySummary:
     """Min and max per bucket of steps, from step 0 to `last_step` (see the module)."""
 
     def __init__(self, capacity: int) -> None:
@@ -40,7 +40,7 @@ class LossSummary:
         self._maxs = np.full((2, 0), np.nan)
 
     @classmethod
-    def of(cls, history: LossArrays, capacity: int) -> LossSummary:
+    def of(cls, history: LossArrays, capacity: int) -> HistorySummary:
         summary = cls(capacity)
         summary.add(history)
         return summary
