@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ from app.runs.summary import Buckets, HistorySummary
 from app.settings import Settings
 from app.store import RunStore, StoredRun, StoreError, StoreUnavailable, WeightEdit
 from app.store.datasets import DatasetTables
+from app.store.export import iter_history
 from app.store.losses import LossArrays, history_lists
 
 History = tuple[list[int], list[float | None], list[float | None]]
@@ -394,10 +396,14 @@ class RunManager:
         lock = self._loading.setdefault(run.id, asyncio.Lock())
         async with lock:
             if run.summary is None:
-                arrays = await self.history_arrays(run.id)
                 capacity = self.settings.state_history_buckets
-                summary = await asyncio.to_thread(HistorySummary.of, arrays, capacity)
-                summary.add(await self.history_arrays(run.id))  # what came meanwhile
+                summary = await asyncio.to_thread(
+                    summary_from_store, self.store.path, run.id, run.step, capacity
+                )
+                # What the run made meanwhile, or had not handed to the store yet.
+                first = summary.last_step + 1
+                start, tail = run.recent.between(first, run.step)
+                summary.add(LossArrays.of(start, tail, run.recent.tests_between(first, run.step)))
                 run.summary = summary
         return run.summary
 
@@ -777,3 +783,12 @@ def losses_of(trainer: Trainer) -> tuple[float, float | None]:
     losses = trainer.train_loss(), trainer.test_loss()
     trainer.forget_passes()
     return losses
+
+
+def summary_from_store(path: Path, run_id: str, last: int, capacity: int) -> HistorySummary:
+    """A run's history summary read from the store window by window: memory does not grow with
+    the run's age (a 10-million-step run is read in windows of 65,536 steps)."""
+    summary = HistorySummary(capacity)
+    for piece in iter_history(path, run_id, 0, last):
+        summary.add(piece)
+    return summary

@@ -39,12 +39,6 @@ class HistorySummary:
         self._mins = np.full((2, 0), np.nan)  # rows: train, test
         self._maxs = np.full((2, 0), np.nan)
 
-    @classmethod
-    def of(cls, history: LossArrays, capacity: int) -> HistorySummary:
-        summary = cls(capacity)
-        summary.add(history)
-        return summary
-
     def add(self, history: LossArrays) -> None:
         """Take in the steps of `history` that come after `last_step` (they must be sorted)."""
         new = history.steps > self.last_step

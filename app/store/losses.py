@@ -81,6 +81,12 @@ class LossArrays(NamedTuple):
     loss: npt.NDArray[np.float64]
     test: npt.NDArray[np.float64]
 
+    @classmethod
+    def of(cls, first_step: int, losses: Sequence[float], tests: Mapping[int, float]) -> LossArrays:
+        """Steps first_step.. with `losses`, and the test losses of those steps."""
+        empty = cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        return empty.extended(first_step, losses, tests)
+
     def up_to(self, last_step: int) -> LossArrays:
         """Only the steps up to `last_step`."""
         end = int(np.searchsorted(self.steps, last_step, side="right"))
