@@ -60,15 +60,18 @@ def build_frame(
     live: bool,
     arrays: dict[str, list[Array]],
     encodings: Iterable[str],
+    data_loss: float | None = None,
 ) -> FrameParts:
     """Serialise an update frame for each encoding in use, from the trainer's arrays.
 
-    learning_rate: the rate that made this update (None at step 0).
+    learning_rate: the rate that made this update (None at step 0). data_loss: a regularized
+    run's train loss without the penalty (`loss` is the total, what training minimises).
     """
     head = {
         "type": "update",
         "step": step,
         "loss": finite_or_none(loss),
+        "data_loss": finite_or_none(data_loss),
         "test_loss": finite_or_none(test_loss),
         "learning_rate": finite_or_none(learning_rate),
         "time": time.time(),

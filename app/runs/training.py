@@ -252,8 +252,17 @@ class RunTraining:
             arrays["deltas"] = self.result.backward.bias_gradients
             arrays["gradients"] = self.result.backward.weight_gradients
         rate = self.trainer.learning_rate if trainer.step > 0 else None
+        penalized = trainer.config.regularization is not None
+        data_loss = trainer.train_loss(data_only=True) if penalized else None
         return build_frame(
-            trainer.step, self.loss, self.test_loss, rate, live, arrays, self.view.encodings
+            trainer.step,
+            self.loss,
+            self.test_loss,
+            rate,
+            live,
+            arrays,
+            self.view.encodings,
+            data_loss,
         )
 
     def _end(self, status: str, message: str | None) -> None:

@@ -126,6 +126,9 @@ class RunPage {
 
   configure(config) {
     this.title.show(config.name);
+    // A regularized run minimises data loss + penalty: the chart shows both.
+    this.$("total-note").hidden = !config.regularization;
+    this.$("data-loss-legend").hidden = !config.regularization;
     this.controls.setConfig(config);
     if (config.dataset.kind === "digits") this.pixels = new WeightImages(this.$("weight-images"));
     this.layers = config.layers;
