@@ -85,3 +85,8 @@ def hover_first_edge(page: Any) -> dict[str, Any]:
         "w": parse_number(tooltip.locator("[data-role=w]").inner_text()),
         "text": tooltip.inner_text(),
     }
+
+
+def open_fold(page: Any, name: str) -> None:
+    """Unfold one of the form's <details> sections (Network, Training, Data set kind and shape)."""
+    page.locator("details.fold > summary", has_text=name).click()

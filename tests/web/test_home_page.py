@@ -14,7 +14,7 @@ from app.nn.datasets import make_dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
 from tests.support.axe import axe_violations
-from tests.support.browser import ARTICLE, api, create_run, wait_connected, wait_until
+from tests.support.browser import ARTICLE, api, create_run, open_fold, wait_connected, wait_until
 from tests.web.conftest import PageWithConsole, screenshot
 
 pytestmark = pytest.mark.browser
@@ -47,11 +47,6 @@ def engine_accuracy(base_url: str, run_id: str) -> float:
     data = api(base_url, f"/api/runs/{run_id}/dataset")
     output = network.forward(np.array(data["x_test"])).output
     return float(np.mean((output > 0.5) == (np.array(data["y_test"]) > 0.5)) * 100)
-
-
-def open_fold(page: Any, name: str) -> None:
-    """Unfold one of the form's <details> sections (Network, Training, Data set kind and shape)."""
-    page.locator("details.fold > summary", has_text=name).click()
 
 
 def test_a_preset_makes_a_named_paused_run_at_its_own_pace(

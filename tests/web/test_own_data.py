@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import open_fold
 from tests.web.conftest import PageWithConsole, screenshot
 
 pytestmark = pytest.mark.browser
@@ -37,6 +38,7 @@ def test_a_csv_uploaded_from_the_form_trains(
     file.write_text(CSV)
     p = page.page
     p.goto(base_url)
+    open_fold(p, "Data set kind")
     p.select_option("#f-kind", "csv")
     p.get_by_test_id("csv-file").set_input_files(str(file))
     expect(p.get_by_test_id("csv-status")).to_contain_text("80 rows, 3 columns")
@@ -58,6 +60,7 @@ def test_a_bad_csv_says_where_and_nothing_is_created(
     file.write_text("a,b\n1,2\n3,oops\n")
     p = page.page
     p.goto(base_url)
+    open_fold(p, "Data set kind")
     p.select_option("#f-kind", "csv")
     p.get_by_test_id("csv-file").set_input_files(str(file))
     expect(p.get_by_test_id("csv-status")).to_contain_text("row 3, column 'b'")
@@ -66,6 +69,7 @@ def test_a_bad_csv_says_where_and_nothing_is_created(
 def test_drawn_points_train(page: PageWithConsole, base_url: str) -> None:
     p = page.page
     p.goto(base_url)
+    open_fold(p, "Data set kind")
     p.select_option("#f-kind", "draw")
     canvas = p.get_by_test_id("draw-canvas")
     canvas.scroll_into_view_if_needed()

@@ -17,7 +17,8 @@ const DATASET_FIELDS = {
   spiral: [...COMMON, "classes"],
 };
 // Tables and drawn points bring their own rows: only the split is chosen here.
-for (const kind of ["iris", "digits", "csv", "draw"]) DATASET_FIELDS[kind] = ["seed", "test_fraction"];
+const OWN_ROWS = ["iris", "digits", "csv", "draw"];
+for (const kind of OWN_ROWS) DATASET_FIELDS[kind] = ["seed", "test_fraction"];
 const PLAIN = ["loss", "learning_rate", "momentum", "batch_size", "variant", "seed", "max_steps", "start"];
 
 export class RunForm {
@@ -178,8 +179,7 @@ export class RunForm {
       else if (key === "activation" || key === "expr") dataset[key] = raw;
       else dataset[key] = raw.trim() === "" ? null : Number(raw);
     }
-    const ownRows = ["teacher", "iris", "digits", "csv", "draw"].includes(kind);
-    const features = ownRows ? null : this.readFeatures();
+    const features = kind === "teacher" || OWN_ROWS.includes(kind) ? null : this.readFeatures();
     if (features) dataset.features = features;
     if (this.ownData) Object.assign(dataset, this.ownData.fields(kind));
     return dataset;
@@ -211,6 +211,8 @@ export class RunForm {
 
   // One preview request at a time; moves made meanwhile are folded into one more request after it.
   async refreshPreview() {
+    // Tables and drawn points bring their own rows: nothing for the server to draw ahead.
+    if (OWN_ROWS.includes(this.field("dataset.kind").value)) return;
     if (this.previewBusy) {
       this.previewAgain = true;
       return;
