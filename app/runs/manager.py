@@ -335,6 +335,7 @@ class RunManager:
 
     async def current(self, run: Run) -> Parameters:
         """A consistent copy of the run's parameters now, from its training if it has one."""
+        self._still(run)
         while True:
             if run.training is None:
                 trainer = await self._loaded(run)
@@ -371,7 +372,7 @@ class RunManager:
         """The history up to step `up_to` in a bounded size, for the stream's `state` frame:
         its last `state_recent_steps` steps in full; before them, per bucket of steps, the
         min at the bucket's first step and the max half-way through it (so spikes show)."""
-        summary = await self._summary(run)
+        summary = await self._summary(self._still(run))
         recent_first = max(0, up_to - self.settings.state_recent_steps + 1)
         buckets = summary.buckets(before=recent_first)
         steps, loss, test = thinned_points(buckets, recent_first)
