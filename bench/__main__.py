@@ -31,7 +31,9 @@ from bench.report import Options, Row, load_average, machine, table
 ORDER = ["engine", "server", "workers", "long_runs", "store"]
 NOT_BENCHMARKS = {"__main__", "report"}
 # Arguments of the modules run as child processes: (full run, quick run).
-CHILD_ARGUMENTS = {"engine": ([], ["--seconds", "0.01", "--rounds", "1"])}
+CHILD_ARGUMENTS: dict[str, tuple[list[str], list[str]]] = {
+    "engine": ([], ["--seconds", "0.01", "--rounds", "1"])
+}
 
 
 def modules() -> list[str]:
@@ -78,7 +80,11 @@ def last_table(name: str, lines: list[str]) -> list[Row]:
     if [cell.lower() for cell in header[:2]] == ["target", "wanted"] and len(header) == 4:
         return [Row(name, cells[0], cells[2], cells[1], cells[3]) for cells in body]
     return [
-        Row(name, cells[0], "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:])))
+        Row(
+            name,
+            cells[0],
+            "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False)),
+        )
         for cells in body
     ]
 

@@ -28,9 +28,7 @@ class Row(NamedTuple):
     met: str = ""  # "yes", "no", or "" where there is no target
 
 
-def judged(
-    benchmark: str, measure: str, figure: str, target: str, ok: bool | None
-) -> Row:
+def judged(benchmark: str, measure: str, figure: str, target: str, ok: bool | None) -> Row:
     """A row with a target; `ok` None when the figure could not be measured."""
     return Row(benchmark, measure, figure, target, "" if ok is None else "yes" if ok else "no")
 

@@ -145,8 +145,11 @@ def throughput_rows(rates: dict[str, list[float]], plan: Plan) -> list[Row]:
     bare, alone = rates["bare"], rates["0"]
     rounds = f"{plan.rounds} rounds of {plan.window:g} s"
     rows = [
-        Row(NAME, f"bare engine loop, 2-4-4-1, this process ({rounds})",
-            f"{statistics.median(bare):,.0f} updates/s"),
+        Row(
+            NAME,
+            f"bare engine loop, 2-4-4-1, this process ({rounds})",
+            f"{statistics.median(bare):,.0f} updates/s",
+        ),
     ]
     ratios = per_round(alone, bare)
     rows.append(
@@ -286,8 +289,8 @@ def boundary_rows(step_times: list[float], plan: Plan) -> list[Row]:
         Row(
             NAME,
             f"manual step of count 1, POST /step round trip ({len(ms)} calls)",
-            f"median {statistics.median(ms):.2f} ms, p99 {percentile(ms, 0.99):.2f} ms",
-            f"(one update in-process: {update * 1e6:.0f} µs)",
+            f"median {statistics.median(ms):.2f} ms, p99 {percentile(ms, 0.99):.2f} ms "
+            f"(one update in this process: {update * 1e6:.0f} µs)",
         )
     ]
     context = multiprocessing.get_context("spawn")
@@ -303,9 +306,8 @@ def boundary_rows(step_times: list[float], plan: Plan) -> list[Row]:
                     NAME,
                     f"{name} frame through the pipe to another process and back",
                     f"{piped * 1e6:,.0f} µs = {piped / build:.2f}× building it "
-                    f"({build * 1e6:,.0f} µs)",
-                    f"(empty round trip {empty * 1e6:.0f} µs; pickle + unpickle "
-                    f"{pickled * 1e6:.0f} µs)",
+                    f"({build * 1e6:,.0f} µs; an empty round trip {empty * 1e6:.0f} µs, "
+                    f"pickle + unpickle alone {pickled * 1e6:.0f} µs)",
                 )
             )
     finally:

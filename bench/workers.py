@@ -72,8 +72,7 @@ async def loop_lag(server: LiveServer, plan: Plan) -> tuple[tuple[float | None, 
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         idle = await lag_p99(client, plan.lag_seconds)
         runs = [
-            (await client.post("/api/runs", json=SMALL)).json()["id"]
-            for _ in range(TRAINING_RUNS)
+            (await client.post("/api/runs", json=SMALL)).json()["id"] for _ in range(TRAINING_RUNS)
         ]
         tasks = [
             asyncio.create_task(
