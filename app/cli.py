@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
-from app.main import create_app, open_store
+from app.access_log import install_log_filters
+from app.main import begin_shutdown, create_app, open_store
 from app.security import check_bind
-from app.security.dead_peers import dropping_protocol
+from app.security.dead_peers import cut_off_dead_peers
 from app.settings import Settings
 from app.store import StoreError
+from app.store.claim import DatabaseClaim, claim_database
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -35,6 +39,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**{name: value for name, value in given.items() if value is not None})
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, telling the app (app.main.begin_shutdown) the moment shutdown begins."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.app)
+        await super().shutdown(sockets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -42,13 +58,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         refusal = check_bind(settings.host, settings.token)
         if refusal is not None:
             raise ValueError(refusal)
-        # Fail here, in one line, rather than in the lifespan with a traceback.
+        # Fail here, in one line, rather than in the lifespan with a traceback. The claim (one
+        # server per file) is held until this process ends.
+        claim = claim_database(settings.db_path)
         open_store(settings).close()
     except (StoreError, OSError, ValueError) as error:
         print(f"backprop-live: {error}".splitlines()[0], file=sys.stderr)
         return 2
+    try:
+        serve(settings, claim)
+    finally:
+        claim.release()
+    return 0
+
+
+def serve(settings: Settings, claim: DatabaseClaim) -> None:
+    app = create_app(settings, claim)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         workers=1,  # runs live in this process's memory
@@ -56,10 +83,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws_max_size=max(settings.max_client_message_bytes, 4096),
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
-        # A viewer that stopped reading is cut off once its socket is closing, not waited for.
-        ws=dropping_protocol(grace=settings.ws_ping_timeout),
         timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
         log_level="info",
     )
-    uvicorn.Server(config).run()
-    return 0
+    install_log_filters(settings.token, quiet=not settings.log_routine_requests)
+    print(banner(settings), file=sys.stderr, flush=True)
+    listening = config.bind_socket()
+    # A peer that stopped reading is cut off by the kernel, not waited for.
+    cut_off_dead_peers(listening, settings.ws_ping_timeout)
+    Server(config, app).run(sockets=[listening])
+
+
+def banner(settings: Settings) -> str:
+    """Where to point a browser, where the runs are kept, and where the API is described."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{settings.port}"
+    first = f"{url}/?token=YOUR_TOKEN once" if settings.token else f"{url}/"
+    return (
+        f"backprop-live: open {first}\n  database: {settings.db_path}\n  API reference: {url}/docs"
+    )

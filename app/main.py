@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.api import descent, docs, health, runs, stream
+from app.api.descent_pool import DescentPool
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
@@ -18,25 +20,34 @@ from app.runs.process_pool import ProcessPool
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
+from app.store.claim import DatabaseClaim, claim_database
 from app.web import pages
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = None) -> FastAPI:
+    """`claim`: the database already claimed by the caller (the CLI, which holds it for the
+    process's life); without one the lifespan claims the file and releases it at the end."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings)
-        manager = RunManager(settings, store)
-        app.state.loop_lag.start()
-        try:
+        # What is opened here is closed in reverse order, however the server ends.
+        async with AsyncExitStack() as stack:
+            if claim is None:
+                stack.callback(claim_database(settings.db_path).release)
+            store = open_store(settings)
+            stack.callback(store.close)
+            app.state.descent_pool = DescentPool(
+                settings.max_descent_requests, settings.descent_cpu_seconds
+            )
+            stack.callback(app.state.descent_pool.close)
+            app.state.loop_lag.start()
+            stack.push_async_callback(app.state.loop_lag.stop)
+            manager = RunManager(settings, store)
             await manager.start(process_pool(settings, manager))
             app.state.manager = manager
             yield
             await manager.shutdown()
-        finally:
-            await app.state.loop_lag.stop()
-            store.close()
 
     app = FastAPI(
         title="backprop-live",
@@ -46,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=OrjsonResponse,
         docs_url=None,  # app/api/docs.py serves /docs without a CDN
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
@@ -63,6 +75,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.mount_static(app)
     docs.mount_docs_assets(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (`create_run`, `get_weights`): what a generated client's
+    functions are called, so renaming a route function renames them."""
+    return route.name
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """What must stop as soon as a shutdown begins, before the server waits for open requests.
+
+    uvicorn lets every open request finish before it runs the lifespan's shutdown; a descent
+    trace in a worker must not hold that wait, so its workers are killed first (the requests
+    answer 503). Safe to call before the lifespan started and more than once.
+    """
+    pool: DescentPool | None = getattr(app.state, "descent_pool", None)
+    if pool is not None:
+        pool.close()
 
 
 def security_policy(settings: Settings) -> SecurityPolicy:

@@ -92,7 +92,6 @@ class Settings(BaseSettings):
     max_client_message_bytes: int = Field(4096, ge=64)
     default_fps: float = Field(30.0, gt=0)
     max_fps: float = Field(60.0, gt=0)
-    first_message_timeout: float = Field(1.0, ge=0)
     send_timeout: float = Field(10.0, gt=0)
     # After a manual step every step's frame is sent, up to this many per viewer.
     step_frame_backlog: int = Field(256, ge=1)
@@ -112,6 +111,22 @@ class Settings(BaseSettings):
     # (at most 4096 samples).
     loop_lag_interval: float = Field(0.05, ge=0.001, le=10)
     loop_lag_window: float = Field(60.0, gt=0, le=3600)
+
+    # The server's guards: log lines and input ranges.
+    # Access log lines for successful static files and the home page's polling (app/access_log.py).
+    log_routine_requests: bool = False
+    # The `function` data set's |x_min| and |x_max| at most this; the cap keeps x_max - x_min a
+    # finite float, which sampling the range needs.
+    max_dataset_x: float = Field(1e6, gt=0, le=1e300)
+
+    # /api/descent: traces and curves run in worker processes of their own
+    # (app/api/descent_pool.py). At most this many requests at once, one per worker; past it 429.
+    max_descent_requests: int = Field(4, ge=1, le=64)
+    # CPU seconds one trace or curve may use; past it 422 (the kernel ends a worker stuck
+    # inside one step a second later).
+    descent_cpu_seconds: float = Field(1.0, gt=0, le=600)
+    # Points of f one curve request may ask for.
+    max_descent_curve_points: int = Field(2000, ge=2, le=1_000_000)
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""Dependencies as Annotated aliases: the RunManager and the Settings live on app.state."""
+"""Dependencies as Annotated aliases: the RunManager, the Settings and the descent workers live
+on app.state."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from app.api.descent_pool import DescentPool
 from app.runs.manager import RunManager
 from app.settings import Settings
 
@@ -21,5 +23,11 @@ def get_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
+def get_descent_pool(connection: HTTPConnection) -> DescentPool:
+    pool: DescentPool = connection.app.state.descent_pool
+    return pool
+
+
 Manager = Annotated[RunManager, Depends(get_manager)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+DescentWorkers = Annotated[DescentPool, Depends(get_descent_pool)]

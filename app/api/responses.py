@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from app.runs.frames import dumps
+from app.json_out import dumps
 
 
 class OrjsonResponse(JSONResponse):
@@ -14,3 +15,10 @@ class OrjsonResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+async def big_json(content: Any) -> Response:
+    """An answer of big arrays, serialised off the event loop (a 4M-weight net takes longer
+    than the loop may stall), and not validated (millions of floats would take seconds)."""
+    body = await asyncio.to_thread(dumps, content)
+    return Response(body, media_type="application/json")

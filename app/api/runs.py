@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from app.api.deps import Manager
-from app.api.responses import OrjsonResponse
+from app.api.responses import OrjsonResponse, big_json
 from app.api.schemas.history import ThinnedHistoryOut
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
 from app.api.schemas.responses import (
@@ -21,7 +21,7 @@ from app.api.schemas.responses import (
     RunOut,
     WeightsOut,
 )
-from app.runs.frames import finite_or_none
+from app.json_out import finite_or_none
 from app.runs.limits import over_limit
 from app.runs.run import Run
 from app.store.thin import thin
@@ -118,8 +118,7 @@ async def get_weights(
     """The weights and biases after exactly `step` updates, recomputed if not stored."""
     parameters = await manager.parameters(run_id, step)
     content = {"step": parameters.step, "weights": parameters.weights}
-    # Arrays go straight to orjson: validating millions of floats would take seconds.
-    return OrjsonResponse(content | {"biases": parameters.biases, "exact": parameters.exact})
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
 
 
 @router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)
@@ -140,7 +139,7 @@ async def explain_next_update(
 async def get_dataset(run_id: str, manager: Manager) -> Response:
     data = await manager.dataset(run_id)
     names = ("x_train", "y_train", "x_test", "y_test")
-    return OrjsonResponse(dict(zip(names, data.arrays(), strict=True)))
+    return await big_json(dict(zip(names, data.arrays(), strict=True)))
 
 
 @router.get(

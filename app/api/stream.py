@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.api.deps import AppSettings, Manager
 from app.api.responses import OrjsonResponse
 from app.api.runs import run_out
+from app.json_out import dumps
 from app.runs.errors import RunNotFound
-from app.runs.frames import ENCODINGS, UpdateFrame, dumps
+from app.runs.frames import ENCODINGS, UpdateFrame
 from app.runs.hub import Viewer
 from app.runs.limits import over_limit
 from app.runs.manager import RunManager
@@ -101,7 +102,9 @@ async def state_frame(manager: RunManager, run: Run, viewer: Viewer) -> str:
         "history": history,
         "encodings": list(ENCODINGS),
     }
-    return dumps(frame).decode()
+    # Off the loop: a big net's weights take longer to serialise than the loop may stall.
+    text = await asyncio.to_thread(dumps, frame)
+    return text.decode()
 
 
 async def _serve(websocket: WebSocket, run: Run, viewer: Viewer, settings: Settings) -> None:

@@ -6,7 +6,11 @@ Each move is x ← x − α·f'(x), with f'(x) from the exact symbolic derivativ
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
 
 from app.nn.expr import Expression, ExpressionError, parse_expression
 
@@ -35,10 +39,19 @@ def gradient_descent(
     ValueError if x0 or learning_rate is not finite or steps is negative. Each step costs
     two evaluations of small trees, so callers exposing `steps` to users should cap it.
     """
-    if not (math.isfinite(x0) and math.isfinite(learning_rate)):
-        raise ValueError(f"x0 and learning_rate must be finite, not {x0} and {learning_rate}")
     if steps < 0:
         raise ValueError(f"steps must be zero or more, not {steps}")
+    return list(islice(descend(expr, x0, learning_rate), steps + 1))
+
+
+def descend(expr: str | Expression, x0: float, learning_rate: float) -> Iterator[DescentPoint]:
+    """The points of descent from x0, one per move, for as long as they stay finite.
+
+    The same trace as gradient_descent, lazily: a caller that bounds its time rather than its
+    steps stops pulling when its budget is spent. The errors are raised on the first pull.
+    """
+    if not (math.isfinite(x0) and math.isfinite(learning_rate)):
+        raise ValueError(f"x0 and learning_rate must be finite, not {x0} and {learning_rate}")
     expression = parse_expression(expr) if isinstance(expr, str) else expr
     point = _point(expression, 0, float(x0))
     if point is None:
@@ -46,13 +59,26 @@ def gradient_descent(
             f"{expression.text} or its slope is not finite at the start x0 = {x0} "
             f"(y = {expression.value(float(x0))}, slope = {expression.slope(float(x0))})"
         )
-    trace = [point]
-    for step in range(1, steps + 1):
+    step = 0
+    while point is not None:
+        yield point
+        step += 1
         point = _point(expression, step, point.x - learning_rate * point.slope)
-        if point is None:
-            break
-        trace.append(point)
-    return trace
+
+
+def sample_curve(
+    expr: str | Expression, x_min: float, x_max: float, points: int
+) -> tuple[list[float], list[float | None]]:
+    """f at `points` evenly spaced x from x_min to x_max (both included), for drawing.
+
+    y is None where f is not a finite number there (outside its domain, or overflowing), so a
+    drawing leaves a gap rather than a spike. Raises ExpressionError if `expr` does not parse.
+    """
+    expression = parse_expression(expr) if isinstance(expr, str) else expr
+    xs = np.linspace(x_min, x_max, points)
+    ys = np.asarray(expression.value(xs), dtype=np.float64) * np.ones_like(xs)
+    finite = np.isfinite(ys).tolist()
+    return xs.tolist(), [y if ok else None for y, ok in zip(ys.tolist(), finite, strict=True)]
 
 
 def _point(expression: Expression, step: int, x: float) -> DescentPoint | None:

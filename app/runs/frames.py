@@ -28,22 +28,13 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import orjson
 
+from app.json_out import dumps, finite_or_none
 from app.nn.activations import Array
 from app.runs.losslog import LossLog
 
 Encoding = Literal["json", "binary"]
 ENCODINGS: tuple[Encoding, ...] = ("json", "binary")
 ARRAY_FIELDS = ("weights", "biases", "deltas", "gradients")
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-
-
-def dumps(value: Any) -> bytes:
-    """orjson with numpy arrays; NaN and ±Infinity become null, never bare tokens."""
-    return orjson.dumps(value, option=_NUMPY)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or value != value or value in (np.inf, -np.inf) else value
 
 
 def arrays_json(arrays: Iterable[Array]) -> list[Array]:

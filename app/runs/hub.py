@@ -22,7 +22,8 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from app.runs.frames import ENCODINGS, Frame, SettingsFrame, StatusFrame, UpdateFrame, dumps
+from app.json_out import dumps
+from app.runs.frames import ENCODINGS, Frame, SettingsFrame, StatusFrame, UpdateFrame
 from app.runs.messages import View
 from app.settings import Settings
 

@@ -48,6 +48,20 @@ def check_config(config: RunConfig, settings: Settings) -> None:
         raise LimitExceeded(
             over_limit("samples", samples, "max_samples", settings), "dataset.samples"
         )
+    if config.dataset.kind == "function":
+        check_x_range(config.dataset.x_min, config.dataset.x_max, settings)
+
+
+def check_x_range(x_min: float, x_max: float, settings: Settings) -> None:
+    """|x_min| and |x_max| within max_dataset_x: past it the range's width can overflow."""
+    for name, value in (("x_min", x_min), ("x_max", x_max)):
+        if abs(value) > settings.max_dataset_x:
+            limit = settings.max_dataset_x
+            raise LimitExceeded(
+                f"|dataset.{name}| {abs(value):g} is above the limit max_dataset_x={limit:g} "
+                f"(setting {settings.env_name('max_dataset_x')})",
+                f"dataset.{name}",
+            )
 
 
 def check_step_count(count: int, settings: Settings) -> None:

@@ -17,9 +17,11 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
+from app.json_out import finite_or_none
 from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
 from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import Dataset
@@ -34,7 +36,7 @@ from app.runs.errors import (
     StorageUnavailable,
 )
 from app.runs.executor import Executor
-from app.runs.frames import UpdateFrame, finite_or_none
+from app.runs.frames import UpdateFrame
 from app.runs.hub import StreamHub
 from app.runs.limits import check_config, check_memory, check_step_count, over_limit
 from app.runs.losslog import LossLog
@@ -165,6 +167,9 @@ class RunManager:
         loaded = await asyncio.to_thread(loading.new_trainer, config, dataset)
         run.dataset = dataset
         self._take_loaded(run, loaded)
+        run.log.append(loaded.loss)  # step 0's
+        if loaded.test_loss is not None:
+            run.log.add_test(0, loaded.test_loss)
         await self._store_new(run)
         self.runs[run.id] = run
         if config.start == "running":
@@ -312,7 +317,7 @@ class RunManager:
         start, tail = run.log.between(first, last)
         return stored.extended(start, tail, run.log.tests_between(first, last))
 
-    async def recent_history(self, run: Run, up_to: int) -> dict[str, object]:
+    async def recent_history(self, run: Run, up_to: int) -> dict[str, Any]:
         """The history up to step `up_to` in a bounded size, for the stream's `state` frame:
         its last `state_recent_steps` steps in full; before them, per bucket of steps, the
         min at the bucket's first step and the max half-way through it (so spikes show)."""
@@ -324,7 +329,8 @@ class RunManager:
         stored = await asyncio.to_thread(
             self.store.history_range, run.id, recent_first, max(recent_first, in_log - 1)
         )
-        start, tail = run.log.between(stored.steps[-1] + 1 if len(stored.steps) else 0, up_to)
+        after_stored = int(stored.steps[-1]) + 1 if len(stored.steps) else recent_first
+        start, tail = run.log.between(after_stored, up_to)
         recent = stored.extended(start, tail, run.log.tests_between(start, up_to))
         recent_steps, recent_loss, recent_test = history_lists(recent.up_to(up_to))
         return {
@@ -495,14 +501,11 @@ class RunManager:
         return run
 
     def _take_loaded(self, run: Run, loaded: loading.Loaded) -> None:
-        """Hold the trainer just built, at its step, with its losses."""
+        """Hold the trainer just built, at its step, with its losses (the history already has
+        them: the store, or the log of a training that just ended)."""
         trainer = loaded.trainer
         run.trainer, run.resume_state = trainer, None
         run.step, run.loss, run.test_loss = trainer.step, loaded.loss, loaded.test_loss
-        run.log.reset(trainer.step)
-        run.log.append(loaded.loss)
-        if loaded.test_loss is not None:
-            run.log.add_test(trainer.step, loaded.test_loss)
 
     async def _store_new(self, run: Run) -> None:
         """Store a new run with its step-0 loss and snapshot; answered once committed."""

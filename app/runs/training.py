@@ -311,8 +311,10 @@ class TrainingProcess:
                 self._turn(run)
 
     def _sleep(self, now: float) -> float | None:
+        """How long to wait for a command: until the first run wakes (at most a minute: a
+        run paced at one update an eon still wakes, and a timeout must be finite)."""
         wakes = [run.wake_at for run in self.runs.values()]
-        return max(0.0, min(wakes) - now) if wakes else None
+        return min(60.0, max(0.0, min(wakes) - now)) if wakes else None
 
     def _receive(self) -> None:
         while self.conn.poll(0):

@@ -4,13 +4,13 @@
   requests and WebSocket handshakes (CSRF, cross-site WebSockets), the optional bearer token,
   and adds security headers to every answer.
 - `BodyLimitMiddleware` answers 413 once a request body passes its limit, without buffering it.
-- `install_error_handlers` makes validation errors safe to serialise (no input echoed back).
+- `answer_failures` (inside the middleware) turns an unhandled exception into a JSON 500 that
+  carries the headers too.
 - `check_bind` is the CLI's rule: a non-loopback address needs a token.
 """
 
 from app.security.bind import check_bind, is_loopback
 from app.security.body_limit import BodyLimitMiddleware
-from app.security.errors import describe_error, install_error_handlers, validation_error_handler
 from app.security.install import install_security
 from app.security.middleware import SecurityMiddleware
 from app.security.policy import DEFAULT_CSP, SecurityPolicy
@@ -21,9 +21,6 @@ __all__ = [
     "SecurityMiddleware",
     "SecurityPolicy",
     "check_bind",
-    "describe_error",
-    "install_error_handlers",
     "install_security",
     "is_loopback",
-    "validation_error_handler",
 ]

@@ -80,17 +80,19 @@ def check_content_type(conn: HTTPConnection, policy: SecurityPolicy) -> Answer |
 def check_token(conn: HTTPConnection, policy: SecurityPolicy, is_websocket: bool) -> Answer | None:
     """With a token set, every non-public path needs it; the token is never read from the URL.
 
-    A page visit with `?token=...` is the one exception: it is exchanged for an HttpOnly cookie
-    and redirected to the same address without the token, so the browser's pages, fetches and
-    WebSockets carry it from then on.
+    An address with `?token=` is never served as it is, so the token stays out of the address
+    bar, the history and any `Location` the app would build from it: a page visit with the
+    right token exchanges it for an HttpOnly cookie and is redirected to the same address
+    without it, and any other request that is otherwise authorised is redirected likewise.
     """
     expected = policy.token
     if expected is None or policy.is_public(conn.url.path):
         return None
-    if token_matches(presented_tokens(conn, policy, is_websocket), expected):
+    authorised = token_matches(presented_tokens(conn, policy, is_websocket), expected)
+    if not is_websocket and "token" in conn.query_params:
+        return _drop_url_token(conn, policy, expected, authorised)
+    if authorised:
         return None
-    if _is_page_login(conn, policy, is_websocket):
-        return _page_login(conn, policy, expected)
     return Answer(401, "a token is required", (("www-authenticate", "Bearer"),))
 
 
@@ -123,22 +125,28 @@ def token_matches(presented: Iterable[str], expected: str) -> bool:
     return found
 
 
-def _is_page_login(conn: HTTPConnection, policy: SecurityPolicy, is_websocket: bool) -> bool:
-    return (
-        not is_websocket
-        and conn.scope.get("method") in ("GET", "HEAD")
-        and not policy.is_api(conn.url.path)
-        and "token" in conn.query_params
-    )
-
-
-def _page_login(conn: HTTPConnection, policy: SecurityPolicy, expected: str) -> Answer:
-    if not token_matches([conn.query_params["token"]], expected):
+def _drop_url_token(
+    conn: HTTPConnection, policy: SecurityPolicy, expected: str, authorised: bool
+) -> Answer:
+    """Redirect to the address without `token`: a page login sets the cookie on the way."""
+    reading = conn.scope.get("method") in ("GET", "HEAD")
+    login = reading and not policy.is_api(conn.url.path)
+    if login and token_matches([conn.query_params["token"]], expected):
+        secure = "; Secure" if conn.url.scheme == "https" else ""
+        cookie = f"{policy.cookie_name}={expected}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        headers = (("location", _location_without_token(conn)), ("set-cookie", cookie))
+        return Answer(303, "token accepted", headers)
+    if authorised:
+        # 307 has the client repeat its method and body at the new address.
+        status = 303 if reading else 307
+        return Answer(
+            status,
+            "the token is never read from the address",
+            (("location", _location_without_token(conn)),),
+        )
+    if login:
         return Answer(401, "wrong token")
-    secure = "; Secure" if conn.url.scheme == "https" else ""
-    cookie = f"{policy.cookie_name}={expected}; Path=/; HttpOnly; SameSite=Strict{secure}"
-    headers = (("location", _location_without_token(conn)), ("set-cookie", cookie))
-    return Answer(303, "token accepted", headers)
+    return Answer(401, "a token is required", (("www-authenticate", "Bearer"),))
 
 
 def _location_without_token(conn: HTTPConnection) -> str:

@@ -11,8 +11,12 @@ from app.security.docs_csp import DocsCspMiddleware
 from app.security.middleware import SecurityMiddleware
 from app.security.policy import UNSAFE_METHODS, SecurityPolicy
 
+# One shared schema, referenced by every guard answer: a generated client then has one error
+# model rather than one per operation and status. An app's own model of the same name and shape
+# (a string `detail`) is used as it is.
+ERROR_SCHEMA_NAME = "ErrorOut"
 ERROR_SCHEMA = {
-    "title": "GuardError",
+    "title": ERROR_SCHEMA_NAME,
     "type": "object",
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
@@ -63,6 +67,8 @@ def document_guard_responses(app: FastAPI, token_required: bool) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault(ERROR_SCHEMA_NAME, ERROR_SCHEMA)
             for path_item in schema.get("paths", {}).values():
                 for method, operation in path_item.items():
                     _add_responses(operation, method.upper() in UNSAFE_METHODS, token_required)
@@ -78,5 +84,6 @@ def _add_responses(operation: dict[str, Any], unsafe: bool, token_required: bool
     if token_required:
         codes["401"] = "a bearer token is required"
     for code, description in codes.items():
-        content = {"application/json": {"schema": ERROR_SCHEMA}}
+        reference = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
+        content = {"application/json": {"schema": reference}}
         responses.setdefault(code, {"description": description, "content": content})

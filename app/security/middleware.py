@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +12,10 @@ from app.security.checks import BEARER_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, An
 from app.security.policy import SecurityPolicy
 
 Headers = list[tuple[bytes, bytes]]
+
+# uvicorn's own logger for failures in the app: the server's log handlers and filters apply.
+log = logging.getLogger("uvicorn.error")
+INTERNAL_ERROR = Answer(500, "internal server error")
 
 
 def security_headers(policy: SecurityPolicy) -> Headers:
@@ -53,7 +58,9 @@ class SecurityMiddleware:
         else:
             if scope["type"] == "websocket":
                 scope, send = hide_token_subprotocols(scope, send)
-            await self.app(scope, receive, send)
+                await self.app(scope, receive, send)
+            else:
+                await answer_failures(self.app, scope, receive, send)
 
     def _adding_headers(self, send: Send) -> Send:
         async def wrapped(message: Message) -> None:
@@ -65,6 +72,29 @@ class SecurityMiddleware:
             await send(message)
 
         return wrapped
+
+
+async def answer_failures(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run `app`; if it fails before answering, log the failure and answer a JSON 500 here.
+
+    Starlette's own 500 comes from its outermost layer, outside this middleware, so it would
+    carry none of the security headers; and raising on to uvicorn would close a keep-alive
+    connection for a failure the client can simply be told about.
+    """
+    started = False
+
+    async def tracking(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, tracking)
+    except Exception:
+        if started:
+            raise  # half an answer is out: only closing the connection can tell the client
+        log.exception("Exception in ASGI application")
+        await send_answer(send, INTERNAL_ERROR, "http.response")
 
 
 async def send_answer(send: Send, answer: Answer, prefix: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from pathlib import Path
 
@@ -81,7 +82,7 @@ _TABLES_AT = {0: set(), 1: {"runs", "loss_chunks", "learning_rates", "snapshots"
 
 def open_writer(path: Path) -> sqlite3.Connection:
     """The one connection that writes: WAL, synchronous=NORMAL, schema created or checked."""
-    _make_parent(path)
+    make_parent(path)
     # Opened here so that errors reach the caller of open(), then handed to the writer thread,
     # which alone uses it from then on: never two threads at once.
     conn = _connect(path, check_same_thread=False)
@@ -111,6 +112,33 @@ def open_reader(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def check_integrity(path: Path) -> None:
+    """Refuse a damaged file: StoreError with the first problem and the command to inspect it.
+
+    `PRAGMA quick_check` reads every page and checks the b-trees' structure (not that indexes
+    match their tables, which the full integrity_check adds at several times the cost). A file
+    that does not exist yet passes: open_writer creates it.
+    """
+    if not path.is_file():
+        return
+    conn = _connect(path, check_same_thread=True)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "malformed" not in str(exc):
+            raise StoreError(describe(path, exc)) from None
+        rows = [(str(exc),)]
+    finally:
+        conn.close()
+    if [tuple(row) for row in rows] != [("ok",)]:
+        first = " ".join(str(rows[0][0]).split())[:200]
+        inspect = f"sqlite3 {shlex.quote(str(path))} 'PRAGMA integrity_check'"
+        raise StoreError(
+            f"cannot open database {path}: the file is damaged ({first}); "
+            f"inspect it with: {inspect}"
+        )
+
+
 def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
     if path.is_dir():
         raise StoreError(f"cannot open database {path}: is a directory")
@@ -124,7 +152,7 @@ def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
     return conn
 
 
-def _make_parent(path: Path) -> None:
+def make_parent(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

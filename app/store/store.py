@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from app.json_out import finite_or_none as finite
 from app.store.errors import StoreError, StoreUnavailable
 from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
 from app.store.models import StoredRun
@@ -48,7 +49,7 @@ from app.store.ops import (
 from app.store.pending import Pending
 from app.store.pool import ReadPool
 from app.store.schema import open_writer
-from app.store.writer import Writer, finite
+from app.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ INTERRUPTED_MESSAGE = "the server stopped while this run was training"
 
 
 @dataclass
-class _Session:
+class _OpenStore:
     """What exists between open() and close()."""
 
     pending: Pending
@@ -85,17 +86,17 @@ class RunStore:
         # Called from the writer thread with the reason writes fail, then None once they work.
         self.on_trouble = on_trouble
         self.trouble: str | None = None  # why the last commit failed, while it keeps failing
-        self._session: _Session | None = None
+        self._open: _OpenStore | None = None
 
     def __repr__(self) -> str:
-        state = "open" if self._session else "closed"
+        state = "open" if self._open else "closed"
         return f"RunStore({str(self.path)!r}, {state})"
 
     # --- life cycle -------------------------------------------------------------------------
 
     def open(self) -> None:
         """Create or open the file and start the writer; StoreError if the file is unusable."""
-        if self._session is not None:
+        if self._open is not None:
             raise StoreError("the store is already open")
         conn = open_writer(self.path)
         writer = Writer(conn, self.snapshot_budget_bytes)
@@ -103,12 +104,12 @@ class RunStore:
         thread = threading.Thread(
             target=self._write_loop, args=(pending, writer, conn), name="store-writer", daemon=True
         )
-        self._session = _Session(pending, thread, ReadPool(self.path))
+        self._open = _OpenStore(pending, thread, ReadPool(self.path))
         thread.start()
 
     def close(self) -> None:
         """Commit everything queued, stop the writer and close every connection."""
-        session, self._session = self._session, None
+        session, self._open = self._open, None
         if session is None:
             return
         session.pending.close()
@@ -266,10 +267,10 @@ class RunStore:
             raise StoreError(waiter.error)
         return waiter.result
 
-    def _live(self) -> _Session:
-        if self._session is None:
+    def _live(self) -> _OpenStore:
+        if self._open is None:
             raise StoreError("the store is not open")
-        return self._session
+        return self._open
 
     # --- reads ------------------------------------------------------------------------------
 

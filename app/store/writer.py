@@ -7,11 +7,11 @@ last loss chunk ends) belongs to that thread, so it needs no lock.
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from app.json_out import finite_or_none as finite
 from app.store.losses import Chunk, LossGroup, trim_chunk
 from app.store.models import StoredRun
 from app.store.ops import (
@@ -303,11 +303,6 @@ class Writer:
                 if run_id in self._runs
             ],
         )
-
-
-def finite(value: float | None) -> float | None:
-    """`value`, or None when it is missing, NaN or infinite (SQL NULL, JSON null)."""
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 _SYNC_OPS = (CreateRun, DeleteRun, MarkInterrupted, Barrier)

@@ -77,6 +77,13 @@ def test_history_has_one_loss_per_step(client: TestClient) -> None:
     )
 
 
+def test_reading_the_weights_leaves_the_history_whole(client: TestClient) -> None:
+    run = create(client)
+    client.post(f"/api/runs/{run['id']}/step", json={"count": 3})
+    assert client.get(f"/api/runs/{run['id']}/weights").json()["step"] == 3
+    assert client.get(f"/api/runs/{run['id']}/history").json()["steps"] == [0, 1, 2, 3]
+
+
 def test_pause_resume_stop_and_delete(client: TestClient) -> None:
     run_id = create(client)["id"]
     resumed = client.post(f"/api/runs/{run_id}/resume").json()

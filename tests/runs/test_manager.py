@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.json_out import finite_or_none
 from app.runs.config import RunConfig
 from app.runs.errors import LimitExceeded
-from app.runs.frames import finite_or_none
 from app.runs.hub import Viewer
 from app.runs.manager import RunManager
 from app.runs.run import Run, RunStatus

@@ -6,12 +6,8 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 
-from app.security import (
-    BodyLimitMiddleware,
-    SecurityMiddleware,
-    SecurityPolicy,
-    install_error_handlers,
-)
+from app.api.errors import install_error_handlers
+from app.security import BodyLimitMiddleware, SecurityMiddleware, SecurityPolicy
 
 BASE_URL = "http://127.0.0.1:8000"
 OWN_ORIGIN = BASE_URL
@@ -26,7 +22,8 @@ class Item(BaseModel):
 
 
 def make_app(policy: SecurityPolicy | None = None, max_body_bytes: int = 1000) -> FastAPI:
-    """Routes of each kind the real app has: API reads and writes, a page, health, a stream."""
+    """Routes of each kind the real app has: API reads and writes, a page, health, a stream,
+    and one that fails."""
     app = FastAPI()
 
     @app.post("/api/items", status_code=201)
@@ -40,6 +37,10 @@ def make_app(policy: SecurityPolicy | None = None, max_body_bytes: int = 1000) -
     @app.delete("/api/items/{item_id}", status_code=204)
     def delete(item_id: int) -> None:
         return None
+
+    @app.get("/api/fail")
+    def fail() -> None:
+        raise RuntimeError("an injected failure")
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:

@@ -252,3 +252,54 @@ def test_websocket_without_denial_extension_is_closed_before_accept() -> None:
     }
     asyncio.run(SecurityMiddleware(app, SecurityPolicy())(scope, receive, send))  # type: ignore[arg-type]
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+# --- The token never stays in an address -------------------------------------------------------
+
+
+def test_an_address_with_the_token_is_redirected_even_when_logged_in(
+    token_client: TestClient,
+) -> None:
+    token_client.cookies.set("backprop_token", TOKEN)
+    for path in ("/", "/runs/abc/", "/compare?runs=a,b"):
+        target = path.replace("?", f"?token={TOKEN}&") if "?" in path else f"{path}?token={TOKEN}"
+        response = token_client.get(target, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, quote_path(path))
+        assert TOKEN not in response.headers["location"]
+    # A trailing-slash redirect never sees the token: the guard has taken it off first.
+    wrong = token_client.get("/runs/abc/?token=not-the-token", follow_redirects=False)
+    assert (wrong.status_code, wrong.headers["location"]) == (303, "/runs/abc/")
+
+
+def quote_path(path: str) -> str:
+    return path.replace(",", "%2C")
+
+
+def test_an_api_call_with_the_token_in_the_address_is_redirected_without_it(
+    token_client: TestClient,
+) -> None:
+    read = token_client.get(f"/api/items?token={TOKEN}", headers=auth(), follow_redirects=False)
+    assert (read.status_code, read.headers["location"]) == (303, "/api/items")
+    write = token_client.post(
+        f"/api/items?token={TOKEN}", json=ITEM, headers=auth(), follow_redirects=False
+    )
+    # 307: the client sends the same method and body again, to the address without the token.
+    assert (write.status_code, write.headers["location"]) == (307, "/api/items")
+    assert "set-cookie" not in read.headers and "set-cookie" not in write.headers
+
+
+# --- Failures ----------------------------------------------------------------------------------
+
+
+def test_an_injected_failure_answers_a_json_500_with_the_security_headers(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get("/api/fail")
+    [logged] = [r for r in caplog.records if r.exc_info and r.name == "uvicorn.error"]
+    assert str(logged.exc_info[1]) == "an injected failure"  # type: ignore[index]
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == DEFAULT_CSP
+    assert "an injected failure" not in response.text

@@ -377,29 +377,6 @@ def test_behind_the_scenes_never_applies_an_update_the_run_moved_past(
     assert page.errors == []
 
 
-def test_descent_page_slope_and_steps(page: PageWithConsole, base_url: str) -> None:
-    p = page.page
-    p.goto(f"{base_url}/descent")
-    expect(p.get_by_test_id("slope-value")).not_to_have_text("–")
-    assert parse_number(p.get_by_test_id("slope-value").inner_text()) == 4
-    assert parse_number(p.get_by_test_id("x-value").inner_text()) == 0
-    xs = [0.0]
-    for _ in range(3):
-        p.get_by_test_id("step-button").click()
-        expect(p.get_by_test_id("step-count")).to_have_text(str(len(xs)))
-        xs.append(parse_number(p.get_by_test_id("x-value").inner_text()))
-    assert xs[1] == pytest.approx(-0.4)
-    distances = [abs(x + 2) for x in xs]
-    assert distances == sorted(distances, reverse=True) and distances[-1] < distances[0]
-    p.get_by_test_id("play-button").click()
-    time.sleep(1.5)
-    p.get_by_test_id("pause-button").click()
-    x = parse_number(p.get_by_test_id("x-value").inner_text())
-    assert abs(x + 2) < distances[-1]
-    screenshot(p, "descent")
-    assert page.errors == []
-
-
 def test_form_errors_appear_next_to_their_fields(page: PageWithConsole, base_url: str) -> None:
     p = page.page
     p.goto(base_url)
@@ -812,23 +789,6 @@ def test_pages_work_with_a_token(page: PageWithConsole, tmp_path: Path) -> None:
         assert page.errors == []
 
 
-def test_descent_says_when_it_diverges(page: PageWithConsole, base_url: str) -> None:
-    p = page.page
-    p.goto(f"{base_url}/descent")
-    lr = p.get_by_test_id("descent-lr")
-    lr.fill("1000000")  # each step multiplies |x + 2| by ~2e6: f overflows within ~25 steps
-    lr.press("Enter")
-    expect(p.get_by_test_id("step-count")).to_have_text("0")
-    p.get_by_test_id("play-button").click()
-    expect(p.locator("#d-error")).to_contain_text("diverges", timeout=30_000)
-    expect(p.locator("#d-error")).to_contain_text("(the server: stopped after step")
-    x = parse_number(p.get_by_test_id("x-value").inner_text())
-    assert abs(x) > 1e100
-    expect(p.get_by_test_id("pause-button")).to_be_disabled()
-    screenshot(p, "descent-diverged")  # huge tick labels widen the margin, not run off
-    assert page.errors == []
-
-
 def test_a_network_without_biases_is_explained_without_them(
     page: PageWithConsole, base_url: str
 ) -> None:
@@ -896,73 +856,6 @@ def test_behind_the_scenes_of_a_stopped_run_says_its_update_cannot_be_applied(
     httpx.post(f"{base_url}/api/runs/{other['id']}/stop", timeout=10)
     expect(nxt).to_have_text("Not applicable: the run is stopped")
     expect(nxt).to_be_disabled()
-    assert page.errors == []
-
-
-def test_descent_refused_inputs_leave_nothing_to_step(page: PageWithConsole, base_url: str) -> None:
-    """After an error the old trace neither stays on screen nor steps with the new inputs."""
-    p = page.page
-    p.goto(f"{base_url}/descent")
-    expect(p.get_by_test_id("slope-value")).to_have_text("4")
-    p.get_by_test_id("step-button").click()
-    expect(p.get_by_test_id("step-count")).to_have_text("1")
-    lr = p.get_by_test_id("descent-lr")
-    lr.fill("-0.5")
-    lr.press("Enter")
-    expect(p.locator("[data-error-for='learning_rate']")).not_to_be_empty()
-    expect(p.get_by_test_id("step-button")).to_be_disabled()
-    expect(p.get_by_test_id("play-button")).to_be_disabled()
-    expect(p.get_by_test_id("x-value")).to_have_text("–")
-    expect(p.get_by_test_id("step-count")).to_have_text("0")
-    assert p.locator("#d-explain").inner_text() == ""
-    lr.fill("0.25")
-    lr.press("Enter")
-    expect(p.get_by_test_id("step-button")).to_be_enabled()
-    p.get_by_test_id("step-button").click()
-    expect(p.get_by_test_id("step-count")).to_have_text("1")
-    # (x + 2)² from 0 with α = 0.25: x ← 0 − 0.25 × 4 = −1, and the text says so.
-    assert parse_number(p.get_by_test_id("x-value").inner_text()) == -1
-    expect(p.locator("#d-explain")).to_contain_text("0.25")
-    assert page.errors == [] or all("422" in e for e in page.errors)
-
-
-HOLD_NEXT_DESCENT = """() => {
-  const original = window.fetch;
-  window.held = [];
-  window.holdNext = true;
-  window.fetch = (url, options) => {
-    if (!String(url).includes("/api/descent") || !window.holdNext) return original(url, options);
-    window.holdNext = false;
-    return new Promise((resolve) => window.held.push(() => resolve(original(url, options))));
-  };
-}"""
-
-
-def test_descent_drops_a_chunk_that_arrives_after_new_inputs(
-    page: PageWithConsole, base_url: str
-) -> None:
-    """Step past the first 50 points (the page fetches more), change α while that answer is
-    on its way: the late chunk must not be appended to the new α's trace."""
-    p = page.page
-    p.goto(f"{base_url}/descent")
-    expect(p.get_by_test_id("slope-value")).to_have_text("4")
-    p.locator("body").click(position={"x": 5, "y": 5})
-    for _ in range(50):
-        p.keyboard.press("ArrowRight")
-    expect(p.get_by_test_id("step-count")).to_have_text("50")
-    p.evaluate(HOLD_NEXT_DESCENT)
-    p.keyboard.press("ArrowRight")  # needs step 51: its chunk is held
-    wait_until(lambda: p.evaluate("window.held.length") == 1, what="the held request")
-    lr = p.get_by_test_id("descent-lr")
-    lr.fill("0.25")
-    lr.press("Enter")
-    expect(p.get_by_test_id("step-count")).to_have_text("0")
-    p.evaluate("window.held.forEach((release) => release())")
-    time.sleep(0.5)  # the late chunk arrives, and must change nothing
-    expect(p.get_by_test_id("step-count")).to_have_text("0")
-    p.get_by_test_id("step-button").click()
-    expect(p.get_by_test_id("step-count")).to_have_text("1")
-    assert parse_number(p.get_by_test_id("x-value").inner_text()) == -1  # 0 − 0.25 × 4
     assert page.errors == []
 
 

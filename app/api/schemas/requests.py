@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.runs.config import RunConfig
 
-__all__ = ["DescentRequest", "RunConfig", "RunPatch", "StepRequest"]
+__all__ = ["DescentCurveQuery", "DescentRequest", "RunConfig", "RunPatch", "StepRequest"]
 
 Rate = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
 
@@ -36,10 +36,35 @@ class RunPatch(BaseModel):
         return self
 
 
+Expr = Annotated[str, Field(min_length=1, max_length=200)]
+# Any finite x: a page continues a diverging trace from wherever its last point flew.
+FiniteX = Annotated[float, Field(allow_inf_nan=False)]
+# Far enough apart for any picture, close enough that x_max - x_min stays finite.
+CurveX = Annotated[float, Field(ge=-1e300, le=1e300, allow_inf_nan=False)]
+
+
 class DescentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    expr: Annotated[str, Field(min_length=1, max_length=200)] = "(x + 2)**2"
-    x0: Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)] = 0.0
+    expr: Expr = "(x + 2)**2"
+    x0: FiniteX = 0.0
     learning_rate: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 0.1
     steps: Annotated[int, Field(ge=0, le=10_000)] = 50
+
+
+class DescentCurveQuery(BaseModel):
+    """y = f(x) sampled at `points` evenly spaced x from x_min to x_max, for drawing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expr: Expr = "(x + 2)**2"
+    x_min: CurveX = -4.0
+    x_max: CurveX = 4.0
+    # At most max_descent_curve_points (a setting), checked by the route.
+    points: Annotated[int, Field(ge=2)] = 200
+
+    @model_validator(mode="after")
+    def _range_is_not_empty(self) -> Self:
+        if not self.x_min < self.x_max:
+            raise ValueError(f"x_max: must be greater than x_min ({self.x_min})")
+        return self

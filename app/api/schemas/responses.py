@@ -127,6 +127,11 @@ class DescentOut(BaseModel):
     )
 
 
+class DescentCurveOut(BaseModel):
+    x: list[float]
+    y: list[float | None] = Field(description="f(x); null where f is not a finite number")
+
+
 class LoopLagOut(BaseModel):
     """How late the event loop ran: a server task sleeps `loop_lag_interval` seconds again and
     again; each sample is how much later than due it woke. Over the last `loop_lag_window`

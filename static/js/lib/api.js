@@ -48,3 +48,26 @@ export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);
+
+// The descent routes answer 429 while every descent worker of the server is busy (a moment, as a
+// request may use only a little CPU): wait a little longer each time and ask again.
+async function retryWhileBusy(call, tries = 5) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 429 || attempt >= tries) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+  }
+}
+
+// Gradient descent on one variable: the next `steps` moves from x0, {trace, stopped}.
+export const descentTrace = ({ expr, x0, learning_rate, steps }) =>
+  retryWhileBusy(() => post("/api/descent", { expr, x0, learning_rate, steps }));
+
+// y = f(x) at `points` evenly spaced x over [xMin, xMax], {x, y}; y is null where f is not finite.
+export function descentCurve(expr, [xMin, xMax], points) {
+  const query = new URLSearchParams({ expr, x_min: xMin, x_max: xMax, points });
+  return retryWhileBusy(() => get(`/api/descent/curve?${query}`));
+}

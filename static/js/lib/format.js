@@ -13,6 +13,11 @@ export function fmtExact(value) {
   return fmt(value, 6);
 }
 
+// A factor or term as written out in a sum or product: negatives in parentheses, "0.9 × (−0.28)".
+export function fmtFactor(value, digits = 4) {
+  return value < 0 ? `(${fmt(value, digits)})` : fmt(value, digits);
+}
+
 // A typographic minus reads better in tables and tooltips.
 function minus(text) {
   return text.replace(/^-/, "−").replace("e-", "e−");

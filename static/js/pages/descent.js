@@ -1,19 +1,22 @@
 // Gradient descent on one variable. The server computes the trace (POST /api/descent); the page
-// walks it one step at a time, fetching more when it runs out.
-import { ApiError, post } from "../lib/api.js";
-import { compile } from "../lib/expr.js";
-import { fmt } from "../lib/format.js";
+// walks it one step at a time, fetching more when it runs out, and asks the server for the curve
+// (GET /api/descent/curve) over whatever x range the picture shows.
+import { ApiError, descentCurve, descentTrace } from "../lib/api.js";
+import { fmt, fmtFactor } from "../lib/format.js";
 import { DescentPlot } from "../views/descent_plot.js";
 import { StepChart } from "../views/step_chart.js";
 
 const CHUNK = 50;
 const PLAY_MS = 300;
+const CURVE_POINTS = 400;
+// The curve route's bound on x (x_max − x_min must stay a finite number).
+const X_LIMIT = 1e300;
 
 class DescentPage {
   constructor() {
     this.form = document.getElementById("descent-form");
     this.$ = (id) => document.getElementById(id);
-    this.plot = new DescentPlot(this.$("d-curve"));
+    this.plot = new DescentPlot(this.$("d-curve"), (range) => this.fetchCurve(range));
     this.chart = new StepChart(this.$("d-chart"));
     this.trace = [];
     this.used = null; // the inputs the trace was computed from
@@ -23,6 +26,7 @@ class DescentPage {
     this.timer = null;
     this.request = 0; // counts input changes: an answer for older inputs is dropped
     this.fetching = false;
+    this.curveAsked = 0; // counts curve requests: only the newest answer is drawn
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.reset();
@@ -52,7 +56,22 @@ class DescentPage {
 
   // The next `steps` moves from x0: {trace, stopped}, the server's reason if it stops short.
   async fetchTrace(p, x0, steps) {
-    return post("/api/descent", { ...p, x0, steps });
+    return descentTrace({ ...p, x0, steps });
+  }
+
+  // The curve over the range the picture now shows; an answer for an older range or trace is dropped.
+  async fetchCurve([xMin, xMax]) {
+    const ticket = this.request;
+    const asked = ++this.curveAsked;
+    const range = [Math.max(xMin, -X_LIMIT), Math.min(xMax, X_LIMIT)];
+    let curve;
+    try {
+      curve = await descentCurve(this.used.expr, range, CURVE_POINTS);
+    } catch (err) {
+      if (ticket === this.request && asked === this.curveAsked) this.showError(err);
+      return;
+    }
+    if (ticket === this.request && asked === this.curveAsked) this.plot.setCurve(curve);
   }
 
   async reset() {
@@ -77,13 +96,7 @@ class DescentPage {
     this.stopped = stopped;
     this.ended = trace.length < CHUNK + 1;
     this.setSteppable(true);
-    let fn = null;
-    try {
-      fn = compile(p.expr);
-    } catch {
-      fn = null; // the curve is drawn only where the browser can evaluate f; the trail always shows
-    }
-    this.plot.reset(fn, this.trace);
+    this.plot.reset();
     this.index = 0;
     this.render();
   }
@@ -149,8 +162,8 @@ class DescentPage {
     this.$("d-y").textContent = fmt(cur.y, 6);
     this.$("d-slope").textContent = fmt(cur.slope, 6);
     const lr = this.used.learning_rate;
-    this.$("d-explain").textContent =
-      `Next step: x ← x − α·f′(x) = ${fmt(cur.x, 5)} − ${fmt(lr, 4)} × ${fmt(cur.slope, 5)} = ${fmt(cur.x - lr * cur.slope, 5)}`;
+    const move = `${fmtFactor(cur.x, 5)} − ${fmtFactor(lr, 4)} × ${fmtFactor(cur.slope, 5)}`;
+    this.$("d-explain").textContent = `Next step: x ← x − α·f′(x) = ${move} = ${fmt(cur.x - lr * cur.slope, 5)}`;
     this.plot.update(trail);
     this.chart.update(trail);
   }
@@ -161,8 +174,7 @@ class DescentPage {
     this.used = null;
     this.stopped = null;
     this.index = 0;
-    this.plot.reset(null, []);
-    this.plot.update([]);
+    this.plot.reset();
     this.chart.update([]);
     for (const id of ["d-x", "d-y", "d-slope"]) this.$(id).textContent = "–";
     this.$("d-step-count").textContent = "0";

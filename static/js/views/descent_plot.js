@@ -1,70 +1,101 @@
-// The descent picture: the curve y = f(x), the trail of steps, the current point and its tangent
-// with the slope written beside it.
+// The descent picture: the curve y = f(x) as the server sampled it, the trail of steps, the current
+// point and its tangent with the slope written beside it.
+//
+// The x range follows the points shown so far and only grows, when a point leaves it: so a
+// descent that overshoots (α too large) is seen jumping from side to side and away, rather than
+// shrunk into the middle of a range fitted ahead to the whole trace. The canvas carries the range
+// drawn now as data-x-min and data-x-max, and the number of curve points drawn as data-curve-points.
 import { FONT, fitCanvas, INK, tracePath } from "../lib/canvas.js";
 import { NEG, POS } from "../lib/colors.js";
 import { fmt } from "../lib/format.js";
 import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 
+// Room around the points: at least this many units, or this share of their spread.
+const MIN_PAD = 3;
+const PAD_SHARE = 0.35;
+
+// The range that holds xs with room around them.
+function fitRange(xs) {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const pad = Math.max(MIN_PAD, (hi - lo) * PAD_SHARE);
+  return [lo - pad, hi + pad];
+}
+
 export class DescentPlot {
-  constructor(canvas) {
+  // onRange([xMin, xMax]) is called whenever the range changes: the page fetches the curve there.
+  constructor(canvas, onRange) {
     this.canvas = canvas;
-    this.fn = null;
+    this.onRange = onRange;
+    this.curve = []; // [[x, y], ...] with y null where f is not finite
     this.trail = [];
-    this.range = [-4, 4];
+    this.range = null;
     this.scheduler = new FrameScheduler(() => this.draw());
     redrawOnResize(canvas, this.scheduler);
   }
 
-  // A fixed x range for the session so the picture does not jump while stepping.
-  reset(fn, trace) {
-    this.fn = fn;
-    const xs = trace.map((p) => p.x).filter(Number.isFinite);
-    if (!xs.length) xs.push(0); // no trace (the inputs were refused): an empty picture
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
-    const pad = Math.max(1.5, (hi - lo) * 0.35);
-    this.range = [lo - pad, hi + pad];
+  // A new trace: no range, no curve until its first point is shown.
+  reset() {
+    this.curve = [];
     this.trail = [];
+    this.range = null;
+    this.scheduler.request();
   }
 
+  // The points shown so far; the range grows to hold them when one falls outside it.
   update(trail) {
     this.trail = trail;
+    const xs = trail.map((p) => p.x);
+    if (xs.length && (!this.range || xs.some((x) => x < this.range[0] || x > this.range[1]))) {
+      const [lo, hi] = fitRange(xs);
+      this.range = this.range ? [Math.min(lo, this.range[0]), Math.max(hi, this.range[1])] : [lo, hi];
+      this.onRange(this.range);
+    }
+    this.scheduler.request();
+  }
+
+  // The server's samples of f, {x, y}, for the range it was asked about.
+  setCurve({ x, y }) {
+    this.curve = x.map((xk, k) => [xk, y[k]]);
     this.scheduler.request();
   }
 
   draw() {
     const { ctx, width, height } = fitCanvas(this.canvas);
-    const [x0, x1] = this.range;
-    const curve = [];
-    if (this.fn) {
-      for (let k = 0; k <= 300; k++) {
-        const x = x0 + ((x1 - x0) * k) / 300;
-        const y = this.fn(x);
-        if (Number.isFinite(y)) curve.push([x, y]);
-      }
+    if (!this.range) {
+      for (const name of ["xMin", "xMax", "curvePoints"]) delete this.canvas.dataset[name];
+      return;
     }
-    const ys = curve
-      .map((p) => p[1])
-      .concat(this.trail.map((p) => p.y))
-      .filter(Number.isFinite);
-    if (!ys.length) return;
+    const [x0, x1] = this.range;
+    const shown = this.curve.filter(([x, y]) => y !== null && x >= x0 && x <= x1);
+    const ys = shown.map(([, y]) => y).concat(this.trail.map((p) => p.y));
     const f = plotFrame(ctx, width, height, [x0, x1], [Math.min(...ys), Math.max(...ys)]);
+    Object.assign(this.canvas.dataset, { xMin: x0, xMax: x1, curvePoints: shown.length });
     ctx.save();
     ctx.beginPath();
     ctx.rect(f.left, f.top, f.w, f.h);
     ctx.clip();
-    ctx.strokeStyle = INK;
-    ctx.lineWidth = 2;
-    tracePath(
-      ctx,
-      curve.map(([x, y]) => [f.px(x), f.py(y)]),
-    );
-    ctx.stroke();
+    this.drawCurve(ctx, f);
     this.drawTrail(ctx, f);
     const cur = this.trail.at(-1);
     if (cur) this.drawTangent(ctx, f, cur);
     ctx.restore();
+  }
+
+  // The curve in pieces: where f is not finite (y null) the line breaks.
+  drawCurve(ctx, f) {
+    ctx.strokeStyle = INK;
+    ctx.lineWidth = 2;
+    let piece = [];
+    for (const [x, y] of [...this.curve, [0, null]]) {
+      if (y !== null) piece.push([f.px(x), f.py(y)]);
+      else if (piece.length) {
+        tracePath(ctx, piece);
+        ctx.stroke();
+        piece = [];
+      }
+    }
   }
 
   drawTrail(ctx, f) {
@@ -103,7 +134,6 @@ export class DescentPlot {
     ctx.stroke();
     ctx.font = `600 ${FONT}`;
     ctx.fillStyle = INK;
-    ctx.textAlign = "left";
     ctx.textBaseline = "bottom";
     const right = f.px(p.x) < f.left + f.w * 0.7;
     ctx.textAlign = right ? "left" : "right";

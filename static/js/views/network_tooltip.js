@@ -7,7 +7,7 @@
 //   (after update k). The text says which is which and never multiplies the one by the other.
 // - With momentum the step applied is −α·v, not −α·∂L/∂w; it is shown as the change of w.
 // Every number has a span with data-role and data-value (the exact value) for tests.
-import { fmt, fmtExact, fmtInt } from "../lib/format.js";
+import { fmt, fmtExact, fmtFactor, fmtInt } from "../lib/format.js";
 
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 const SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
@@ -19,9 +19,6 @@ const known = (v) => v !== undefined && v !== null;
 function num(role, value) {
   return `<span data-role="${role}" data-value="${known(value) ? value : ""}">${fmtExact(value)}</span>`;
 }
-
-// A factor of a product as written out: negative ones in parentheses.
-const factor = (value) => (value < 0 ? `(${fmtExact(value)})` : fmtExact(value));
 
 // Which weights a number comes from: step 0 holds the initial weights.
 export function afterUpdate(step) {
@@ -67,7 +64,7 @@ function appliedStep(d) {
   if (!d.momentum) {
     if (!known(d.rate)) return [];
     return [
-      `step applied: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`,
+      `step applied: −α·∂L/∂w = −${num("rate", d.rate)} × ${fmtFactor(d.gradient, 6)} = ${num("change", -d.rate * d.gradient)}`,
     ];
   }
   const lines = [
@@ -94,12 +91,12 @@ export function edgeTextExplained(d) {
     return lines.join("\n");
   }
   lines.push(
-    `  ${a} × ${delta} = ${factor(d.a)} × ${d.delta < 0 ? `(${num("delta", d.delta)})` : num("delta", d.delta)} = ${num("product", d.a * d.delta)}   (this sample's share)`,
+    `  ${a} × ${delta} = ${fmtFactor(d.a, 6)} × ${d.delta < 0 ? `(${num("delta", d.delta)})` : num("delta", d.delta)} = ${num("product", d.a * d.delta)}   (this sample's share)`,
     `∂L/∂w = Σₙ ${a}·${delta} over the ${fmtInt(d.batchSize)} samples of the batch = ${num("gradient", d.gradient)}`,
   );
   if (!d.momentum)
     lines.push(
-      `step: −α·∂L/∂w = −${num("rate", d.rate)} × ${factor(d.gradient)} = ${num("change", -d.rate * d.gradient)}`,
+      `step: −α·∂L/∂w = −${num("rate", d.rate)} × ${fmtFactor(d.gradient, 6)} = ${num("change", -d.rate * d.gradient)}`,
     );
   else
     lines.push(

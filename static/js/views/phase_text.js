@@ -1,15 +1,12 @@
 // The words and tables for each phase of one update. Every value printed comes from the server's
 // /explain answer; the only arithmetic here is the chain-rule sum Σₖ wⱼₖ·δₖ, shown so a student
 // can check δ = (Σₖ wⱼₖ·δₖ)·f′(net) by hand.
-import { fmt } from "../lib/format.js";
+import { fmt, fmtFactor } from "../lib/format.js";
 import { escapeHtml } from "../lib/html.js";
 
 const MAX_ROWS = 16;
 const num = (v, attrs = "") => `<td class="${v < 0 ? "neg" : "pos"}" ${attrs}>${fmt(v, 5)}</td>`;
 const more = (n) => (n > MAX_ROWS ? `<p class="muted small">Showing the first ${MAX_ROWS} of ${n}.</p>` : "");
-
-// A factor or term of a written-out sum: negative ones in parentheses, "0.9×(−0.28) + (−0.69)".
-const signed = (v) => (v < 0 ? `(${fmt(v, 3)})` : fmt(v, 3));
 
 function table(head, rows) {
   return `<div class="table-scroll"><table class="num-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
@@ -36,8 +33,8 @@ function forwardHtml(explain, l, m) {
   const rows = [];
   for (let j = 0; j < Math.min(W.cols, MAX_ROWS); j++) {
     const terms = [];
-    for (let i = 0; i < W.rows; i++) terms.push(`${signed(a[i])}×${signed(W.get(i, j))}`);
-    const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${signed(b ? b[j] : 0)}`;
+    for (let i = 0; i < W.rows; i++) terms.push(`${fmtFactor(a[i], 3)}×${fmtFactor(W.get(i, j), 3)}`);
+    const sum = explain.bias === false ? terms.join(" + ") : `${terms.join(" + ")} + ${fmtFactor(b ? b[j] : 0, 3)}`;
     rows.push(
       `<tr><td>${j}</td>${expand ? `<td class="expand">${escapeHtml(sum)}</td>` : ""}${num(m.net[l - 1][j])}${num(m.activation[l][j])}</tr>`,
     );

@@ -1,4 +1,4 @@
-"""Validation errors answer 422 with loc/msg/type only: no input echoed, never a 500."""
+"""Validation errors answer 422 with loc/field/msg/type only: no input echoed, never a 500."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def test_non_finite_numbers_get_a_422_not_a_500(client: TestClient, number: str)
     response = client.post("/api/items", content=body, headers=JSON)
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert set(error) == {"loc", "msg", "type"}
-    assert error["loc"] == ["body", "rate"]
+    assert set(error) == {"loc", "field", "msg", "type"}
+    assert error["loc"] == ["body", "rate"] and error["field"] == "rate"
     assert error["type"] == "finite_number"
 
 
