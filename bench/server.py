@@ -107,11 +107,16 @@ async def watch(
 
 
 async def train_for(client: httpx.AsyncClient, run_id: str, seconds: float) -> float:
-    """Resume the run, pause it `seconds` later: its updates a second in between (from the
-    resume's answer, when the worker has its order, to the pause's request)."""
-    first = (await client.post(f"/api/runs/{run_id}/resume")).json()
+    """Resume the paused run, pause it `seconds` later: its updates a second in between.
+
+    Timed from the resume's request to the pause's: training starts a few milliseconds after
+    the one (the order reaches a worker) and ends a few after the other (the pause reaches
+    it), so the two delays cancel. The resume's answer comes later still (once "running" is
+    stored), which would make the window too short."""
+    first = (await client.get(f"/api/runs/{run_id}")).json()  # the step it is paused at
     started = time.perf_counter()
-    await asyncio.sleep(seconds)
+    (await client.post(f"/api/runs/{run_id}/resume")).raise_for_status()
+    await asyncio.sleep(seconds - (time.perf_counter() - started))
     ended = time.perf_counter()
     last = (await client.post(f"/api/runs/{run_id}/pause")).json()
     return float(last["step"] - first["step"]) / (ended - started)

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # The rows each benchmark must print, by the start of their measure (the figures vary).
 EXPECTED = {
-    "engine": ["2-4-4-1 float64: engine / plain numpy", "2-4-4-1 float64: torch / engine"],
+    "engine": ["2-4-4-1 on 200 float64: engine / plain numpy"],
     "server": [
         "bare engine loop",
         "server, 0 viewers",
