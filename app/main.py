@@ -112,6 +112,7 @@ def process_pool(settings: Settings, manager: RunManager) -> ProcessPool:
         step_frame_backlog=settings.step_frame_backlog,
         turn=settings.training_turn,
         snapshot_bytes_in_flight=settings.max_unstored_snapshot_bytes,
+        snapshot_rate=settings.snapshot_bytes_per_second,
     )
     return ProcessPool(
         settings.worker_processes,

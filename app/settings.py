@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     db_path: Path = Field(default_factory=default_db_path)
-    # Required (by issue 5) before binding a non-loopback host; None means no auth.
+    # Required before binding a non-loopback host; None means no auth.
     token: str | None = None
     # Origins (scheme://host:port) besides the server's own that may open the stream or change
     # state; in the environment a comma-separated list.
@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     worker_memory_slack_bytes: int = Field(256 << 20, ge=16 << 20)
     # Snapshots a run has sent and the store not yet written: past this, training waits.
     max_unstored_snapshot_bytes: int = Field(64 << 20, ge=1 << 20)
+    # Regular snapshots (app/store/schedule.py) a run takes at most this many bytes a second
+    # of: a tiny net snapshots on schedule, a big one less often (replays stay bounded by
+    # max_replay_work).
+    snapshot_bytes_per_second: float = Field(16 << 20, gt=0)
     # GET /weights?step=k replays from the nearest snapshot: at most this many updates x
     # parameters x batch samples (about 10 s of CPU), else a 422 naming the setting.
     max_replay_work: float = Field(2e10, gt=0)

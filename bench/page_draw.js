@@ -2,8 +2,12 @@
 // them (the work one requestAnimationFrame does), with performance marks around each part.
 
 import { decodeBinaryFrame } from "/static/js/lib/binary_frame.js";
+import { forwardSample } from "/static/js/lib/forward.js";
 import { matricesFrom, vectorsFrom } from "/static/js/lib/matrix.js";
 import { DatasetView } from "/static/js/views/data_view.js";
+import { buildPhases, overlayFor } from "/static/js/views/explain_phases.js";
+import { phaseHtml } from "/static/js/views/explain_text.js";
+import { GradientChart } from "/static/js/views/gradient_chart.js";
 import { LossChart } from "/static/js/views/loss_chart.js";
 import { NetworkView } from "/static/js/views/network_view.js";
 
@@ -74,6 +78,50 @@ function measure(name, fn) {
   return [out, performance.measure(name, `${name}-a`, `${name}-b`).duration];
 }
 
+// An explained update of `frame` through sample x, in the shape explain.js builds from the API's
+// answer: what the network view and the text panel are given while the explanation is open.
+function explained(layers, activations, frame, x) {
+  const f = forwardSample(frame.weights, frame.biases, activations, x);
+  const nested = (M) =>
+    Array.from({ length: M.rows }, (_, i) => Array.from(M.data.subarray(i * M.cols, (i + 1) * M.cols)));
+  const explain = {
+    step: frame.step,
+    learning_rate: 0.5,
+    momentum: 0,
+    loss_name: "mse",
+    activations,
+    output_activation: activations.at(-1),
+    variant: "standard",
+    bias: true,
+    batch_size: 160,
+    sample: 0,
+    row: 0,
+    x,
+    y: Array.from(f.act.at(-1), () => 1),
+    loss: 0.01,
+    weights: frame.weights.map(nested),
+  };
+  const m = {
+    weights: frame.weights,
+    newWeights: frame.weights,
+    gradients: frame.gradients,
+    biases: frame.biases,
+    newBiases: frame.biases,
+    activation: f.act,
+    net: f.net,
+    derivative: f.dact,
+    sampleDeltas: frame.deltas,
+    deltas: frame.deltas,
+  };
+  const phases = buildPhases(explain);
+  return {
+    explain,
+    m,
+    phases,
+    backward: phases.find((p) => p.id === `backward-${layers.length - 2}`) || phases.at(-2),
+  };
+}
+
 const weightCount = (layers) => layers.slice(1).reduce((n, c, l) => n + c * layers[l], 0);
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
@@ -84,6 +132,9 @@ function benchSize(layers) {
   const $ = (id) => document.getElementById(id);
   const network = new NetworkView($("network-canvas"), $("tooltip"), $("net-note"));
   const loss = new LossChart($("loss-canvas"));
+  const gradients = new GradientChart($("gradient-canvas"), $("gradient-legend"));
+  gradients.setModel(layers.length - 1, "standard");
+  for (let k = 0; k < HISTORY; k++) for (const line of gradients.lines) line.push(k, 1 / (k + 1));
   const data = new DatasetView($("data-canvas"), $("data-note"));
   const xs = Array.from({ length: 200 }, () => Array.from({ length: layers[0] }, () => rand()));
   const ys = xs.map((x) => [x[0] * x[1] > 0 ? 1 : 0]);
@@ -98,7 +149,7 @@ function benchSize(layers) {
   });
   const frames = Array.from({ length: 4 }, (_, k) => jsonFrame(layers, rand, HISTORY + k));
   const binaries = frames.map(binaryFrame);
-  const t = { json: [], binary: [], network: [], loss: [], data: [], total: [] };
+  const t = { json: [], binary: [], network: [], explain: [], loss: [], gradient: [], data: [], total: [], text: [] };
   for (let r = 0; r < REPEAT + 3; r++) {
     const [frame, json] = measure("decode-json", () => {
       const f = JSON.parse(frames[r % frames.length]);
@@ -116,6 +167,23 @@ function benchSize(layers) {
       network.update(frame);
       network.draw();
     });
+    // Explain open at a backward phase, its pulse on its way: the network as an animation frame draws it.
+    const shown = explained(layers, activations, frame, xs[0]);
+    const [, te] = measure("explain", () => {
+      network.setOverlay(overlayFor(shown.explain, shown.backward, shown.m));
+      network.pulseStart = performance.now();
+      network.draw();
+    });
+    network.setOverlay(null);
+    // The text panel is written once per phase, not per frame: the update phase's tables.
+    const [, tt] = measure("text", () => {
+      $("phase-body").innerHTML = phaseHtml(shown.explain, shown.phases.at(-1), shown.m);
+      return $("phase-body").offsetHeight; // its layout, which the next canvas sizing would pay
+    });
+    const [, tg] = measure("gradient", () => {
+      gradients.update(frame);
+      gradients.chart.draw();
+    });
     const [, tl] = measure("loss", () => {
       loss.update(frame);
       loss.draw();
@@ -127,7 +195,8 @@ function benchSize(layers) {
     if (r < 3) continue; // warm-up: JIT and canvas allocation
     // The page asks for binary frames past 20,000 weights (see BINARY_ABOVE in pages/run.js).
     const decode = weightCount(layers) > 20_000 ? binary : json;
-    const times = { json, binary, network: tn, loss: tl, data: td, total: decode + tn + tl + td };
+    const total = decode + te + tl + tg + td;
+    const times = { json, binary, network: tn, explain: te, loss: tl, gradient: tg, data: td, total, text: tt };
     for (const [k, v] of Object.entries(times)) t[k].push(v);
   }
   const row = { layers: layers.join("-"), weights: weightCount(layers), note: $("net-note").textContent };

@@ -1,4 +1,5 @@
-"""Time one run-page frame draw in headless Chromium, for nets of ~50, 1,000 and 100,000 weights.
+"""Time one run-page frame draw in headless Chromium, for nets of ~50, 1,000 and 100,000 weights,
+with an explained update open and the gradient chart drawn.
 
     python -m bench.page_draw [--repeat 30] [--part frames|steps|all]
 
@@ -37,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SIZES = [[2, 6, 5, 1], [2, 30, 30, 1], [2, 300, 300, 30, 1]]
-COLUMNS = ["json", "binary", "network", "loss", "data", "total"]
+COLUMNS = ["json", "binary", "network", "explain", "loss", "gradient", "data", "total", "text"]
 STEP_COUNTS = [10_000, 100_000, 1_000_000]
 NAME = "page draw"
 
@@ -171,9 +172,12 @@ def main() -> None:
         for r in frames:
             if r["note"]:
                 print(f"{r['layers']}: {r['note']}")
-        print("json/binary: decoding the stream frame; network/loss/data: update + draw of each")
-        print("view; total: the decode the page uses (json, binary past 20,000 weights) + the")
-        print("three draws.")
+        print("json/binary: decoding the stream frame; network/loss/gradient/data: update +")
+        print("draw of each view; explain: the network drawn with an explained update open at a")
+        print("backward phase, its pulse moving; total: the decode the page uses (json, binary")
+        print("past 20,000 weights) + explain + loss + gradient + data, a frame with the")
+        print("explanation open and the gradient chart drawn; text: writing the update phase's")
+        print("tables and laying the page out (once a phase).")
     if steps:
         if frames:
             print()

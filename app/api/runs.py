@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from app.api.deps import Manager
 from app.api.responses import OrjsonResponse, big_json
 from app.api.schemas.history import ThinnedHistoryOut
-from app.api.schemas.requests import RunConfig, RunPatch, StepRequest
+from app.api.schemas.requests import RunConfig, RunPatch, StepRequest, WeightEditRequest
 from app.api.schemas.responses import (
     DatasetOut,
     EngineChange,
@@ -24,6 +24,7 @@ from app.api.schemas.responses import (
 from app.json_out import finite_or_none
 from app.runs.limits import over_limit
 from app.runs.run import Run
+from app.store import WeightEdit
 from app.store.thin import thin
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -121,6 +122,20 @@ async def get_weights(
     return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
 
 
+@router.patch("/{run_id}/weights", response_model=WeightsOut, responses=NOT_FOUND | CONFLICT)
+async def set_weight(run_id: str, edit: WeightEditRequest, manager: Manager) -> Response:
+    """Set one weight (or a bias) of a paused run by hand; answers its weights now.
+
+    Recorded in the run's history at its current step, before its next update, so every later
+    step replays exactly through it. 409 while the run trains; 422 naming an index that does
+    not exist.
+    """
+    target = WeightEdit(0, edit.layer, edit.to, None if edit.bias else edit.from_, edit.value)
+    parameters = await manager.edit_weight(run_id, target)
+    content = {"step": parameters.step, "weights": parameters.weights}
+    return await big_json(content | {"biases": parameters.biases, "exact": parameters.exact})
+
+
 @router.get("/{run_id}/explain", response_model=ExplainOut, responses=NOT_FOUND | CONFLICT)
 async def explain_next_update(
     run_id: str,
@@ -137,9 +152,14 @@ async def explain_next_update(
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)
 async def get_dataset(run_id: str, manager: Manager) -> Response:
+    """The training and test rows: x as the network's inputs, and the raw points beside them
+    where `dataset.features` makes the two differ."""
     data = await manager.dataset(run_id)
     names = ("x_train", "y_train", "x_test", "y_test")
-    return await big_json(dict(zip(names, data.arrays(), strict=True)))
+    content = dict(zip(names, data.arrays(), strict=True))
+    return await big_json(
+        content | {"x_train_raw": data.x_train_raw, "x_test_raw": data.x_test_raw}
+    )
 
 
 @router.get(

@@ -24,11 +24,13 @@ Matrix = list[list[float]]
 class UpdateAnatomy:
     """One update, taking the trainer from `step` to `step + 1`, seen through one sample.
 
-    Per-layer lists follow DESIGN.md: index l of `net`, `derivative`, `sample_deltas`, `deltas`,
-    `gradients`, `weights` and `biases` belongs to the weights between layer l and layer l+1
-    (so `net[0]` is the first hidden layer's); `activation[0]` is the input itself.
+    Per-layer lists follow app/nn/network.py: index l of `net`, `derivative`, `sample_deltas`,
+    `deltas`, `gradients`, `weights` and `biases` belongs to the weights between layer l and
+    layer l+1 (so `net[0]` is the first hidden layer's); `activation[0]` is the input itself.
     `derivative` is f'(net) even under `no_activation_derivative`, which leaves it out of the
     deltas; `deltas` are summed over the batch (= ∂L/∂b), `sample_deltas` are this sample's.
+    With a regularization R, `loss` is the data loss + R, and each of `gradients` is
+    aᵀ·δ + ∂R/∂W, its second term given alone in `regularization_gradients`.
     """
 
     step: int
@@ -47,7 +49,10 @@ class UpdateAnatomy:
     net: list[Vector]
     activation: list[Vector]
     derivative: list[Vector]
-    loss: float  # the batch's loss before the update
+    loss: float  # the batch's loss before the update: data_loss + regularization_loss
+    data_loss: float
+    regularization: dict[str, Any] | None  # {"kind": "l2" or "l1", "rate": λ}; None without
+    regularization_loss: float  # R of the weights before the update; 0 without
     sample_deltas: list[Vector]
     deltas: list[Vector]
     gradients: list[Matrix]
@@ -59,6 +64,8 @@ class UpdateAnatomy:
     # (v ← μ·v + ∂L/∂W, W ← W − α·v); None without momentum.
     previous_velocity: list[Matrix] | None
     velocity: list[Matrix] | None
+    # ∂R/∂W per layer: λ·W for l2, λ·sign(W) for l1; None without a regularization.
+    regularization_gradients: list[Matrix] | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +90,10 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
     if not 0 <= sample < batch_size:
         raise IndexError(f"sample {sample} is outside the batch of {batch_size}")
     row = sample if result.batch_indices is None else int(result.batch_indices[sample])
+    penalty = network.regularizer
+    indices = result.batch_indices
+    targets = trainer.data.y_train if indices is None else trainer.data.y_train[indices]
+    regularization_loss = network.regularization_loss()
     derivatives = [
         activation.derivative(net, output)
         for activation, net, output in zip(
@@ -107,6 +118,9 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
         activation=_rows(forward.activations, sample),
         derivative=_rows(derivatives, sample),
         loss=result.batch_loss,
+        data_loss=network.data_loss(forward, targets),
+        regularization=None if penalty is None else {"kind": penalty.name, "rate": penalty.rate},
+        regularization_loss=regularization_loss,
         sample_deltas=_rows(backward.deltas, sample),
         deltas=_lists(backward.bias_gradients),
         gradients=_lists(backward.weight_gradients),
@@ -116,6 +130,9 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
         new_biases=_lists(twin.network.biases),
         previous_velocity=_lists(previous_velocity) if moving else None,
         velocity=_lists(twin.state().weight_velocity) if moving else None,
+        regularization_gradients=(
+            None if penalty is None else _lists([penalty.gradient(W) for W in network.weights])
+        ),
     )
 
 

@@ -18,15 +18,17 @@ import numpy as np
 
 # Bump whenever a change can alter any value the engine computes, even in its last bit (an
 # operation reordered, a product split or fused, another formula for an activation).
-# 1: the bias added after each product. 2 (from commit ebd28c5): the bias inside it.
+# 1: the bias added after each product. 2: the bias inside it (a [W; b] block).
 # 3: softmax cross-entropy's output delta ŷ·Σy − y (it was ŷ − y, the gradient of another loss
 #    for target rows that do not sum to 1; one-hot rows give the same bits as before).
-ENGINE_VERSION = 3
+# 4: weights and biases as separate arrays again: net = a·W, then + b; db = 1ᵀ·δ; each layer's
+#    weights moved on their own.
+ENGINE_VERSION = 4
 
 
 def current_arithmetic() -> str:
     """This process's arithmetic in one line, for example
-    'engine 3; numpy 2.4.6 (X86_V3 X86_V4 AVX512_ICL AVX512_SPR); scipy-openblas 0.3.31.188.0'.
+    'engine 4; numpy 2.4.6 (X86_V3 X86_V4 AVX512_ICL AVX512_SPR); scipy-openblas 0.3.31.188.0'.
     """
     config: dict[str, Any] = dict(np.show_config(mode="dicts"))
     simd = " ".join(config.get("SIMD Extensions", {}).get("found", []))

@@ -1,24 +1,51 @@
 """Seeded data sets: the article's teacher network, a 1-D function, and the 2-D sets people
 know from TensorFlow Playground. Each has noise and a train/test split.
 
-Two-dimensional inputs lie in [-1, 1]². Classification labels are 0 or 1 in one output column
-(read with a threshold of ½); regression targets lie in [0, 1] so a sigmoid output can fit them.
+Two-dimensional inputs lie in [-1, 1]². Classification with two classes labels 0 or 1 in one
+output column (read with a threshold of ½); with K > 2 classes (gaussians, spiral) each target
+row is one-hot over K columns. Regression targets lie in [0, 1] so a sigmoid output can fit them.
+
+Features: the network's inputs can be named functions of the raw points, as in TensorFlow
+Playground (`x1*x2`, `sin(x1)`, ...); a Dataset then holds both the inputs and the raw points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from app.nn.activations import Array
 from app.nn.network import Network
 
-CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral")
+CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral", "boundary")
+MULTI_CLASS_KINDS = ("gaussians", "spiral")  # the kinds that can have more than two classes
 REGRESSION_KINDS = ("plane", "multi_gaussian")
 KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)
 TEACHER_SCALE = 3.0  # standard deviation of a teacher's random weights
+MAX_CLASSES = 6
+
+Feature = Callable[[Array], Array]  # raw points (N × dimensions) -> one input column (N)
+# The features of 2-D points (x1, x2) and of 1-D points (x); the first names are the raw inputs.
+FEATURES: dict[int, dict[str, Feature]] = {
+    2: {
+        "x1": lambda p: p[:, 0],
+        "x2": lambda p: p[:, 1],
+        "x1^2": lambda p: p[:, 0] ** 2,
+        "x2^2": lambda p: p[:, 1] ** 2,
+        "x1*x2": lambda p: p[:, 0] * p[:, 1],
+        "sin(x1)": lambda p: np.sin(p[:, 0]),
+        "sin(x2)": lambda p: np.sin(p[:, 1]),
+    },
+    1: {
+        "x": lambda p: p[:, 0],
+        "x^2": lambda p: p[:, 0] ** 2,
+        "x^3": lambda p: p[:, 0] ** 3,
+        "sin(x)": lambda p: np.sin(p[:, 0]),
+        "cos(x)": lambda p: np.cos(p[:, 0]),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -35,16 +62,24 @@ class DatasetSpec:
     expr: str = "sin(3*x)"  # function
     x_min: float = -1.0  # function
     x_max: float = 1.0  # function
+    classes: int = 2  # gaussians and spiral; the other classification kinds have two
+    features: tuple[str, ...] | None = None  # names from FEATURES; None: the raw inputs
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Training and test rows: x is N × inputs, y is N × outputs."""
+    """Training and test rows: x is N × inputs (the network's inputs), y is N × outputs.
+
+    Where the inputs are features of the raw points, x_train_raw and x_test_raw hold those
+    points (N × dimensions), row for row; None where the inputs are the raw points themselves.
+    """
 
     x_train: Array
     y_train: Array
     x_test: Array
     y_test: Array
+    x_train_raw: Array | None = None
+    x_test_raw: Array | None = None
 
     @property
     def inputs(self) -> int:
@@ -55,7 +90,11 @@ class Dataset:
         return int(self.y_train.shape[1])
 
     def as_dtype(self, dtype: str) -> Dataset:
-        return Dataset(*(np.ascontiguousarray(a, dtype=dtype) for a in self.arrays()))
+        """The same rows with the inputs and targets in `dtype` (the raw points as they are)."""
+        x_train, y_train, x_test, y_test = (
+            np.ascontiguousarray(a, dtype=dtype) for a in self.arrays()
+        )
+        return Dataset(x_train, y_train, x_test, y_test, self.x_train_raw, self.x_test_raw)
 
     def arrays(self) -> tuple[Array, Array, Array, Array]:
         return self.x_train, self.y_train, self.x_test, self.y_test
@@ -69,17 +108,35 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
         raise ValueError("a data set needs at least 2 samples")
     if not 0.0 <= spec.test_fraction < 1.0:
         raise ValueError("test_fraction must be at least 0 and below 1")
+    if not 2 <= spec.classes <= MAX_CLASSES:
+        raise ValueError(f"classes must be from 2 to {MAX_CLASSES}, got {spec.classes}")
+    if spec.classes > 2 and spec.kind not in MULTI_CLASS_KINDS:
+        raise ValueError(f"only {' and '.join(MULTI_CLASS_KINDS)} can have more than 2 classes")
     rng = np.random.default_rng(spec.seed)
-    x, y = _MAKERS[spec.kind](spec, rng)
-    return _split(x, y, spec.test_fraction, rng)
+    points, y = _MAKERS[spec.kind](spec, rng)
+    order = rng.permutation(len(points))
+    test_count = round(len(points) * spec.test_fraction)
+    train, test = np.split(order, [max(1, len(points) - test_count)])
+    if spec.features is None or spec.features == raw_features(points.shape[1]):
+        return Dataset(points[train], y[train], points[test], y[test])
+    x = expand_features(points, spec.features)
+    return Dataset(x[train], y[train], x[test], y[test], points[train], points[test])
 
 
-def _split(x: Array, y: Array, test_fraction: float, rng: np.random.Generator) -> Dataset:
-    order = rng.permutation(len(x))
-    test_count = round(len(x) * test_fraction)
-    train_count = max(1, len(x) - test_count)
-    train, test = order[:train_count], order[train_count:]
-    return Dataset(x[train], y[train], x[test], y[test])
+def raw_features(dimensions: int) -> tuple[str, ...]:
+    """The names of the raw inputs of points of 1 or 2 dimensions: ("x",) or ("x1", "x2")."""
+    return tuple(FEATURES.get(dimensions, {}))[:dimensions]
+
+
+def expand_features(points: Array, names: Sequence[str]) -> Array:
+    """The network's inputs from raw points (N × 1 or N × 2): one column per named feature."""
+    known = FEATURES.get(points.shape[1], {})
+    unknown = [name for name in names if name not in known]
+    if unknown or not known:
+        raise ValueError(
+            f"unknown features {unknown} for {points.shape[1]}-D points; known: {', '.join(known)}"
+        )
+    return np.column_stack([known[name](points) for name in names])
 
 
 def _teacher(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -134,20 +191,50 @@ def _circle(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
     return _jitter(x, spec, rng), inside.astype(float)[:, None]
 
 
+def _targets(label: Array, classes: int) -> Array:
+    """Class indices as targets: one column of 0 and 1 for two classes, else one-hot rows."""
+    if classes == 2:
+        return label.astype(float)[:, None]
+    one_hot: Array = np.eye(classes)[label.astype(int)]
+    return one_hot
+
+
 def _gaussians(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
-    label = (rng.random(spec.samples) < 0.5).astype(float)
-    centre = np.where(label[:, None] > 0, 0.45, -0.45) * np.ones((1, 2))
+    if spec.classes == 2:
+        # Two blobs on the diagonal, drawn as they always were (runs stored with them replay).
+        label = (rng.random(spec.samples) < 0.5).astype(float)
+        centre = np.where(label[:, None] > 0, 0.45, -0.45) * np.ones((1, 2))
+    else:
+        # K blobs evenly around a circle of radius 0.6.
+        label = rng.integers(0, spec.classes, spec.samples)
+        angle = 2 * np.pi * label / spec.classes + np.pi / 4
+        centre = 0.6 * np.column_stack([np.cos(angle), np.sin(angle)])
     x = np.clip(centre + rng.normal(0.0, 0.2, (spec.samples, 2)), -1.0, 1.0)
-    return _jitter(x, spec, rng), label[:, None]
+    return _jitter(x, spec, rng), _targets(label, spec.classes)
 
 
 def _spiral(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
-    label = (np.arange(spec.samples) % 2).astype(float)
+    label = np.arange(spec.samples) % spec.classes
     t = rng.uniform(0.0, 1.0, spec.samples)
-    # Two arms, half a turn apart, each winding 1.75 times from the centre outwards.
-    angle = 1.75 * 2 * np.pi * t + np.pi * label
+    # K arms, a K-th of a turn apart, each winding 1.75 times from the centre outwards.
+    angle = 1.75 * 2 * np.pi * t + 2 * np.pi * label / spec.classes
     radius = 0.95 * t
     x = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
+    return _jitter(x, spec, rng), _targets(label, spec.classes)
+
+
+def _boundary(spec: DatasetSpec, rng: np.random.Generator) -> tuple[Array, Array]:
+    """Points of the square labelled 1 above the curve y = f(x) of `expr`, 0 on or below it;
+    noise then moves the points, not the labels."""
+    from app.nn.expr import ExpressionError, parse_expression
+
+    curve = parse_expression(spec.expr)
+    x = _square(spec, rng)
+    with np.errstate(all="ignore"):
+        f = np.asarray(curve.value(x[:, 0]), dtype=float) * np.ones(len(x))
+    if not np.all(np.isfinite(f)):
+        raise ExpressionError(f"{spec.expr!r} is not finite everywhere on [-1, 1]")
+    label = (x[:, 1] > f).astype(float)
     return _jitter(x, spec, rng), label[:, None]
 
 
@@ -174,10 +261,7 @@ _MAKERS: dict[str, Callable[[DatasetSpec, np.random.Generator], tuple[Array, Arr
     "circle": _circle,
     "gaussians": _gaussians,
     "spiral": _spiral,
+    "boundary": _boundary,
     "plane": _plane,
     "multi_gaussian": _multi_gaussian,
 }
-
-
-def with_samples(spec: DatasetSpec, samples: int) -> DatasetSpec:
-    return replace(spec, samples=samples)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,6 +19,15 @@ from app.nn import snapshot
 from app.nn.activations import Array
 from app.nn.datasets import Dataset
 from app.nn.network import BackwardPass, ForwardPass, Network
+from app.nn.regularizers import regularizer_named
+
+
+@dataclass(frozen=True)
+class RegularizationSpec:
+    """A weight penalty: kind "l2" or "l1" at rate λ (app/nn/regularizers.py)."""
+
+    kind: str
+    rate: float
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class TrainingConfig:
     momentum: float = 0.0
     seed: int = 0
     dtype: str = "float64"
+    regularization: RegularizationSpec | None = None
 
 
 class Diverged(Exception):
@@ -46,21 +56,15 @@ class Diverged(Exception):
         self.reason = reason
 
 
-# slots, not frozen, like ForwardPass and BackwardPass (app/nn/network.py says why).
-@dataclass(slots=True)
+@dataclass(slots=True)  # not frozen, like ForwardPass (app/nn/network.py)
 class UpdateResult:
-    """One update: the step it produced, and the forward and backward pass behind it.
-
-    The gradient vector (and the per-layer gradient views into it) is the trainer's own
-    buffer, written afresh by each update: copy what must outlive the next one. A new
-    vector per update costs a large network page faults on every update.
-    """
+    """One update: the step it produced, and the forward and backward pass behind it."""
 
     step: int  # updates made so far, this one included
-    batch_loss: float  # loss of the batch under the weights before the update
+    batch_loss: float  # the loss training minimises, of the batch under the weights before
     batch_indices: Array | None  # rows of the training set used; None for the whole set
     forward: ForwardPass
-    backward: BackwardPass  # its gradients are overwritten by the trainer's next update
+    backward: BackwardPass
 
 
 @dataclass
@@ -98,49 +102,50 @@ class TrainerState:
 
 
 class Trainer:
-    """Makes updates one at a time and reports the loss of the weights after each."""
+    """Makes updates one at a time and reports the loss of the weights after each.
+
+    The loss is the one training minimises: the data loss plus the weight penalty R of the
+    config's regularization (0 without one). `data_only=True` asks for the data loss alone.
+    """
 
     def __init__(self, config: TrainingConfig, data: Dataset) -> None:
         self.config = config
         self.data = data.as_dtype(config.dtype)
+        penalty = config.regularization
         self.network = Network.create(
             config.layers,
             config.activations,
             loss=config.loss,
             use_bias=config.bias,
             variant=config.variant,
+            regularizer=None if penalty is None else regularizer_named(penalty.kind, penalty.rate),
             seed=config.seed,
             dtype=config.dtype,
         )
         self.step = 0
         self.learning_rate = config.learning_rate
-        # Momentum's velocity, laid out like network.parameters; None until the first update.
-        self._velocity: Array | None = None
-        # ∂L/∂θ of the latest update, laid out like network.parameters (see UpdateResult).
-        self._gradient = np.empty_like(self.network.parameters)
-        # The forward pass of the whole training set under the current weights and its loss:
-        # the loss at this step, and (in full-batch mode) the first half of the next update
-        # and its batch loss, so a training loop's update-then-train_loss computes each once.
-        self._current: tuple[ForwardPass, float] | None = None
+        # Momentum's velocities v, one per weight and bias array; None until the first update.
+        self._velocity: tuple[list[Array], list[Array]] | None = None
+        # The forward pass of the whole training set under the current weights and its losses:
+        # the loss at this step and, in full-batch mode, the first half of the next update.
+        self._current: tuple[ForwardPass, Losses] | None = None
         self._epoch_order: tuple[int, Array] | None = None
-        # The training set as the first layer's input, made once: it never changes, and making
-        # it costs a small network three numpy calls an update (~3 % of it).
-        self._train_rows = self.network.batch_rows(self.data.x_train)
         self.diverged: Diverged | None = None  # set once training has diverged
 
-    def train_loss(self) -> float:
+    def train_loss(self, *, data_only: bool = False) -> float:
         """The loss over the whole training set of the weights after `step` updates."""
         if self._current is None:
-            self._current = self._forward(self.data.x_train, self.data.y_train, self._train_rows)
-        return self._current[1]
+            self._current = self._forward(self.data.x_train, self.data.y_train)
+        return self._current[1].pick(data_only)
 
-    def test_loss(self) -> float | None:
+    def test_loss(self, *, data_only: bool = False) -> float | None:
+        """The same over the test set; None without one."""
         if len(self.data.x_test) == 0:
             return None
-        return self.network.loss_value(self.network.forward(self.data.x_test), self.data.y_test)
+        return self._forward(self.data.x_test, self.data.y_test)[1].pick(data_only)
 
     def update(self) -> UpdateResult:
-        """One update: forward, loss, backward, W ← W − α·∂L/∂W. Raises Diverged.
+        """One update: forward, loss, backward, W ← W − α·dW. Raises Diverged.
 
         After a divergence every further update raises the same Diverged, until `restore`.
         """
@@ -161,44 +166,60 @@ class Trainer:
         indices = self._batch_indices()
         if indices is None:
             y = self.data.y_train
-            whole = self.data.x_train, y, self._train_rows
-            forward, batch_loss = self._current or self._forward(*whole)
+            forward, losses = self._current or self._forward(self.data.x_train, y)
         else:
             y = self.data.y_train[indices]
-            forward, batch_loss = self._forward(self.data.x_train[indices], y)
-        if not math.isfinite(batch_loss):
-            raise Diverged(self.step, f"the loss became {batch_loss} before update {self.step + 1}")
-        backward = self.network.backward(forward, y, self._gradient)
-        parameter_sum = self._apply(backward)
+            forward, losses = self._forward(self.data.x_train[indices], y)
+        if not math.isfinite(losses.total):
+            raise Diverged(
+                self.step, f"the loss became {losses.total} before update {self.step + 1}"
+            )
+        backward = self.network.backward(forward, y)
+        self._descend(backward)
         self.step += 1
         self._current = None
-        self._check_weights(parameter_sum)
-        return UpdateResult(self.step, batch_loss, indices, forward, backward)
+        self._check_weights()
+        return UpdateResult(self.step, losses.total, indices, forward, backward)
 
-    def _forward(self, x: Array, y: Array, rows: Array | None = None) -> tuple[ForwardPass, float]:
-        """The forward pass of a batch (its first-layer input `rows` if made already) and its
-        loss."""
-        forward = self.network.forward(x, rows)
-        return forward, self.network.loss_value(forward, y)
+    def _forward(self, x: Array, y: Array) -> tuple[ForwardPass, Losses]:
+        forward = self.network.forward(x)
+        data = self.network.data_loss(forward, y)
+        return forward, Losses(data, data + self.network.regularization_loss())
 
-    def _apply(self, backward: BackwardPass) -> float:
-        """θ ← θ − α·∂L/∂θ (or the momentum form); returns the sum of the new parameters."""
-        momentum = self.config.momentum
-        if not momentum:
-            return self.network.descend(backward.gradient, self.learning_rate)
-        # v ← μ·v + ∂L/∂θ, then θ ← θ − α·v, for all parameters θ at once.
+    def _descend(self, backward: BackwardPass) -> None:
+        """W ← W − α·dW and b ← b − α·db; with momentum μ, v ← μ·v + dW and W ← W − α·v."""
+        steps = backward.weight_gradients, backward.bias_gradients
+        if self.config.momentum:
+            steps = self._accelerate(*steps)
+        rate, network = self.learning_rate, self.network
+        for W, dW in zip(network.weights, steps[0], strict=True):
+            W -= rate * dW
+        if network.use_bias:
+            for b, db in zip(network.biases, steps[1], strict=True):
+                b -= rate * db
+
+    def _accelerate(self, dW: list[Array], db: list[Array]) -> tuple[list[Array], list[Array]]:
+        """v ← μ·v + ∂L/∂θ for the weights' and the biases' velocities; returns them."""
         if self._velocity is None:
-            self._velocity = np.zeros_like(self.network.parameters)
-        self._velocity *= momentum
-        self._velocity += backward.gradient
-        return self.network.descend(self._velocity, self.learning_rate)
+            self._velocity = [np.zeros_like(g) for g in dW], [np.zeros_like(g) for g in db]
+        for velocities, gradients in zip(self._velocity, (dW, db), strict=True):
+            for v, g in zip(velocities, gradients, strict=True):
+                v *= self.config.momentum
+                v += g
+        return self._velocity
 
-    def _check_weights(self, total: float) -> None:
-        # `total` sums every parameter: inf and nan both survive a sum (and a sum that
-        # overflows means weights near the dtype's maximum, diverged anyway), so a single bad
-        # entry makes it non-finite.
+    def _check_weights(self) -> None:
+        # One sum over every weight and bias moved: it is finite exactly when each of them is
+        # (inf and nan survive a sum; a sum that overflows means weights near the dtype's
+        # maximum, diverged anyway). The loss is not enough: a saturated sigmoid can hide an
+        # infinite weight behind a finite loss.
+        network = self.network
+        moved = network.weights + (network.biases if network.use_bias else [])
+        total = float(np.concatenate(moved, axis=None).sum())
         if not math.isfinite(total):
-            raise Diverged(self.step, f"a weight overflowed to {total} in update {self.step}")
+            raise Diverged(
+                self.step, f"a weight or bias overflowed to {total} in update {self.step}"
+            )
 
     def _batch_indices(self) -> Array | None:
         """The training rows of the next update; None means all of them."""
@@ -216,28 +237,27 @@ class Trainer:
 
     def state(self) -> TrainerState:
         """A copy of everything needed to continue exactly from this step."""
-        weight_velocity: list[Array] = []
-        bias_velocity: list[Array] = []
-        if self._velocity is not None:
-            weight_velocity, bias_velocity = self.network.split(self._velocity.copy())
+        velocity = self._velocity or ([], [])
         return TrainerState(
             step=self.step,
             learning_rate=self.learning_rate,
-            weights=[w.copy() for w in self.network.weights],
+            weights=[W.copy() for W in self.network.weights],
             biases=[b.copy() for b in self.network.biases],
-            weight_velocity=weight_velocity,
-            bias_velocity=bias_velocity,
+            weight_velocity=[v.copy() for v in velocity[0]],
+            bias_velocity=[v.copy() for v in velocity[1]],
         )
 
     def restore(self, state: TrainerState) -> None:
         """Continue from a snapshot made by `state()` of a trainer with the same config."""
-        dtype = self.config.dtype
-        self.network.weights = state.weights  # copied into place, in the network's dtype
-        self.network.biases = state.biases
+        network = self.network
+        network.weights = _copies(state.weights, like=network.weights)
+        network.biases = _copies(state.biases, like=network.biases)
         self._velocity = None
         if state.weight_velocity:
-            velocity = self.network.pack(state.weight_velocity, state.bias_velocity)
-            self._velocity = velocity.astype(dtype)
+            self._velocity = (
+                _copies(state.weight_velocity, like=network.weights),
+                _copies(state.bias_velocity, like=network.biases),
+            )
         self.step = state.step
         self.learning_rate = state.learning_rate
         self._current = None
@@ -248,20 +268,25 @@ class Trainer:
         config and (read-only) data. Updating the copy leaves this trainer as it was."""
         twin = copy.copy(self)
         twin.network = self.network.copy()
-        twin._velocity = None if self._velocity is None else self._velocity.copy()
-        twin._gradient = np.empty_like(self._gradient)
+        if self._velocity is not None:
+            weight_velocity, bias_velocity = self._velocity
+            twin._velocity = [v.copy() for v in weight_velocity], [v.copy() for v in bias_velocity]
         return twin
 
-    def accuracy(self, x: Array, y: Array) -> float:
-        """Share of samples classified right: output > ½ for one output, else the argmax."""
-        output = self.network.forward(x).output
-        if output.shape[1] == 1:
-            return float(np.mean((output > 0.5) == (y > 0.5)))
-        return float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
+
+class Losses(NamedTuple):
+    """A loss in its two parts' terms: the data loss alone, and with the weight penalty."""
+
+    data: float
+    total: float
+
+    def pick(self, data_only: bool) -> float:
+        return self.data if data_only else self.total
 
 
-def as_activation_list(activation: str | Sequence[str], layers: Sequence[int]) -> tuple[str, ...]:
-    """One activation name per non-input layer, from one name or a list."""
-    if isinstance(activation, str):
-        return (activation,) * (len(layers) - 1)
-    return tuple(activation)
+def _copies(arrays: list[Array], *, like: list[Array]) -> list[Array]:
+    """Copies of `arrays` in the dtype of `like`, whose shapes they must have."""
+    shapes = [np.shape(a) for a in arrays]
+    if shapes != [a.shape for a in like]:
+        raise ValueError(f"expected arrays of shapes {[a.shape for a in like]}, got {shapes}")
+    return [np.array(a, dtype=t.dtype) for a, t in zip(arrays, like, strict=True)]

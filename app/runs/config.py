@@ -7,14 +7,25 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.nn.datasets import DatasetSpec
-from app.nn.trainer import TrainingConfig
+from app.nn.datasets import FEATURES, MAX_CLASSES, MULTI_CLASS_KINDS, DatasetSpec
+from app.nn.trainer import RegularizationSpec, TrainingConfig
 
 ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
 DatasetKind = Literal[
-    "teacher", "function", "xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian"
+    "teacher",
+    "function",
+    "xor",
+    "circle",
+    "gaussians",
+    "spiral",
+    "boundary",
+    "plane",
+    "multi_gaussian",
 ]
-TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "plane", "multi_gaussian")
+TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "boundary", "plane", "multi_gaussian")
+FeatureName = Literal[
+    "x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)", "x", "x^2", "x^3", "sin(x)", "cos(x)"
+]
 Size = Annotated[int, Field(ge=1, le=1_000_000)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -40,10 +51,34 @@ class DatasetConfig(BaseModel):
     expr: Annotated[str, Field(min_length=1, max_length=200)] = "sin(3*x)"
     x_min: Finite = -1.0
     x_max: Finite = 1.0
+    classes: Annotated[int, Field(ge=2, le=MAX_CLASSES)] = Field(
+        2, description="gaussians and spiral: K classes, one-hot over K outputs when K > 2"
+    )
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=16)] | None = Field(
+        None,
+        description="the network's inputs as named functions of the raw points; "
+        "null: the raw inputs (x1, x2 for 2-D data, x for 1-D)",
+    )
+
+    @property
+    def dimensions(self) -> int:
+        """How many coordinates a raw point of a kind other than teacher has."""
+        return 1 if self.kind == "function" else 2
+
+
+class RegularizationConfig(BaseModel):
+    """A weight penalty added to the loss: (λ/2)·Σw² for l2, λ·Σ|w| for l1 (weights only)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["l2", "l1"]
+    rate: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)] = Field(
+        description="λ, the penalty's weight against the data loss"
+    )
 
 
 class RunConfig(BaseModel):
-    """Everything that fixes a run (DESIGN.md, "Run config")."""
+    """Everything that fixes a run (docs/architecture.md lists the fields' meaning)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -62,6 +97,7 @@ class RunConfig(BaseModel):
     start: Literal["paused", "running"] = "paused"
     # Updates a second at most while running; None trains as fast as it can.
     speed: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None = None
+    regularization: RegularizationConfig | None = None
 
     @model_validator(mode="after")
     def _dataset_fits(self) -> Self:
@@ -72,7 +108,14 @@ class RunConfig(BaseModel):
                 f"activation: needs one name per non-input layer ({len(self.layers) - 1}), "
                 f"got {len(self.activation)}"
             )
+        if data.classes > 2 and data.kind not in MULTI_CLASS_KINDS:
+            raise ValueError(
+                f"dataset.classes: only {' and '.join(MULTI_CLASS_KINDS)} can have more than "
+                f"2 classes, not {data.kind!r}"
+            )
         if data.kind == "teacher":
+            if data.features is not None:
+                raise ValueError("dataset.features: a teacher's inputs are its own; no features")
             teacher = data.layers or [inputs, 3, outputs]
             if teacher[0] != inputs or teacher[-1] != outputs:
                 raise ValueError(
@@ -80,15 +123,35 @@ class RunConfig(BaseModel):
                     f"{inputs} and output size {outputs}"
                 )
             self.dataset.layers = teacher
-        elif data.kind == "function":
-            self._need_shape(1, 1)
         else:
-            self._need_shape(2, 1)
+            outputs = data.classes if data.classes > 2 else 1
+            self._need_shape(self._inputs(), outputs)
         if data.kind == "function" and not data.x_min < data.x_max:
             raise ValueError("dataset.x_min: must be below dataset.x_max")
         if isinstance(self.activation, str):
             self.activation = [self.activation] * (len(self.layers) - 1)
         return self
+
+    def _inputs(self) -> int:
+        """The network's inputs: one per feature, after checking the features fit the data."""
+        data, dimensions = self.dataset, self.dataset.dimensions
+        if data.features is None:
+            return dimensions
+        known = list(FEATURES[dimensions])
+        wrong = [name for name in data.features if name not in known]
+        if wrong:
+            raise ValueError(
+                f"dataset.features: {wrong} are not features of {dimensions}-D points; "
+                f"known: {', '.join(known)}"
+            )
+        if len(set(data.features)) != len(data.features):
+            raise ValueError("dataset.features: each feature can be listed once")
+        if self.layers[0] != len(data.features):
+            raise ValueError(
+                f"layers: layers[0] is {self.layers[0]}, but dataset.features names "
+                f"{len(data.features)} input(s)"
+            )
+        return len(data.features)
 
     def _need_shape(self, inputs: int, outputs: int) -> None:
         if self.layers[0] != inputs or self.layers[-1] != outputs:
@@ -113,6 +176,7 @@ class RunConfig(BaseModel):
         return parameter_count(teacher, bias=True) if teacher else 0
 
     def training_config(self) -> TrainingConfig:
+        penalty = self.regularization
         return TrainingConfig(
             layers=tuple(self.layers),
             activations=self.activations,
@@ -124,6 +188,9 @@ class RunConfig(BaseModel):
             momentum=self.momentum,
             seed=self.seed,
             dtype=self.dtype,
+            regularization=None
+            if penalty is None
+            else RegularizationSpec(penalty.kind, penalty.rate),
         )
 
     def dataset_spec(self) -> DatasetSpec:
@@ -139,4 +206,6 @@ class RunConfig(BaseModel):
             expr=data.expr,
             x_min=data.x_min,
             x_max=data.x_max,
+            classes=data.classes,
+            features=None if data.features is None else tuple(data.features),
         )

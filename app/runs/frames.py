@@ -175,7 +175,27 @@ class SettingsFrame:
         return dumps(frame | {"step": self.step}).decode()
 
 
-Frame = UpdateFrame | StatusFrame | SettingsFrame
+@dataclass
+class EditFrame:
+    """A weight (or bias, `from_neuron` None) was set by hand on the paused run at `step`;
+    always JSON text, never dropped."""
+
+    step: int
+    layer: int
+    to_neuron: int
+    from_neuron: int | None
+    value: float
+    loss: float | None  # the run's loss with the new weight
+    live: bool = False
+    kind = "edit"
+
+    def text(self) -> str:
+        frame = {"type": "edit", "step": self.step, "layer": self.layer}
+        frame |= {"from": self.from_neuron, "to": self.to_neuron, "bias": self.from_neuron is None}
+        return dumps(frame | {"value": self.value, "loss": finite_or_none(self.loss)}).decode()
+
+
+Frame = UpdateFrame | StatusFrame | SettingsFrame | EditFrame
 
 
 def decode_binary(message: bytes) -> dict[str, Any]:

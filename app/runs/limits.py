@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from app.nn.activations import Array
 from app.runs.config import RunConfig
-from app.runs.errors import LimitExceeded
+from app.runs.errors import InvalidRequest, LimitExceeded
 from app.settings import Settings
+from app.store.models import WeightEdit
 
 
 def over_limit(what: str, value: int | float, field: str, settings: Settings) -> str:
@@ -80,4 +82,30 @@ def check_memory(estimate: int, field: str, settings: Settings, status_code: int
             "samples or a smaller batch need less",
             "layers",
             status_code=status_code,
+        )
+
+
+def check_edit(edit: WeightEdit, weights: list[Array], use_bias: bool) -> None:
+    """A weight or bias set by hand must exist: InvalidRequest naming the index at fault."""
+    if not 0 <= edit.layer < len(weights):
+        raise InvalidRequest(
+            f"layer {edit.layer} does not exist: the network has weight layers 0 to "
+            f"{len(weights) - 1}",
+            "layer",
+        )
+    inputs, outputs = weights[edit.layer].shape
+    if not 0 <= edit.to_neuron < outputs:
+        raise InvalidRequest(
+            f"to {edit.to_neuron} does not exist: layer {edit.layer} leads to neurons 0 to "
+            f"{outputs - 1}",
+            "to",
+        )
+    if edit.from_neuron is None:
+        if not use_bias:
+            raise InvalidRequest("this network has no biases (its config says bias: false)", "bias")
+    elif not 0 <= edit.from_neuron < inputs:
+        raise InvalidRequest(
+            f"from {edit.from_neuron} does not exist: layer {edit.layer} comes from neurons 0 "
+            f"to {inputs - 1}",
+            "from",
         )

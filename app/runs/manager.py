@@ -36,9 +36,9 @@ from app.runs.errors import (
     StorageUnavailable,
 )
 from app.runs.executor import Executor
-from app.runs.frames import UpdateFrame
+from app.runs.frames import EditFrame, UpdateFrame
 from app.runs.hub import StreamHub
-from app.runs.limits import check_config, check_memory, check_step_count, over_limit
+from app.runs.limits import check_config, check_edit, check_memory, check_step_count, over_limit
 from app.runs.losslog import LossLog
 from app.runs.memory import run_memory_bytes
 from app.runs.messages import (
@@ -56,11 +56,12 @@ from app.runs.messages import (
     View,
     WantParameters,
 )
+from app.runs.replay import apply_edits
 from app.runs.run import TRAINABLE, Parameters, Run, RunStatus, Training, trainer_parameters
 from app.runs.store_map import stored_run, update_row
 from app.runs.summary import Buckets, LossSummary
 from app.settings import Settings
-from app.store import RunStore, StoredRun, StoreError, StoreUnavailable
+from app.store import RunStore, StoredRun, StoreError, StoreUnavailable, WeightEdit
 from app.store.losses import LossArrays, history_lists
 
 History = tuple[list[int], list[float | None], list[float | None]]
@@ -98,22 +99,27 @@ class RunManager:
         self.executor = executor
         self.store.on_trouble = self._trouble_reported
         stored = await asyncio.to_thread(self._read_stored)
-        for row, changes, engines in stored:
+        for row, changes, engines, edits in stored:
             run = self._new_run(row.id, RunConfig.model_validate(row.config), row.created_at)
             run.status, run.step, run.message = RunStatus(row.status), row.step, row.message
             run.loss, run.test_loss = row.loss, row.test_loss
             run.learning_rate, run.speed, run.rate_changes = row.learning_rate, row.speed, changes
-            run.engines = engines
+            run.engines, run.edits = engines, edits
             run.log.reset(row.step + 1)
             self.runs[run.id] = run
 
     def _read_stored(
         self,
-    ) -> list[tuple[StoredRun, list[tuple[int, float]], list[tuple[int, str]]]]:
+    ) -> list[tuple[StoredRun, list[tuple[int, float]], list[tuple[int, str]], list[WeightEdit]]]:
         self.store.mark_running_as_interrupted()
         store = self.store
         return [
-            (row, store.learning_rate_changes(row.id), store.engine_changes(row.id))
+            (
+                row,
+                store.learning_rate_changes(row.id),
+                store.engine_changes(row.id),
+                store.weight_edits(row.id),
+            )
             for row in store.list_runs()
         ]
 
@@ -262,6 +268,37 @@ class RunManager:
         self.store.add_learning_rate_change(run.id, step, rate)
         if run.trainer is not None:
             run.trainer.learning_rate = rate
+
+    async def edit_weight(self, run_id: str, edit: WeightEdit) -> Parameters:
+        """Set one weight or bias of a paused run by hand, before its next update; answered
+        once stored. Replays apply it at this step, so every later step stays exact."""
+        run = self.get(run_id)
+        self._check_idle(run, "set a weight of")
+        self._check_storage()
+        trainer = await self._loaded(run)
+        self._still(run)
+        self._check_idle(run, "set a weight of")
+        if not run.holds_own_weights(run.step):
+            raise RunConflict(
+                f"run {run_id}'s weights at step {run.step} were recomputed under another "
+                "engine version; step it once before setting a weight"
+            )
+        check_edit(edit, trainer.network.weights, run.config.bias)
+        edit = edit._replace(step=run.step)
+        apply_edits(trainer, [edit])
+        run.edits.append(edit)
+        run.loss, run.test_loss = await asyncio.to_thread(losses_of, trainer)
+        blob = await asyncio.to_thread(lambda: trainer.state().to_bytes())
+        self.store.add_weight_edit(run.id, edit)
+        # A snapshot at a step holds the edits made there (app/runs/replay.py relies on it).
+        self.store.add_snapshot(run.id, run.step, blob, pinned=True)
+        self._save(run)
+        await self._flushed()
+        frame = EditFrame(
+            run.step, edit.layer, edit.to_neuron, edit.from_neuron, edit.value, run.loss
+        )
+        run.hub.publish(frame)
+        return trainer_parameters(run, trainer, run.loss)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -552,6 +589,7 @@ class RunManager:
             self.store.truncate_after(run.id, run.step)
             run.rate_changes = [change for change in run.rate_changes if change[0] <= run.step]
             run.engines = [change for change in run.engines if change[0] <= run.step]
+            run.edits = [edit for edit in run.edits if edit.step <= run.step]
         loaded = await asyncio.to_thread(
             loading.trainer_from_store, run, dataset, self.store, run.step
         )
@@ -718,3 +756,7 @@ def thinned_points(
             loss.append(finite_or_none(float(train_value)))
             test.append(finite_or_none(float(test_value)))
     return steps, loss, test
+
+
+def losses_of(trainer: Trainer) -> tuple[float, float | None]:
+    return trainer.train_loss(), trainer.test_loss()

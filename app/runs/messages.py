@@ -35,6 +35,7 @@ class Pacing(NamedTuple):
     step_frame_backlog: int  # after a manual step, every step's frame up to this many
     turn: float  # seconds of updates a run makes before another run of the process
     snapshot_bytes_in_flight: int  # a run waits while this many snapshot bytes are unstored
+    snapshot_rate: float  # bytes a second of regular snapshots a run takes at most
 
 
 # -- commands: manager -> training process ---------------------------------------------------

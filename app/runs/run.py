@@ -18,6 +18,7 @@ from app.runs.hub import StreamHub
 from app.runs.losslog import LossLog
 from app.runs.status import TRAINABLE, RunStatus
 from app.runs.summary import LossSummary
+from app.store.models import WeightEdit
 
 __all__ = ["TRAINABLE", "Parameters", "Run", "RunStatus", "Training"]
 
@@ -55,6 +56,8 @@ class Run:
     speed: float | None = None
     # (step, rate): updates after `step` use `rate`; replays apply them to stay exact.
     rate_changes: list[tuple[int, float]] = field(default_factory=list)
+    # Weights and biases set by hand, in order; replays apply them at their steps.
+    edits: list[WeightEdit] = field(default_factory=list)
     # (step, arithmetic): updates from `step` on were made under that arithmetic
     # (app/nn/arithmetic.py); empty for a run stored before arithmetic was recorded.
     engines: list[tuple[int, str]] = field(default_factory=list)

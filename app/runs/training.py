@@ -78,6 +78,7 @@ class RunTraining:
         self.rates: list[tuple[int, float]] = []
         self.wanted: list[int] = []
         self.unstored_snapshot_bytes = 0
+        self.next_snapshot_at = now
         self.tested_at = -1
         self.test_loss: float | None = None
         self.loss: float | None = None
@@ -149,7 +150,7 @@ class RunTraining:
         self.losses.append(self.loss)
         if step % self.pacing.test_loss_every == 0:
             self._measure_test_loss()
-        if should_snapshot(step):
+        if should_snapshot(step) and time.monotonic() >= self.next_snapshot_at:
             self._take_snapshot(pinned=False)
         if self.wanted:
             self._serve_parameters()
@@ -198,6 +199,9 @@ class RunTraining:
         if not pinned:
             self.snapshots.append((self.trainer.step, blob))
             self.unstored_snapshot_bytes += len(blob)
+            # A big network's snapshots would otherwise be most of its work and its disk
+            # traffic: the regular ones are spaced to at most snapshot_bytes_per_second.
+            self.next_snapshot_at = time.monotonic() + len(blob) / self.pacing.snapshot_rate
         return blob
 
     def _serve_parameters(self) -> None:

@@ -5,8 +5,15 @@ their own connections beside it (WAL).
 """
 
 from app.store.errors import StoreError, StoreUnavailable
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 from app.store.schedule import should_snapshot
 from app.store.store import RunStore
 
-__all__ = ["RunStore", "StoreError", "StoreUnavailable", "StoredRun", "should_snapshot"]
+__all__ = [
+    "RunStore",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredRun",
+    "WeightEdit",
+    "should_snapshot",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -23,3 +23,14 @@ class StoredRun:
     message: str | None
     learning_rate: float
     speed: float | None  # updates a second, when known
+
+
+class WeightEdit(NamedTuple):
+    """A weight (or, with `from_neuron` None, a bias) set by hand while the run stood at
+    `step`: replays apply it there, before the update that follows."""
+
+    step: int
+    layer: int  # the weight layer: 0 connects the inputs to the first hidden layer
+    to_neuron: int
+    from_neuron: int | None
+    value: float

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 
 
 class Waiter:
@@ -68,6 +68,11 @@ class AddEngine(NamedTuple):
     engine: str
 
 
+class AddWeightEdit(NamedTuple):
+    run_id: str
+    edit: WeightEdit
+
+
 class TruncateAfter(NamedTuple):
     run_id: str
     step: int
@@ -91,6 +96,7 @@ Op = (
     | AddSnapshot
     | AddLearningRate
     | AddEngine
+    | AddWeightEdit
     | TruncateAfter
     | MarkInterrupted
     | Barrier

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.store.errors import StoreError
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; bump with the statements that migrate to it
+SCHEMA_VERSION = 3  # PRAGMA user_version; bump with the statements that migrate to it
 BUSY_TIMEOUT_MS = 5_000
 
 # One statement a string: comments may hold any character, and no script parsing is needed.
@@ -74,10 +74,29 @@ CREATE TABLE engines (
 ) WITHOUT ROWID
 """,
 )
+# Version 3: weights and biases set by hand (PATCH /api/runs/{id}/weights), replayed exactly.
+_SCHEMA_3 = (
+    """
+CREATE TABLE weight_edits (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,           -- set while the run stood at this step, before its next update
+    seq INTEGER NOT NULL,            -- the order of the edits made at one step
+    layer INTEGER NOT NULL,          -- the weight layer (0: from the inputs)
+    to_neuron INTEGER NOT NULL,
+    from_neuron INTEGER,             -- NULL: the bias of to_neuron
+    value REAL NOT NULL,
+    PRIMARY KEY (run_id, step, seq)
+) WITHOUT ROWID
+""",
+)
 # The statements that take a file from the version before each one to it.
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}
 # The tables a file of each older version holds: anything else is not our file to migrate.
-_TABLES_AT = {0: set(), 1: {"runs", "loss_chunks", "learning_rates", "snapshots"}}
+_TABLES_AT = {
+    0: set(),
+    1: {"runs", "loss_chunks", "learning_rates", "snapshots"},
+    2: {"runs", "loss_chunks", "learning_rates", "snapshots", "engines"},
+}
 
 
 def open_writer(path: Path) -> sqlite3.Connection:

@@ -30,12 +30,13 @@ import numpy.typing as npt
 from app.json_out import finite_or_none as finite
 from app.store.errors import StoreError, StoreUnavailable
 from app.store.losses import Chunk, LossArrays, merge_arrays, merge_history
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 from app.store.ops import (
     AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
+    AddWeightEdit,
     Barrier,
     Batch,
     CreateRun,
@@ -229,6 +230,10 @@ class RunStore:
         (app/nn/arithmetic.py)."""
         self._live().pending.put(AddEngine(run_id, step, engine))
 
+    def add_weight_edit(self, run_id: str, edit: WeightEdit) -> None:
+        """Queue a weight or bias set by hand (replays apply it at its step)."""
+        self._live().pending.put(AddWeightEdit(run_id, edit))
+
     def truncate_after(self, run_id: str, step: int) -> None:
         """Queue dropping the run's losses, snapshots, learning-rate and engine changes after
         `step`.
@@ -333,6 +338,16 @@ class RunStore:
                 "SELECT step, engine FROM engines WHERE run_id = ? ORDER BY step", (run_id,)
             )
             return [(step, engine) for step, engine in rows]
+
+    def weight_edits(self, run_id: str) -> list[WeightEdit]:
+        """The run's weights and biases set by hand, in the order they were made."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT step, layer, to_neuron, from_neuron, value FROM weight_edits"
+                " WHERE run_id = ? ORDER BY step, seq",
+                (run_id,),
+            )
+            return [WeightEdit(*row) for row in rows]
 
     def snapshot_at_or_before(self, run_id: str, step: int) -> tuple[int, bytes] | None:
         """The latest snapshot at or before `step`: where replaying up to `step` starts."""

@@ -13,12 +13,13 @@ from typing import NamedTuple
 
 from app.json_out import finite_or_none as finite
 from app.store.losses import Chunk, LossGroup, trim_chunk
-from app.store.models import StoredRun
+from app.store.models import StoredRun, WeightEdit
 from app.store.ops import (
     AddEngine,
     AddLearningRate,
     AddLosses,
     AddSnapshot,
+    AddWeightEdit,
     Barrier,
     Batch,
     CreateRun,
@@ -109,6 +110,8 @@ class Writer:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO engines VALUES (?, ?, ?)", (run_id, step, engine)
                     )
+                case AddWeightEdit(run_id, edit) if run_id in self._runs:
+                    self._add_edit(run_id, edit)
                 case CreateRun(run, config_json, waiter):
                     self._create(run, config_json, waiter)
                 case DeleteRun(run_id, _):
@@ -221,6 +224,15 @@ class Writer:
             [(run_id, step) for step in snapshots_to_drop(infos, self._budget)],
         )
 
+    def _add_edit(self, run_id: str, edit: WeightEdit) -> None:
+        (seq,) = self._conn.execute(
+            "SELECT count(*) FROM weight_edits WHERE run_id = ? AND step = ?", (run_id, edit.step)
+        ).fetchone()
+        self._conn.execute(
+            "INSERT INTO weight_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, edit.step, seq, edit.layer, edit.to_neuron, edit.from_neuron, edit.value),
+        )
+
     def _create(self, run: StoredRun, config_json: str, waiter: Waiter) -> None:
         if run.id in self._runs:
             waiter.error = f"run {run.id} already exists"
@@ -271,7 +283,7 @@ class Writer:
                     rowid,
                 ),
             )
-        for table in ("snapshots", "learning_rates", "engines"):
+        for table in ("snapshots", "learning_rates", "engines", "weight_edits"):
             self._conn.execute(f"DELETE FROM {table} WHERE run_id = ? AND step > ?", (run_id, step))
         self._tails.pop(run_id, None)
 
@@ -312,4 +324,5 @@ _RUN_TABLES = (
     ("learning_rates", "run_id"),
     ("engines", "run_id"),
     ("snapshots", "run_id"),
+    ("weight_edits", "run_id"),
 )

@@ -61,7 +61,7 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: str) -> HTMLResponse:
-    """One run, live: network, loss, data, controls, behind the scenes, history."""
+    """One run, live: network, loss, gradient sizes, data, controls, explain, history."""
     return templates.TemplateResponse(request, "run.html", {"page": "run", "run_id": run_id})
 
 

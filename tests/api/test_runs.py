@@ -1,4 +1,4 @@
-"""The REST contract of runs (DESIGN.md, wire contract v1), against the app in-process."""
+"""The REST contract of runs (docs/architecture.md), against the app in-process."""
 
 from __future__ import annotations
 
@@ -243,3 +243,27 @@ def test_explain_shows_the_next_update_without_making_it(client: TestClient) -> 
     assert anatomy["new_weights"] == after["weights"] and anatomy["new_biases"] == after["biases"]
     response = client.get(f"/api/runs/{run_id}/explain?sample=100000")
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "sample"
+
+
+def test_a_weight_set_by_hand_is_the_runs_weight_and_refusals_name_the_field(
+    client: TestClient,
+) -> None:
+    run = create(client)
+    url = f"/api/runs/{run['id']}/weights"
+    answer = client.patch(url, json={"layer": 1, "from": 2, "to": 0, "value": 0.75})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["weights"][1][2][0] == 0.75
+    assert client.get(url).json()["weights"][1][2][0] == 0.75
+    bias = client.patch(url, json={"layer": 0, "bias": True, "to": 3, "value": -1.5})
+    assert bias.status_code == 200 and bias.json()["biases"][0][3] == -1.5
+    for body, field in (
+        ({"layer": 5, "from": 0, "to": 0, "value": 1.0}, "layer"),
+        ({"layer": 0, "from": 7, "to": 0, "value": 1.0}, "from"),
+        ({"layer": 0, "to": 0, "value": 1.0}, "from"),  # a weight needs `from`
+    ):
+        refused = client.patch(url, json=body)
+        assert refused.status_code == 422, body
+        assert refused.json()["detail"][0]["field"] == field
+    client.post(f"/api/runs/{run['id']}/resume")
+    assert client.patch(url, json={"layer": 0, "from": 0, "to": 0, "value": 1.0}).status_code == 409
+    client.post(f"/api/runs/{run['id']}/pause")

@@ -12,15 +12,18 @@ from app.nn.datasets import (
     KINDS,
     REGRESSION_KINDS,
     DatasetSpec,
+    expand_features,
     make_dataset,
-    with_samples,
 )
+from app.nn.expr import ExpressionError, parse_expression
 
 TWO_D_KINDS = CLASSIFICATION_KINDS + REGRESSION_KINDS
 
 
 def spec_for(kind: str, **changes: object) -> DatasetSpec:
-    return replace(DatasetSpec(kind=kind, expr="x**2 + 1"), **changes)  # type: ignore[arg-type]
+    # A curve through the square for `boundary`, so that both labels occur.
+    expr = "x**2 - 0.5" if kind == "boundary" else "x**2 + 1"
+    return replace(DatasetSpec(kind=kind, expr=expr), **changes)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -139,8 +142,8 @@ def test_bad_specs_are_refused(changes: dict[str, object], message: str) -> None
         make_dataset(replace(DatasetSpec(), **changes))  # type: ignore[arg-type]
 
 
-def test_as_dtype_and_with_samples() -> None:
-    data = make_dataset(with_samples(spec_for("plane"), 30)).as_dtype("float32")
+def test_as_dtype() -> None:
+    data = make_dataset(spec_for("plane", samples=30)).as_dtype("float32")
     assert {a.dtype for a in data.arrays()} == {np.dtype(np.float32)}
     assert len(data.x_train) + len(data.x_test) == 30
     assert all(a.flags.c_contiguous for a in data.arrays())
@@ -151,3 +154,91 @@ def test_the_default_teacher_draws_a_function_worth_learning() -> None:
     # at its goal; the default teacher must give a curve that visibly varies.
     data = make_dataset(DatasetSpec(kind="teacher", layers=(2, 3, 1), samples=200, seed=1))
     assert float(data.y_train.std()) > 0.1
+
+
+def test_features_expand_the_raw_points_and_keep_them() -> None:
+    names = ("x1", "x2", "x1*x2", "x1^2", "x2^2", "sin(x1)", "sin(x2)")
+    plain = make_dataset(spec_for("circle", seed=5))
+    data = make_dataset(spec_for("circle", seed=5, features=names))
+    assert data.x_train_raw is not None and data.x_test_raw is not None
+    np.testing.assert_array_equal(data.x_train_raw, plain.x_train)  # the same points
+    np.testing.assert_array_equal(data.y_train, plain.y_train)
+    for x, raw in ((data.x_train, data.x_train_raw), (data.x_test, data.x_test_raw)):
+        x1, x2 = raw[:, 0], raw[:, 1]
+        expected = np.column_stack([x1, x2, x1 * x2, x1**2, x2**2, np.sin(x1), np.sin(x2)])
+        np.testing.assert_array_equal(x, expected)
+    assert plain.x_train_raw is None  # no features: the inputs are the raw points
+
+
+def test_one_dimensional_features_and_the_raw_names() -> None:
+    data = make_dataset(spec_for("function", features=("x", "x^2", "x^3", "sin(x)", "cos(x)")))
+    assert data.x_train_raw is not None
+    x = data.x_train_raw[:, 0]
+    expected = np.column_stack([x, x**2, x**3, np.sin(x), np.cos(x)])
+    np.testing.assert_array_equal(data.x_train, expected)
+    same = make_dataset(spec_for("function", features=("x",)))
+    assert same.x_train_raw is None  # the raw input named as a feature is the raw input
+
+
+@pytest.mark.parametrize(("dimensions", "names"), [(1, ["x1"]), (2, ["x", "x1"]), (3, ["x1"])])
+def test_unknown_features_are_refused(dimensions: int, names: list[str]) -> None:
+    with pytest.raises(ValueError, match="unknown features"):
+        expand_features(np.zeros((4, dimensions)), names)
+
+
+@pytest.mark.parametrize("classes", [3, 4, 6])
+@pytest.mark.parametrize("kind", ["gaussians", "spiral"])
+def test_k_classes_are_one_hot_and_each_occurs(kind: str, classes: int) -> None:
+    data = make_dataset(spec_for(kind, classes=classes, samples=300))
+    targets = np.concatenate([data.y_train, data.y_test])
+    assert targets.shape == (300, classes)
+    assert set(targets.ravel().tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(targets.sum(axis=1), np.ones(300))
+    counts = targets.sum(axis=0)
+    assert counts.min() >= 300 / classes / 2  # every class well represented
+
+
+def test_the_spiral_has_k_arms_a_kth_of_a_turn_apart() -> None:
+    data = make_dataset(spec_for("spiral", classes=3, samples=30, test_fraction=0.0))
+    label = data.y_train.argmax(axis=1)
+    x1, x2 = data.x_train[:, 0], data.x_train[:, 1]
+    radius = np.hypot(x1, x2)
+    t = radius / 0.95
+    # The angle measured from the x2 axis (x = r·(sin θ, cos θ)), less the arm's winding.
+    offset = np.arctan2(x1, x2) - 1.75 * 2 * np.pi * t
+    expected = 2 * np.pi * label / 3
+    turn = np.angle(np.exp(1j * (offset - expected)))  # the difference folded into (−π, π]
+    np.testing.assert_allclose(turn, 0.0, atol=1e-9)
+
+
+def test_two_classes_keep_one_output_column() -> None:
+    for kind in ("gaussians", "spiral"):
+        data = make_dataset(spec_for(kind, classes=2))
+        assert data.outputs == 1
+
+
+@pytest.mark.parametrize("classes", [1, 7])
+def test_classes_out_of_range_are_refused(classes: int) -> None:
+    with pytest.raises(ValueError, match="classes must be from 2 to 6"):
+        make_dataset(spec_for("spiral", classes=classes))
+
+
+def test_more_than_two_classes_only_for_gaussians_and_spiral() -> None:
+    with pytest.raises(ValueError, match="only gaussians and spiral"):
+        make_dataset(spec_for("xor", classes=3))
+
+
+@pytest.mark.parametrize("expr", ["sin(3*x)", "x**2 - 0.5", "-x", "0.3"])
+def test_boundary_labels_are_whether_y_lies_above_f_of_x(expr: str) -> None:
+    data = make_dataset(spec_for("boundary", expr=expr, samples=400))
+    curve = parse_expression(expr)
+    for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test)):
+        above = x[:, 1] > curve.value(x[:, 0]) * np.ones(len(x))
+        np.testing.assert_array_equal(y[:, 0], above.astype(float))
+    labels = np.concatenate([data.y_train, data.y_test])
+    assert 0.1 < labels.mean() < 0.9
+
+
+def test_a_boundary_that_is_not_finite_on_the_square_is_refused() -> None:
+    with pytest.raises(ExpressionError, match="not finite"):
+        make_dataset(spec_for("boundary", expr="log(x)"))

@@ -8,9 +8,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from app.nn.activations import Array
 from app.nn.datasets import Dataset, DatasetSpec, make_dataset
 from app.nn.network import Network
-from app.nn.trainer import Diverged, Trainer, TrainerState, TrainingConfig, as_activation_list
+from app.nn.trainer import (
+    Diverged,
+    RegularizationSpec,
+    Trainer,
+    TrainerState,
+    TrainingConfig,
+)
 
 TEACHER = DatasetSpec(kind="teacher", layers=(2, 3, 1), samples=200, seed=1)
 BASE = TrainingConfig(layers=(2, 4, 4, 1), activations=("sigmoid",) * 3, learning_rate=0.5)
@@ -18,6 +25,12 @@ BASE = TrainingConfig(layers=(2, 4, 4, 1), activations=("sigmoid",) * 3, learnin
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 MINI_BATCH = replace(BASE, batch_size=30, momentum=0.9, seed=5)  # 160 rows: 6 batches an epoch
+L1_FLOAT32 = replace(
+    MINI_BATCH, dtype="float32", regularization=RegularizationSpec("l1", 0.01), bias=False
+)
+L2_FULL = replace(BASE, regularization=RegularizationSpec("l2", 0.05), momentum=0.5)
+CONFIGS = [BASE, MINI_BATCH, L1_FLOAT32, L2_FULL]
+CONFIG_IDS = ["full-batch", "mini-batch", "l1-float32-no-bias", "l2-momentum"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +47,7 @@ def assert_same_parameters(first: Trainer, second: Trainer) -> None:
         np.testing.assert_array_equal(a, b)  # bit for bit, not approximately
 
 
-@pytest.mark.parametrize("config", [BASE, MINI_BATCH], ids=["full-batch", "mini-batch"])
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
 def test_same_config_and_seed_give_identical_weights_step_for_step(
     config: TrainingConfig, teacher_data: Dataset
 ) -> None:
@@ -57,7 +70,7 @@ def test_mini_batches_cover_each_epoch_once(teacher_data: Dataset) -> None:
     assert not np.array_equal(seventh, first)  # a new shuffle
 
 
-@pytest.mark.parametrize("config", [BASE, MINI_BATCH], ids=["full-batch", "mini-batch"])
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
 def test_restoring_a_snapshot_continues_exactly(
     config: TrainingConfig, teacher_data: Dataset
 ) -> None:
@@ -110,40 +123,6 @@ def test_float32_stays_float32_throughout(teacher_data: Dataset) -> None:
     assert {a.dtype for a in parameters(restored)} == {np.dtype(np.float32)}
 
 
-@pytest.mark.parametrize("bias", [True, False])
-def test_full_batch_updates_make_the_training_rows_once_and_match_a_fresh_forward_pass(
-    bias: bool, teacher_data: Dataset
-) -> None:
-    trainer = Trainer(replace(BASE, bias=bias), teacher_data)
-    first = trainer.update().forward
-    second = trainer.update().forward
-    assert first.inputs[0] is second.inputs[0]  # made once, before the first update
-    twin = Trainer(replace(BASE, bias=bias), teacher_data)
-    twin.update()
-    fresh = twin.network.forward(teacher_data.x_train)  # rows made anew, after one update
-    for made_once, made_anew in zip(second.nets, fresh.nets, strict=True):
-        np.testing.assert_array_equal(made_once, made_anew)
-    np.testing.assert_array_equal(second.inputs[0], fresh.inputs[0])
-    assert second.inputs[0][-1].tolist() == [1.0 if bias else 0.0] * 160
-
-
-def test_a_large_full_batch_trainer_uses_its_training_set_itself_as_the_first_input(
-    teacher_data: Dataset,
-) -> None:
-    # 300 × 300 weights: a large network, whose first input is xᵀ, a view, with no row of ones.
-    trainer = Trainer(replace(BASE, layers=(2, 300, 300, 1)), teacher_data)
-    assert trainer.network.large
-    first, second = trainer.update().forward, trainer.update().forward
-    assert first.inputs[0] is second.inputs[0]
-    assert np.shares_memory(second.inputs[0], trainer.data.x_train)
-    twin = Trainer(replace(BASE, layers=(2, 300, 300, 1)), teacher_data)
-    twin.update()
-    for made_once, made_anew in zip(
-        second.nets, twin.network.forward(teacher_data.x_train).nets, strict=True
-    ):
-        np.testing.assert_array_equal(made_once, made_anew)
-
-
 def test_without_momentum_an_update_is_exactly_w_minus_rate_times_gradient(
     teacher_data: Dataset,
 ) -> None:
@@ -175,19 +154,19 @@ def test_loss_at_step_k_is_the_loss_of_the_weights_after_k_updates(
     trainer = Trainer(BASE, teacher_data)
     fresh = Network.create((2, 4, 4, 1), "sigmoid", seed=BASE.seed)
     x, y = teacher_data.x_train, teacher_data.y_train
-    assert trainer.train_loss() == fresh.loss_value(fresh.forward(x), y)  # step 0: initial
+    assert trainer.train_loss() == fresh.data_loss(fresh.forward(x), y)  # step 0: initial
     losses = [trainer.train_loss()]
     for k in range(1, 6):
         result = trainer.update()
         assert result.step == trainer.step == k
         assert result.batch_loss == losses[-1]  # full batch: the loss before this update
         trainer.network.forward(x)  # (a stray forward pass must not disturb the cache)
-        recomputed = trainer.network.loss_value(trainer.network.forward(x), y)
+        recomputed = trainer.network.data_loss(trainer.network.forward(x), y)
         assert trainer.train_loss() == recomputed
         losses.append(recomputed)
     assert losses == sorted(losses, reverse=True)  # full-batch descent at a small rate
     test_x, test_y = teacher_data.x_test, teacher_data.y_test
-    expected = trainer.network.loss_value(trainer.network.forward(test_x), test_y)
+    expected = trainer.network.data_loss(trainer.network.forward(test_x), test_y)
     assert trainer.test_loss() == expected
 
 
@@ -259,14 +238,12 @@ def test_restore_clears_a_divergence(teacher_data: Dataset) -> None:
     assert trainer.update().step == 1
 
 
-def test_accuracy_and_activation_list() -> None:
-    assert as_activation_list("tanh", [2, 3, 1]) == ("tanh", "tanh")
-    assert as_activation_list(["relu", "sigmoid"], [2, 3, 1]) == ("relu", "sigmoid")
-    data = make_dataset(DatasetSpec(kind="xor", samples=40, seed=2))
-    trainer = Trainer(TrainingConfig(layers=(2, 1), activations=("sigmoid",)), data)
-    output = trainer.network.forward(data.x_train).output
-    expected = np.mean((output > 0.5) == (data.y_train > 0.5))
-    assert trainer.accuracy(data.x_train, data.y_train) == expected
+def accuracy(trainer: Trainer, x: Array, y: Array) -> float:
+    """Share of samples classified right: output > ½ for one output, else the argmax."""
+    output = trainer.network.forward(x).output
+    if output.shape[1] == 1:
+        return float(np.mean((output > 0.5) == (y > 0.5)))
+    return float(np.mean(output.argmax(axis=1) == y.argmax(axis=1)))
 
 
 # Learning. Budgets and bounds below were measured on this machine kind (numbers in comments);
@@ -296,7 +273,7 @@ def test_xor_learned_by_a_small_tanh_network() -> None:
     for _ in range(500):
         trainer.update()
     # Measured: 95% test accuracy after 200 steps, 100% from 400 on.
-    assert trainer.accuracy(data.x_test, data.y_test) >= 0.95
+    assert accuracy(trainer, data.x_test, data.y_test) >= 0.95
 
 
 def test_spiral_learned_by_a_larger_network() -> None:
@@ -313,20 +290,35 @@ def test_spiral_learned_by_a_larger_network() -> None:
     for _ in range(2000):
         trainer.update()
     # Measured after 2000 steps: test accuracy 97.5%, test loss 0.088 (from 0.69).
-    assert trainer.accuracy(data.x_test, data.y_test) >= 0.95
+    assert accuracy(trainer, data.x_test, data.y_test) >= 0.95
     test_loss = trainer.test_loss()
     assert start is not None and test_loss is not None and test_loss < 0.15 < start
 
 
-def test_a_copy_of_a_trainer_keeps_its_own_gradient_buffer(teacher_data: Dataset) -> None:
-    trainer = Trainer(BASE, teacher_data)
-    gradient = trainer.update().backward.gradient
-    kept = gradient.copy()
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+def test_a_copy_of_a_trainer_moves_on_its_own(
+    config: TrainingConfig, teacher_data: Dataset
+) -> None:
+    trainer = Trainer(config, teacher_data)
+    trainer.update()
+    before = trainer.state()
     twin = trainer.copy()
     twin.update()
-    np.testing.assert_array_equal(gradient, kept)  # the twin wrote into a buffer of its own
+    twin_at_2 = twin.state()
+    twin.update()
+    assert_same_state(trainer.state(), before)  # the twin's updates left it as it was
     trainer.update()
-    assert not np.array_equal(gradient, kept)  # the trainer's next update rewrote its own
+    assert_same_state(trainer.state(), twin_at_2)  # and it makes the same update the twin made
+
+
+def assert_same_state(first: TrainerState, second: TrainerState) -> None:
+    assert (first.step, first.learning_rate) == (second.step, second.learning_rate)
+    for a, b in zip(
+        first.weights + first.biases + first.weight_velocity + first.bias_velocity,
+        second.weights + second.biases + second.weight_velocity + second.bias_velocity,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_one_layer_network_without_biases_trains(teacher_data: Dataset) -> None:
@@ -338,3 +330,114 @@ def test_a_one_layer_network_without_biases_trains(teacher_data: Dataset) -> Non
         losses.append(trainer.train_loss())
     assert losses[-1] < losses[0]
     assert trainer.network.biases[0][0] == 0.0  # never moved
+
+
+def test_three_class_spiral_learned_with_softmax_cross_entropy() -> None:
+    data = make_dataset(DatasetSpec(kind="spiral", samples=450, seed=1, classes=3))
+    config = TrainingConfig(
+        layers=(2, 16, 16, 3),
+        activations=("tanh", "tanh", "sigmoid"),  # the loss puts softmax on the output
+        loss="cross_entropy",
+        learning_rate=0.5,
+        momentum=0.9,
+    )
+    trainer = Trainer(config, data)
+    assert trainer.network.activations[-1].name == "softmax"
+    for _ in range(1500):  # the step budget
+        trainer.update()
+    # Measured: test accuracy 80 % after 500 steps, 97.8 % from 1500 on (90 test samples).
+    assert accuracy(trainer, data.x_test, data.y_test) >= 0.93
+
+
+def nielsen_update(
+    weights: list[Array],
+    biases: list[Array],
+    x: Array,
+    y: Array,
+    rate: float,
+    penalty: str,
+    lam: float,
+) -> None:
+    """One update of sigmoid layers under mse written sample by sample with column vectors, as
+    in Nielsen's network.py, plus the penalty's gradient on the weights; in place."""
+    nabla_w = [np.zeros_like(w) for w in weights]
+    nabla_b = [np.zeros_like(b) for b in biases]
+    for sample, target in zip(x, y, strict=True):
+        activation = sample[:, None]
+        activations, zs = [activation], []
+        for w, b in zip(weights, biases, strict=True):
+            z = w.T @ activation + b[:, None]
+            zs.append(z)
+            activation = 1.0 / (1.0 + np.exp(-z))
+            activations.append(activation)
+        delta = (activations[-1] - target[:, None]) * activations[-1] * (1 - activations[-1])
+        for layer in range(len(weights) - 1, -1, -1):
+            nabla_w[layer] += activations[layer] @ delta.T
+            nabla_b[layer] += delta[:, 0]
+            if layer:
+                below = activations[layer]
+                delta = (weights[layer] @ delta) * below * (1 - below)
+    for w, b, dw, db in zip(weights, biases, nabla_w, nabla_b, strict=True):
+        extra = lam * w if penalty == "l2" else lam * np.sign(w)
+        w -= rate * (dw / len(x) + extra)
+        b -= rate * db / len(x)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_weights_after_regularized_updates_equal_an_independent_computation(
+    penalty: str, teacher_data: Dataset
+) -> None:
+    config = replace(BASE, regularization=RegularizationSpec(penalty, 0.03))
+    trainer = Trainer(config, teacher_data)
+    trainer.network.weights[1][0, 0] = 0.0  # sign(0) = 0: L1 leaves a zero weight to the data
+    weights = [w.copy() for w in trainer.network.weights]
+    biases = [b.copy() for b in trainer.network.biases]
+    for _ in range(5):
+        trainer.update()
+        nielsen_update(
+            weights, biases, teacher_data.x_train, teacher_data.y_train, 0.5, penalty, 0.03
+        )
+    for computed, expected in zip(
+        trainer.network.weights + trainer.network.biases, weights + biases, strict=True
+    ):
+        np.testing.assert_allclose(computed, expected, rtol=1e-12, atol=1e-15)
+    plain = Trainer(BASE, teacher_data)
+    for _ in range(5):
+        plain.update()
+    assert not np.allclose(plain.network.weights[0], trainer.network.weights[0])
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_the_loss_is_the_data_loss_plus_the_penalty(penalty: str, teacher_data: Dataset) -> None:
+    trainer = Trainer(replace(BASE, regularization=RegularizationSpec(penalty, 0.1)), teacher_data)
+    unregularized = Trainer(BASE, teacher_data)  # the same weights at step 0
+    weights = trainer.network.weights
+    if penalty == "l2":
+        expected = 0.05 * sum(float((w**2).sum()) for w in weights)
+    else:
+        expected = 0.1 * sum(float(np.abs(w).sum()) for w in weights)
+    data_loss = unregularized.train_loss()
+    assert trainer.train_loss(data_only=True) == data_loss
+    assert trainer.train_loss() == pytest.approx(data_loss + expected, rel=1e-14)
+    test_data_loss = unregularized.test_loss()
+    assert test_data_loss is not None
+    assert trainer.test_loss(data_only=True) == test_data_loss
+    assert trainer.test_loss() == pytest.approx(test_data_loss + expected, rel=1e-14)
+    total = trainer.train_loss()
+    assert trainer.update().batch_loss == total  # an update reports the loss it minimises
+
+
+def test_an_infinite_bias_is_caught_as_a_divergence(teacher_data: Dataset) -> None:
+    trainer = Trainer(BASE, teacher_data)
+    state = trainer.state()
+    state.biases[0][1] = -np.inf
+    trainer.restore(state)
+    with pytest.raises(Diverged, match="overflowed to -inf in update 1"):
+        trainer.update()
+
+
+def test_restoring_a_state_of_other_shapes_is_refused(teacher_data: Dataset) -> None:
+    trainer = Trainer(BASE, teacher_data)
+    state = Trainer(replace(BASE, layers=(2, 3, 4, 1)), teacher_data).state()
+    with pytest.raises(ValueError, match="expected arrays of shapes"):
+        trainer.restore(state)

@@ -1,4 +1,4 @@
-"""Bad input everywhere gets a clear 4xx, never a 5xx, and the server carries on (issue 5, #2)."""
+"""Bad input everywhere gets a clear 4xx, never a 5xx, and the server carries on."""
 
 from __future__ import annotations
 

@@ -147,7 +147,6 @@ def test_a_slow_run_answers_its_weights_at_once_and_exactly(tmp_path: Path) -> N
             if run.step >= 1:
                 break
             await asyncio.sleep(0.05)
-        # Both used to wait for the next update (30 s) and then answer step 2.
         now = await asyncio.wait_for(manager.parameters(run.id), 10)
         exact = await asyncio.wait_for(manager.parameters(run.id, 1), 10)
         assert now.step == exact.step == 1 == run.step

@@ -15,7 +15,7 @@ from app.store import RunStore
 
 FLUSH_INTERVAL = 0.2
 # What a kill may cost: a flush interval, plus a commit and the writer's turn at the GIL on a
-# loaded machine; issue 5 allows "about a second".
+# loaded machine; the promise is "about a second".
 LOSS_BOUND = 1.0
 REPO = Path(__file__).resolve().parents[2]
 

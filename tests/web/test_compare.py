@@ -184,3 +184,34 @@ def test_phone_width_stacks_the_runs(browser: Any, base_url: str) -> None:
         assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"], "runs should stack"
     finally:
         context.close()
+
+
+def test_the_shortcut_is_told_beside_the_loss_and_never_labelled_a_gradient(
+    page: PageWithConsole, base_url: str
+) -> None:
+    standard = create_run(base_url)
+    shortcut = create_run(base_url, {**ARTICLE, "variant": "no_activation_derivative"})
+    p = page.page
+    open_compare(p, base_url, [standard["id"], shortcut["id"]])
+    note = p.get_by_test_id("shortcut-note")
+    expect(note).to_be_visible()
+    expect(note).not_to_be_empty()
+    p.get_by_test_id("compare-step").click()
+    card = p.get_by_test_id("compare-run-1")
+    expect(card.get_by_test_id("compare-run-step")).to_have_text("1")
+    canvas = card.get_by_test_id("compare-network")
+    tooltip = card.locator("[data-role=tooltip]")
+
+    def hovered_edge_text() -> str:
+        probe = canvas.get_attribute("data-edge-probes") or ""
+        if not probe:
+            return ""
+        _, _, _, x, y = probe.split(";")[0].split(",")
+        box = canvas.bounding_box()
+        p.mouse.move(0, 0)
+        p.mouse.move(box["x"] + float(x), box["y"] + float(y))
+        return str(tooltip.inner_text()) if tooltip.is_visible() else ""
+
+    wait_until(lambda: "step applied" in hovered_edge_text(), what="the shortcut run's edge hover")
+    assert "∂L/∂w" not in hovered_edge_text()
+    assert page.errors == []

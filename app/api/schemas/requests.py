@@ -24,7 +24,7 @@ class RunPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    # Left out: unchanged. Null is refused (a run always has a rate); it used to pass silently.
+    # Left out: unchanged. Null is refused: a run always has a rate.
     learning_rate: Rate | None = None
     # Updates a second at most; null removes the limit.
     speed: Rate | None = None
@@ -67,4 +67,25 @@ class DescentCurveQuery(BaseModel):
     def _range_is_not_empty(self) -> Self:
         if not self.x_min < self.x_max:
             raise ValueError(f"x_max: must be greater than x_min ({self.x_min})")
+        return self
+
+
+class WeightEditRequest(BaseModel):
+    """One weight (`from` → `to` in weight layer `layer`) or, with `bias: true`, the bias of
+    neuron `to` in layer `layer` + 1, set by hand on a paused run."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    layer: Annotated[int, Field(ge=0, le=10_000)]
+    to: Annotated[int, Field(ge=0, le=10_000_000)]
+    from_: Annotated[int | None, Field(ge=0, le=10_000_000, alias="from")] = None
+    bias: bool = False
+    value: Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if self.bias and self.from_ is not None:
+            raise ValueError("from: a bias has no `from` (leave it out with bias: true)")
+        if not self.bias and self.from_ is None:
+            raise ValueError("from: needed for a weight (or say bias: true)")
         return self

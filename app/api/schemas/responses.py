@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.runs.config import RunConfig
+from app.runs.config import RegularizationConfig, RunConfig
 
 StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
 Matrix = list[list[float | None]]
@@ -54,10 +54,17 @@ class WeightsOut(BaseModel):
 
 
 class DatasetOut(BaseModel):
-    x_train: Matrix
+    """The run's data: x rows are the network's inputs, y rows its targets."""
+
+    x_train: Matrix = Field(description="the network's inputs, one row per sample (features)")
     y_train: Matrix
     x_test: Matrix
     y_test: Matrix
+    x_train_raw: Matrix | None = Field(
+        description="the raw points behind x_train, row for row, where `dataset.features` "
+        "makes the inputs differ from them; null where x_train holds the raw points"
+    )
+    x_test_raw: Matrix | None = Field(description="likewise for x_test")
 
 
 class HistoryOut(BaseModel):
@@ -96,7 +103,17 @@ class ExplainOut(BaseModel):
     net: list[list[float | None]]
     activation: list[list[float | None]]
     derivative: list[list[float | None]]
-    loss: float | None = Field(description="the batch's loss before the update")
+    loss: float | None = Field(
+        description="the batch's loss before the update: data_loss + regularization_loss"
+    )
+    data_loss: float | None = Field(description="the loss of the outputs against the targets")
+    regularization: RegularizationConfig | None = Field(
+        description="the weight penalty the loss includes; null without one"
+    )
+    regularization_loss: float | None = Field(
+        description="the penalty R of the weights before the update: (λ/2)·Σw² for l2, "
+        "λ·Σ|w| for l1; 0 without one"
+    )
     sample_deltas: list[list[float | None]]
     deltas: list[list[float | None]]
     gradients: list[Matrix]
@@ -109,6 +126,10 @@ class ExplainOut(BaseModel):
     )
     velocity: list[Matrix] | None = Field(
         description="with momentum, v ← μ·v + ∂L/∂W, the velocity W moves by (W ← W − α·v)"
+    )
+    regularization_gradients: list[Matrix] | None = Field(
+        description="with a regularization, ∂R/∂W per layer (λ·w for l2, λ·sign(w) for l1), "
+        "the term each of `gradients` holds besides aᵀ·δ; else null"
     )
 
 

@@ -139,3 +139,43 @@ export function meanOverBatch(weights, biases, activations, xs) {
   });
   return { net: nets.map((z, l) => mean(z, widths[l + 1])), act: acts.map((a, l) => mean(a, widths[l])), dact };
 }
+
+// Largest |f′(net)| each activation reaches: saturation is measured against it.
+const DERIVATIVE_PEAK = { sigmoid: 0.25, tanh: 1, softmax: 0.25 };
+const SATURATED_BELOW = 0.01; // |f′| under 1 % of its peak passes almost no δ back
+const SATURATED_SHARE = 0.9; // ... for at least this share of the samples
+
+// Neurons that pass (almost) no δ back, over the samples xs: saturated ones (|f′(net)| under 1 %
+// of its peak for at least 90 % of the samples) and dead ReLUs (net ≤ 0 for every sample, so f′
+// is 0 everywhere and their incoming weights never change again). Returns
+// {saturated: [[l, j], ...], dead: [[l, j], ...]} with l the neuron's layer (1 … L).
+export function neuronHealth(weights, biases, activations, xs) {
+  const saturated = [];
+  const dead = [];
+  const n = xs.length;
+  if (!n) return { saturated, dead };
+  const d = xs[0].length;
+  const x = new Float64Array(n * d);
+  for (const [s, row] of xs.entries()) x.set(row, s * d);
+  const { nets, acts } = forwardBatch(weights, biases, activations, x, n);
+  nets.forEach((z, l) => {
+    const name = activations[l];
+    const width = weights[l].cols;
+    const peak = DERIVATIVE_PEAK[name];
+    if (name !== "relu" && !peak) return;
+    const a = acts[l + 1];
+    const df = name === "softmax" ? (_, v) => v * (1 - v) : activationOf(name).df;
+    for (let j = 0; j < width; j++) {
+      let flat = 0;
+      let active = 0;
+      for (let s = 0; s < n; s++) {
+        const k = s * width + j;
+        if (z[k] > 0) active++;
+        if (peak && Math.abs(df(z[k], a[k])) < SATURATED_BELOW * peak) flat++;
+      }
+      if (name === "relu" && active === 0) dead.push([l + 1, j]);
+      else if (peak && flat >= SATURATED_SHARE * n) saturated.push([l + 1, j]);
+    }
+  });
+  return { saturated, dead };
+}

@@ -3,6 +3,7 @@
 import { ApiError, get, post } from "../lib/api.js";
 import { RUN_COLORS, RUN_DASHES } from "../lib/colors.js";
 import { differingFields, runNames, showValue } from "../lib/config_diff.js";
+import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
 import { CompareRun } from "../views/compare_run.js";
 import { LossChart } from "../views/loss_chart.js";
 
@@ -82,8 +83,17 @@ class ComparePage {
       view.start();
     });
     this.diffTable(names, diffs);
+    this.shortcutNote(runs, names);
     this.$("compare-summary").textContent = commonSummary(runs[0].config, diffs);
     this.render();
+  }
+
+  // Next to the loss curve: why a run that takes the shortcut can see its loss rise.
+  shortcutNote(runs, names) {
+    const which = runs.flatMap((run, k) => (updateTerms(run.config.variant).shortcut ? [names[k]] : []));
+    const note = this.$("shortcut-note");
+    note.hidden = !which.length;
+    note.textContent = which.length ? `${which.join(", ")}: ${SHORTCUT_SENTENCE}` : "";
   }
 
   card(run, k, name) {

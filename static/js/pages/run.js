@@ -1,19 +1,23 @@
 // The run page: wires the REST answers and the stream's frames into the views. Views never talk to
 // each other; this module decides who gets what.
 import { ApiError, get } from "../lib/api.js";
-import { fmt, fmtExact, fmtInt } from "../lib/format.js";
+import { fmtExact, fmtInt } from "../lib/format.js";
 import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
 import { RunStream } from "../lib/stream.js";
-import { BehindTheScenes } from "../views/behind_scenes.js";
+import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
 import { Controls } from "../views/controls.js";
 import { DatasetView } from "../views/data_view.js";
+import { Explain } from "../views/explain.js";
+import { GradientChart } from "../views/gradient_chart.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { WeightEditor } from "../views/weight_editor.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
+const SAMPLES_LISTED = 200; // rows offered by the "Follow sample" picker
 
 class RunPage {
   constructor(root) {
@@ -24,28 +28,42 @@ class RunPage {
     this.statusEpoch = 0; // counts status frames: a REST answer must not undo a newer one
     this.settingsEpoch = 0; // counts settings frames, likewise for α and the speed
     this.live = null; // newest {weights, biases, deltas, gradients} from the stream
-    this.scrubbing = false;
-    this.network = new NetworkView(this.$("network-canvas"), this.$("tooltip"), this.$("net-note"));
+    this.latest = null; // newest {step, loss, testLoss} shown by the readouts when live
+    this.viewing = null; // the past step the history slider shows, or null when live
+    this.network = new NetworkView(
+      this.$("network-canvas"),
+      this.$("tooltip"),
+      this.$("net-note"),
+      this.$("scale-legend"),
+    );
     this.loss = new LossChart(this.$("loss-canvas"));
+    this.gradients = new GradientChart(this.$("gradient-canvas"), this.$("gradient-legend"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
     const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });
     this.controls = new Controls(root, this.runId, { onRun, epoch });
     this.history = new HistoryScrubber(root, this.runId, {
+      onView: (step) => this.view(step),
       onSnapshot: (snap) => this.showSnapshot(snap),
       onLive: () => this.backToLive(),
     });
-    this.bts = new BehindTheScenes(root, this.runId, {
+    this.explain = new Explain(root, this.runId, {
       network: this.network,
       onRun,
       epoch,
       isRunning: () => this.run && this.run.status === "running",
       status: () => this.run?.status,
+      sample: () => this.followedSample(),
+      onOpen: (open) => this.explaining(open),
+    });
+    this.weightEditor = new WeightEditor(root, this.runId, {
+      canvas: this.$("network-canvas"),
+      inspector: this.network.inspector,
+      canEdit: () => this.run && this.run.status === "paused" && !this.run.busy && this.viewing === null,
+      onEdited: (answer) => this.edited(answer),
     });
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
-    this.$("sample-select").addEventListener("change", (e) =>
-      this.network.setSample(e.target.value === "mean" ? "mean" : Number(e.target.value)),
-    );
+    this.$("sample-select").addEventListener("change", (e) => this.follow(e.target.value));
   }
 
   async start() {
@@ -79,10 +97,15 @@ class RunPage {
     this.network.setTraining({
       momentum: config.momentum || 0,
       batchSize: config.batch_size ?? null,
-      perSampleHint: "Behind the scenes, below",
+      perSampleHint: "Step and explain",
       bias: config.bias !== false,
+      variant: config.variant,
     });
+    this.gradients.setModel(this.layers.length - 1, config.variant);
     this.data.setModel(this.layers, this.activations);
+    const shortcut = this.$("shortcut-note");
+    shortcut.hidden = !updateTerms(config.variant).shortcut;
+    shortcut.textContent = SHORTCUT_SENTENCE;
     const ds = config.dataset || {};
     const batch =
       config.batch_size === null || config.batch_size === undefined ? "full batch" : `batch ${config.batch_size}`;
@@ -98,16 +121,34 @@ class RunPage {
       this.data.setData(data);
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
-      const shown = Math.min(data.x_train.length, 200);
-      for (let k = 0; k < shown; k++)
-        select.add(
-          new Option(`training row ${k}: x = (${data.x_train[k].map((v) => fmt(v, 3)).join(", ")})`, String(k)),
-        );
-      // explain?sample=i indexes the next update's batch, which is the whole set in full-batch runs.
-      this.bts.setSampleCount(Math.min(data.x_train.length, this.run.config.batch_size || data.x_train.length));
+      const shown = Math.min(data.x_train.length, SAMPLES_LISTED);
+      for (let k = 0; k < shown; k++) select.add(new Option(`sample ${k}`, String(k)));
     } catch (err) {
       this.$("data-note").textContent = `Could not load the data set: ${err.message}`;
     }
+  }
+
+  // One picker for the followed sample: the live neurons and the explained update both use it.
+  followedSample() {
+    const select = this.$("sample-select");
+    if (select.value === "mean") {
+      select.value = "0"; // an update is explained through one sample
+      this.network.setSample(0);
+    }
+    return Number(select.value);
+  }
+
+  follow(value) {
+    const sample = value === "mean" ? "mean" : Number(value);
+    this.network.setSample(sample);
+    if (sample !== "mean") this.explain.follow(sample);
+  }
+
+  explaining(open) {
+    this.root.classList.toggle("is-explaining", open);
+    this.$("explain-panel").hidden = !open;
+    this.$("explain-bar").hidden = !open;
+    if (open) this.history.goLive();
   }
 
   onFrame(frame) {
@@ -117,6 +158,8 @@ class RunPage {
       this.statusEpoch++;
       return this.applyRun({ status: frame.status, message: frame.message });
     }
+    // A weight set by hand (here, in another tab or by a script): show the run's weights now.
+    if (frame.type === "edit") return this.refreshWeights();
     // A PATCH from this tab, another tab or a script: α field, speed and hover follow.
     if (frame.type === "settings") {
       this.settingsEpoch++;
@@ -141,32 +184,61 @@ class RunPage {
     this.showStep(frame.step, frame.loss, frame.test_loss);
     this.loss.update(frame);
     const before = this.live && this.live.step === frame.step - 1 ? this.live.weights : null;
+    const gradients = matricesFrom(frame.gradients);
+    this.gradients.update({ step: frame.step, gradients });
     this.setLive({
       step: frame.step,
       weights: matricesFrom(frame.weights),
       biases: vectorsFrom(frame.biases),
       deltas: vectorsFrom(frame.deltas),
-      gradients: matricesFrom(frame.gradients),
+      gradients,
       updateRate: frame.learning_rate ?? null,
       previousWeights: before,
     });
   }
 
+  edited(answer) {
+    this.setLive({
+      ...this.live,
+      step: answer.step,
+      weights: matricesFrom(answer.weights),
+      biases: vectorsFrom(answer.biases),
+    });
+  }
+
+  async refreshWeights() {
+    this.edited(await get(`/api/runs/${this.runId}/weights`));
+  }
+
   setLive(state) {
     this.live = state;
-    if (this.scrubbing) return;
+    if (this.viewing !== null) return;
     this.network.update(state);
     this.data.update(state);
   }
 
+  // The history slider moved to `step`: its loss and test loss (every step's are in the chart)
+  // in the readouts and a mark on both charts, at once; its weights follow (showSnapshot).
+  view(step) {
+    this.viewing = step;
+    this.root.classList.add("is-viewing");
+    this.loss.setMarker(step);
+    this.gradients.setMarker(step);
+    this.showReadouts(step, this.loss.train.valueAt(step), this.loss.test.valueAt(step));
+  }
+
   showSnapshot(snap) {
-    this.scrubbing = true;
+    if (this.viewing === null) return;
     this.network.update(snap);
     this.data.update(snap);
   }
 
   backToLive() {
-    this.scrubbing = false;
+    this.viewing = null;
+    this.root.classList.remove("is-viewing");
+    this.loss.setMarker(null);
+    this.gradients.setMarker(null);
+    if (this.latest) this.showReadouts(this.latest.step, this.latest.loss, this.latest.testLoss);
     if (this.live) this.setLive(this.live);
   }
 
@@ -187,7 +259,7 @@ class RunPage {
     this.controls.update(run);
     if (run.learning_rate !== undefined) this.network.setLearningRate(run.learning_rate);
     if (run.loss !== undefined) this.showStep(run.step, run.loss, run.test_loss);
-    this.bts.noteRun({ step: this.step, learning_rate: this.run.learning_rate });
+    this.explain.noteRun({ step: this.step, learning_rate: this.run.learning_rate });
     if (["diverged", "interrupted", "finished", "stopped"].includes(this.run.status) && this.run.message)
       this.notice(this.run.message);
     else if (this.run.status === "diverged")
@@ -198,13 +270,23 @@ class RunPage {
   showStep(step, loss, testLoss) {
     if (step === undefined || step < this.step) return;
     this.step = step;
-    this.$("step-count").textContent = fmtInt(step);
-    const lossEl = this.$("loss-value");
-    lossEl.textContent = fmtExact(loss);
-    lossEl.dataset.value = loss === null ? "" : String(loss);
-    if (testLoss !== undefined) this.$("test-loss-value").textContent = fmtExact(testLoss);
+    const same = this.latest?.step === step;
+    this.latest = { step, loss, testLoss: testLoss !== undefined ? testLoss : same ? this.latest.testLoss : null };
+    if (this.viewing === null) this.showReadouts(step, loss, this.latest.testLoss);
     this.history.update(step);
-    if (this.bts) this.bts.noteRun({ step, learning_rate: this.run.learning_rate });
+    if (this.explain) this.explain.noteRun({ step, learning_rate: this.run.learning_rate });
+  }
+
+  showReadouts(step, loss, testLoss) {
+    this.$("step-count").textContent = fmtInt(step);
+    for (const [id, value] of [
+      ["loss-value", loss],
+      ["test-loss-value", testLoss],
+    ]) {
+      const el = this.$(id);
+      el.textContent = fmtExact(value);
+      el.dataset.value = value === null || value === undefined ? "" : String(value);
+    }
   }
 
   connection(state) {

@@ -26,6 +26,7 @@ export class CompareRun {
       momentum: run.config.momentum || 0,
       batchSize: run.config.batch_size ?? null,
       bias: run.config.bias !== false,
+      variant: run.config.variant,
     });
     this.previous = null; // {step, weights} of the last frame, for the hover's Δw under momentum
     this.show(run);

@@ -12,10 +12,13 @@ const PAD = { left: 56, right: 12, top: 10, bottom: 32 }; // bottom: tick labels
 
 export class LossChart {
   // overlay: start with no lines; the caller adds one per run with addLine().
-  constructor(canvas, { log = true, overlay = false } = {}) {
+  // empty: what the chart says before it has a point; marker: a step drawn as a vertical line.
+  constructor(canvas, { log = true, overlay = false, empty = "The loss appears here once the run has a step." } = {}) {
     this.canvas = canvas;
     this.lines = [];
     this.log = log;
+    this.empty = empty;
+    this.marker = null;
     this.scheduler = new FrameScheduler(() => this.draw());
     if (!overlay) {
       this.train = this.addLine(INK, 1.6);
@@ -54,6 +57,14 @@ export class LossChart {
     this.scheduler.request();
   }
 
+  // Mark one step (the history slider's), or none with null.
+  setMarker(step) {
+    this.marker = step;
+    if (step === null) delete this.canvas.dataset.marker;
+    else this.canvas.dataset.marker = String(step);
+    this.scheduler.request();
+  }
+
   setLog(log) {
     this.log = log;
     this.scheduler.request();
@@ -74,7 +85,7 @@ export class LossChart {
     if (!drawn.length) {
       ctx.fillStyle = MUTED;
       ctx.font = FONT;
-      ctx.fillText("The loss appears here once the run has a step.", PAD.left, PAD.top + 20);
+      ctx.fillText(this.empty, PAD.left, PAD.top + 20);
       return;
     }
     const x0 = Math.min(...drawn.map((line) => line.series.steps[0]));
@@ -98,8 +109,23 @@ export class LossChart {
     const yOf = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
     this.drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf, width });
     for (const [k, line] of drawn.entries()) this.drawColumns(ctx, columns[k], plotW, yOf, line);
+    this.drawMarker(ctx, x0, x1, plotW, plotH);
     performance.mark("loss-draw-end");
     performance.measure("loss-draw", "loss-draw-start", "loss-draw-end");
+  }
+
+  // The step the history slider shows: a dashed vertical line.
+  drawMarker(ctx, x0, x1, plotW, plotH) {
+    if (this.marker === null || this.marker < x0 || this.marker > x1) return;
+    const x = Math.round(PAD.left + ((this.marker - x0) / (x1 - x0)) * (plotW - 1)) + 0.5;
+    ctx.strokeStyle = "#b45309";
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, PAD.top);
+    ctx.lineTo(x, PAD.top + plotH);
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 
   drawAxes(ctx, { x0, x1, lo, hi, plotW, plotH, yOf }) {

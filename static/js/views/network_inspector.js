@@ -65,11 +65,39 @@ export class NetworkInspector {
     this.tooltip.innerHTML = hit.kind === "edge" ? this.edgeHtml(hit) : this.neuronHtml(hit);
     Object.assign(this.tooltip.dataset, { kind: hit.kind, l: hit.l, i: hit.i ?? "", j: hit.j, value: hit.value ?? "" });
     this.tooltip.hidden = false;
+    this.place(this.itemArea(hit, x, y));
+  }
+
+  // The circle the tooltip must leave uncovered: a neuron with its δ ring, or the hovered
+  // stretch of an edge.
+  itemArea(hit, x, y) {
+    const layout = this.view.layout;
+    if (hit.kind === "neuron" && layout) {
+      const col = layout.columns[hit.l];
+      return { cx: col.x, cy: col.ys[hit.j], r: layout.radius + 12 };
+    }
+    return { cx: x, cy: y, r: 10 };
+  }
+
+  // Beside the item (right, left), else below or above it: the first place that fits the
+  // canvas's width without covering the item. On a phone the tooltip is as wide as the canvas,
+  // so it goes below or above.
+  place({ cx, cy, r }) {
     const box = this.canvas.getBoundingClientRect();
     const tw = this.tooltip.offsetWidth;
     const th = this.tooltip.offsetHeight;
-    const left = x + 14 + tw > box.width ? Math.max(0, x - tw - 14) : x + 14;
-    const top = Math.min(Math.max(0, y + 14), Math.max(0, box.height - th));
+    const gap = 6;
+    const clampX = (left) => Math.min(Math.max(0, left), Math.max(0, box.width - tw));
+    const clampY = (top) => Math.min(Math.max(0, top), Math.max(0, box.height - th));
+    const spots = [
+      ["right", cx + r + gap, clampY(cy - th / 2), cx + r + gap + tw <= box.width],
+      ["left", cx - r - gap - tw, clampY(cy - th / 2), cx - r - gap - tw >= 0],
+      ["below", clampX(cx - tw / 2), cy + r + gap, cy + r + gap + th <= box.height],
+      ["above", clampX(cx - tw / 2), cy - r - gap - th, cy - r - gap - th >= 0],
+    ];
+    // Nothing fits inside the canvas: below the item, spilling under the canvas's lower edge.
+    const [where, left, top] = spots.find((s) => s[3]) || ["below", clampX(cx - tw / 2), cy + r + gap];
+    this.tooltip.dataset.placement = where;
     this.tooltip.style.setProperty("left", `${left}px`);
     this.tooltip.style.setProperty("top", `${top}px`);
   }
@@ -125,10 +153,11 @@ export class NetworkInspector {
       wBefore: prev ? prev[hit.l].get(hit.i, hit.j) : null,
       batch: view.batchWords(),
       perSample: view.perSampleHint,
+      variant: view.variant,
     });
   }
 
-  // Behind the scenes: every factor is this sample's, at the weights before the update.
+  // An explained update: every factor is this sample's, at the weights before the update.
   explainedEdgeHtml(hit, ov) {
     const sampleDelta = ov.delta?.[hit.l + 1] ? ov.delta[hit.l + 1][hit.j] : null;
     const known = sampleDelta !== null && ov.gradients;
@@ -148,6 +177,7 @@ export class NetworkInspector {
       gradient: known ? ov.gradients[hit.l].get(hit.i, hit.j) : null,
       rate: ov.learningRate,
       momentum: ov.momentum,
+      variant: ov.variant,
     });
   }
 
@@ -160,6 +190,7 @@ export class NetworkInspector {
       isInput: hit.l === 0,
       fname: hit.l > 0 ? view.activations[hit.l - 1] : "",
       noBias: view.bias === false,
+      variant: view.variant,
     };
     const pick = (arr, l = hit.l) => (arr?.[l] ? arr[l][hit.j] : null);
     if (ov) {
@@ -197,7 +228,7 @@ export class NetworkInspector {
         : null,
       mean,
       sample: view.sample,
-      sampleName: `training row ${view.sample}`, // "Neurons show" picks rows of the training set
+      sampleName: `training row ${view.sample}`, // the followed sample is a row of the training set
       where: `under the weights shown (${afterUpdate(view.step)})`,
       deltaHead: `<b>update ${fmtInt(view.step)}</b>, made at ${weightsAt(view.step - 1)}, on ${view.batchWords()}:`,
       deltaSum: withDelta ? view.deltas[hit.l - 1][hit.j] : null,

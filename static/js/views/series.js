@@ -55,6 +55,19 @@ export class Series {
     this.values = values;
   }
 
+  // The value pushed for `step` (null if none was, or it was not finite): a binary search.
+  valueAt(step) {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.steps[mid] < step) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === this.length || this.steps[lo] !== step) return null;
+    return Number.isFinite(this.values[lo]) ? this.values[lo] : null;
+  }
+
   lastStep() {
     return this.length ? this.steps[this.length - 1] : 0;
   }

@@ -1,12 +1,13 @@
 // One update as a list of phases: forward layer by layer, the loss, backward layer by layer, the
-// update. Each phase says what the network view lights up; phase_text.js writes its numbers.
+// update. Each phase says what the network view shows; explain_text.js writes its numbers.
+// A phase's id is what the network view's data-phase says while it is drawn.
 export function buildPhases(explain) {
   const L = explain.weights.length;
   const phases = [];
-  for (let l = 1; l <= L; l++) phases.push({ kind: "forward", layer: l, title: `Forward: layer ${l}` });
-  phases.push({ kind: "loss", layer: L, title: "Loss" });
-  for (let l = L; l >= 1; l--) phases.push({ kind: "backward", layer: l, title: `Backward: δ of layer ${l}` });
-  phases.push({ kind: "update", layer: null, title: "Update the weights" });
+  for (let l = 1; l <= L; l++) phases.push({ kind: "forward", layer: l, id: `forward-${l}`, title: `Forward ${l}` });
+  phases.push({ kind: "loss", layer: L, id: "loss", title: "Loss" });
+  for (let l = L; l >= 1; l--) phases.push({ kind: "backward", layer: l, id: `backward-${l}`, title: `Backward ${l}` });
+  phases.push({ kind: "update", layer: null, id: "update", title: "Update" });
   return phases;
 }
 
@@ -27,6 +28,7 @@ export function overlayFor(explain, phase, m) {
     update: null,
   }[phase.kind];
   return {
+    id: phase.id,
     weights: phase.kind === "update" ? m.newWeights : m.weights,
     act,
     net,
@@ -36,9 +38,12 @@ export function overlayFor(explain, phase, m) {
     batchDeltas: phase.kind === "backward" || phase.kind === "update" ? m.deltas : null,
     activeLayer: phase.kind === "update" ? null : phase.layer,
     edgeLayer,
+    // δ of layer l travels back from layer l + 1 (from the loss, for the output layer).
+    pulse: phase.kind === "backward" ? { to: phase.layer } : null,
     show: phase.kind === "backward" ? "delta" : "act",
     learningRate: explain.learning_rate,
     momentum: explain.momentum || 0,
+    variant: explain.variant,
     phase: phase.kind,
     oldWeights: m.weights,
     newWeights: m.newWeights,

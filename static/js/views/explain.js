@@ -1,6 +1,7 @@
-// Behind the scenes: fetch the anatomy of the next update (GET explain?sample=i), then walk it
-// phase by phase with next/previous. The network view lights up what each phase computes; the
-// last phase applies the update on the server (POST step), so the weights that end up on the
+// Explain: fetch the next update number by number (GET explain?sample=k) and walk it on the
+// network view, phase by phase: forward layer by layer, the loss, backward layer by layer, the
+// update. The diagram shows what each phase computes; the text panel beside it holds the tables.
+// The last phase applies the update on the server (POST step), so the weights that end up on the
 // server are exactly the ones shown.
 //
 // Another tab (or a script) may step the run or change α while this is open. The page notices it
@@ -11,51 +12,55 @@ import { ApiError, get, post } from "../lib/api.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { escapeHtml } from "../lib/html.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
-import { phaseHtml } from "./phase_text.js";
-import { buildPhases, overlayFor } from "./phases.js";
+import { buildPhases, overlayFor } from "./explain_phases.js";
+import { phaseHtml } from "./explain_text.js";
 
 // Statuses from which a run never trains again: its next update can be shown, not made.
 const ENDED = new Set(["stopped", "finished", "diverged"]);
+const APPLY = "Apply this update ✓";
+const AGAIN = "Explain the next update →";
 
-export class BehindTheScenes {
-  constructor(root, runId, { network, onRun, epoch, isRunning, status }) {
+export class Explain {
+  // sample(): the followed sample (a number); onOpen(open): the panel opened or closed.
+  constructor(root, runId, { network, onRun, epoch, isRunning, status, sample, onOpen }) {
     this.runId = runId;
     this.network = network;
     this.onRun = onRun;
     this.epoch = epoch;
     this.isRunning = isRunning;
     this.status = status || (() => null);
+    this.sample = sample;
+    this.onOpen = onOpen || (() => {});
     this.q = (id) => root.querySelector(`#${id}`);
     this.body = this.q("phase-body");
     this.list = this.q("phase-list");
     this.prev = this.q("phase-prev");
     this.next = this.q("phase-next");
-    this.closeButton = this.q("bts-close");
-    this.sampleSelect = this.q("bts-sample");
     this.explain = null;
+    this.phases = null;
     this.index = 0;
+    this.applied = false; // the update shown was applied: "next" explains the following one
     this.stale = ""; // why the explained update is no longer the run's next one ("" if it is)
     this.applying = false;
-    this.q("bts-start").addEventListener("click", () => this.start());
+    this.q("explain-button").addEventListener("click", () => this.start());
     this.prev.addEventListener("click", () => this.go(this.index - 1));
-    this.next.addEventListener("click", () => (this.atEnd() ? this.apply() : this.go(this.index + 1)));
-    this.closeButton.addEventListener("click", () => this.close());
+    this.next.addEventListener("click", () => this.onNext());
+    this.q("explain-close").addEventListener("click", () => this.close());
   }
 
-  setSampleCount(n) {
-    const shown = Math.min(n, 200);
-    this.sampleSelect.replaceChildren(
-      ...Array.from({ length: shown }, (_, k) => new Option(`sample ${k} of the batch`, String(k))),
-    );
+  onNext() {
+    if (this.applied) return this.start();
+    return this.atEnd() ? this.apply() : this.go(this.index + 1);
   }
 
   async start() {
+    this.onOpen(true);
     try {
       if (this.isRunning()) {
         const epoch = this.epoch();
         this.onRun(await post(`/api/runs/${this.runId}/pause`), epoch);
       }
-      await this.load(Number(this.sampleSelect.value || 0));
+      await this.load(this.sample());
     } catch (err) {
       this.body.textContent = `Could not explain the next update: ${err instanceof ApiError ? err.describe() : err}`;
       return;
@@ -63,7 +68,20 @@ export class BehindTheScenes {
     this.go(0);
   }
 
-  // Fetch the next update through one sample (sample 0 if that one is no longer in the batch).
+  // The followed sample changed: the same update, the same phase, through the new sample.
+  async follow(sample) {
+    if (!this.phases || this.applying || this.stale) return;
+    const index = this.index;
+    try {
+      await this.load(sample);
+    } catch (err) {
+      this.body.textContent = `Could not explain the next update: ${err instanceof ApiError ? err.describe() : err}`;
+      return;
+    }
+    this.go(index);
+  }
+
+  // Fetch the next update through one sample (sample 0 if that one is not in this batch).
   async load(sample) {
     let e;
     try {
@@ -74,11 +92,14 @@ export class BehindTheScenes {
     }
     this.explain = e;
     this.stale = "";
+    this.applied = false;
+    const zeros = e.weights.map((W) => new Float64Array(W[0].length));
     this.m = {
       weights: matricesFrom(e.weights),
       newWeights: matricesFrom(e.new_weights),
       gradients: matricesFrom(e.gradients),
-      biases: e.biases ? vectorsFrom(e.biases) : e.weights.map((W) => new Float64Array(W[0].length)),
+      biases: e.biases ? vectorsFrom(e.biases) : zeros,
+      newBiases: e.new_biases ? vectorsFrom(e.new_biases) : zeros,
       activation: vectorsFrom(e.activation),
       net: vectorsFrom(e.net),
       derivative: vectorsFrom(e.derivative),
@@ -87,14 +108,17 @@ export class BehindTheScenes {
     };
     this.phases = buildPhases(e);
     this.list.replaceChildren(
-      ...this.phases.map((p) => {
+      ...this.phases.map((p, k) => {
         const li = document.createElement("li");
-        li.textContent = p.title;
-        li.dataset.kind = p.kind;
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = p.title;
+        button.dataset.kind = p.kind;
+        button.addEventListener("click", () => this.go(k));
+        li.append(button);
         return li;
       }),
     );
-    this.closeButton.hidden = false;
   }
 
   atEnd() {
@@ -105,26 +129,22 @@ export class BehindTheScenes {
     if (!this.phases) return;
     this.index = Math.max(0, Math.min(this.phases.length - 1, index));
     const phase = this.phases[this.index];
-    const stale = this.stale ? `<p class="notice" data-testid="bts-stale">${escapeHtml(this.stale)}</p>` : "";
-    this.body.innerHTML =
-      stale +
-      `<p class="muted small" data-pending>Step ${this.explain.step} → ${this.explain.step + 1} · phase ${this.index + 1} of ${this.phases.length}</p>` +
-      phaseHtml(this.explain, phase, this.m);
-    this.body.dataset.phase = `${phase.kind}:${phase.layer ?? ""}`;
+    const stale = this.stale ? `<p class="notice" data-testid="explain-stale">${escapeHtml(this.stale)}</p>` : "";
+    const where = `<p class="muted small" data-pending>Step ${fmtInt(this.explain.step)} → ${fmtInt(this.explain.step + 1)} · phase ${this.index + 1} of ${this.phases.length}</p>`;
+    this.body.innerHTML = stale + where + phaseHtml(this.explain, phase, this.m);
+    this.body.dataset.phase = phase.id;
+    this.q("phase-now").textContent = `${this.index + 1}/${this.phases.length} ${phase.title}`;
     [...this.list.children].forEach((li, k) => {
-      li.classList.toggle("done", k < this.index);
-      if (k === this.index) li.setAttribute("aria-current", "step");
-      else li.removeAttribute("aria-current");
+      const button = li.firstElementChild;
+      button.classList.toggle("done", k < this.index);
+      if (k === this.index) button.setAttribute("aria-current", "step");
+      else button.removeAttribute("aria-current");
     });
     // Once the run has moved past the update explained, the network shows the run as it is.
     this.network.setOverlay(this.stale ? null : overlayFor(this.explain, phase, this.m));
     this.prev.disabled = this.index === 0;
     this.next.disabled = false;
-    this.next.textContent = this.atEnd()
-      ? this.stale
-        ? "Fetch the next update again"
-        : "Apply this update ✓"
-      : "Next phase →";
+    this.next.textContent = this.atEnd() ? (this.stale ? "Fetch the next update again" : APPLY) : "Next phase →";
     // A stopped, finished or diverged run makes no more updates: say so rather than fail.
     const ended = ENDED.has(this.status());
     this.shownEnded = ended;
@@ -136,10 +156,11 @@ export class BehindTheScenes {
 
   // The stream says where the run is now: {step, learning_rate, status}.
   noteRun(run) {
-    if (!this.phases || !this.explain || this.applying) return;
+    if (!this.phases || !this.explain || this.applying || this.applied) return;
     const why = changes(this.explain, run);
+    const button = this.atEnd() ? "“Fetch the next update again”" : "The last phase's button";
     const stale = why
-      ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the network above shows the run as it is now. ${this.atEnd() ? "The button below" : "The button on the last phase"} fetches the next update again.`
+      ? `The run changed since this update was explained (${why}), so it is no longer the run's next update, and the diagram shows the run as it is now. ${button} fetches the next update again.`
       : "";
     // A stop, finish or divergence changes what the last phase's button can do.
     const ended = ENDED.has(this.status());
@@ -161,7 +182,7 @@ export class BehindTheScenes {
       if (now.status === "running") {
         this.onRun(now, asked);
         return this.refuse(
-          `The run is training now (started in another tab or by a script), so this update cannot be applied step by step. Pause it and press “Explain the next update”.`,
+          "The run is training now (started in another tab or by a script), so this update cannot be applied step by step. Pause it and press “Step and explain”.",
         );
       }
       if (why) return await this.reload(e, why);
@@ -185,16 +206,19 @@ export class BehindTheScenes {
     await this.load(old.sample);
     this.go(this.phases.length - 1);
     const e = this.explain;
-    const note = `Not applied: the run changed since that update was explained (${why}). Below is the run's next update now, from step ${fmtInt(e.step)} with α = ${fmt(e.learning_rate, 6)}; press Apply to make this one.`;
+    const note = `Not applied: the run changed since that update was explained (${why}). Here is the run's next update now, from step ${fmtInt(e.step)} with α = ${fmt(e.learning_rate, 6)}; “${APPLY}” makes this one.`;
     this.body.insertAdjacentHTML(
       "afterbegin",
-      `<p class="notice" data-testid="bts-reexplained">${escapeHtml(note)}</p>`,
+      `<p class="notice" data-testid="explain-reexplained">${escapeHtml(note)}</p>`,
     );
   }
 
   refuse(text) {
     this.next.disabled = false;
-    this.body.insertAdjacentHTML("afterbegin", `<p class="notice" data-testid="bts-refused">${escapeHtml(text)}</p>`);
+    this.body.insertAdjacentHTML(
+      "afterbegin",
+      `<p class="notice" data-testid="explain-refused">${escapeHtml(text)}</p>`,
+    );
   }
 
   // "" if the server's weights after the step are the "new w" shown, else what differs.
@@ -209,26 +233,26 @@ export class BehindTheScenes {
     return "another change came in between";
   }
 
+  // Applied: the diagram goes back to the run (now at the new weights); the tables stay, and
+  // the next-phase button offers the following update.
   finish(run, mismatch) {
     this.network.setOverlay(null);
-    this.phases = null;
+    this.applied = true;
     this.stale = "";
-    this.list.replaceChildren();
     this.prev.disabled = true;
-    this.next.disabled = true;
-    this.next.textContent = "Next phase →";
-    this.closeButton.hidden = true;
+    this.next.disabled = false;
+    this.next.textContent = AGAIN;
     // What spoke of the update as still to come ("phase 8 of 8", "not taken yet") is done with.
     for (const el of this.body.querySelectorAll("[data-pending]")) el.remove();
     const note = document.createElement("p");
     if (mismatch) {
       note.className = "notice";
-      note.dataset.testid = "bts-mismatch";
-      note.textContent = `Applied one update, but the server's weights after it are not the "new w" below: ${mismatch}. The network shows the server's weights (step ${fmtInt(run.step)}). Press "Explain the next update" to follow the next one.`;
+      note.dataset.testid = "explain-mismatch";
+      note.textContent = `Applied one update, but the server's weights after it are not the "new w" below: ${mismatch}. The diagram shows the server's weights (step ${fmtInt(run.step)}).`;
     } else {
       note.className = "notice-ok";
-      note.dataset.testid = "bts-applied";
-      note.textContent = `Applied: the run is at step ${fmtInt(run.step)} and its weights are the "new w" below (checked against the server's). Press "Explain the next update" to follow the next one.`;
+      note.dataset.testid = "explain-applied";
+      note.textContent = `Applied: the run is at step ${fmtInt(run.step)} and its weights are the "new w" below (checked against the server's).`;
     }
     this.body.prepend(note);
   }
@@ -238,11 +262,11 @@ export class BehindTheScenes {
     this.phases = null;
     this.explain = null;
     this.stale = "";
+    this.applied = false;
     this.list.replaceChildren();
     this.body.replaceChildren();
-    this.prev.disabled = true;
-    this.next.disabled = true;
-    this.closeButton.hidden = true;
+    delete this.body.dataset.phase;
+    this.onOpen(false);
   }
 }
 
