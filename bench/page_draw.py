@@ -134,14 +134,14 @@ def steps_table(rows: list[dict[str, Any]]) -> str:
 
 
 def measure(options: Options) -> list[Row]:
-    """For `python -m bench`: each net's whole frame (decode and three draws), and the loss
-    chart's redraw at each step count against the smallest."""
+    """For `python -m bench`: each net's whole frame (`total`: the decode the page uses and
+    every view's draw), and the loss chart's redraw at each step count against the smallest."""
     repeat = 3 if options.quick else 30
     frames, steps = run(repeat, SIZES, STEP_COUNTS)
     rows = [
         Row(
             NAME,
-            f"run page frame, {r['layers']} ({r['weights']:,} weights): decode + draw",
+            f"run page frame, {r['layers']} ({r['weights']:,} weights): decode + draws",
             f"median {r['total']['median']:.2f} ms, p95 {r['total']['p95']:.2f} ms"
             + (f" ({r['note'].split(':', 1)[-1].split('(')[0].strip()})" if r["note"] else ""),
         )
