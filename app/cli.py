@@ -1,4 +1,6 @@
-"""`backprop-live serve [--host] [--port] [--db] [--token]`: one uvicorn process."""
+"""`backprop-live serve [--host] [--port] [--db] [--token]`: one uvicorn process.
+`backprop-live train CONFIG.json [--steps N] [--db PATH] [--export OUT.json]`: a run trained
+without a server, into the same store (app/train_cli.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from app.security.dead_peers import cut_off_dead_peers
 from app.settings import Settings
 from app.store import StoreError
 from app.store.claim import DatabaseClaim, claim_database
+from app.train_cli import train
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,7 +32,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--db", type=Path, help="SQLite file (default: a per-user data dir)")
     serve.add_argument("--token", help="bearer token the API requires (or BACKPROP_TOKEN)")
+    train = commands.add_parser("train", help="train one run without a server, into the store")
+    train.add_argument("config", type=Path, help="a run config as JSON (as POST /api/runs takes)")
+    train.add_argument(
+        "--steps", type=int, help="updates to make (default: the config's max_steps)"
+    )
+    train.add_argument("--db", type=Path, help="SQLite file (default: the server's)")
+    train.add_argument("--export", type=Path, help="write the run's export JSON here at the end")
     return parser.parse_args(argv)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    if args.steps is not None and args.steps < 1:
+        print("backprop-live: --steps must be 1 or more", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings(**({"db_path": args.db} if args.db is not None else {}))
+    except ValueError as error:
+        print(f"backprop-live: {error}".splitlines()[0], file=sys.stderr)
+        return 2
+    return train(args.config, args.steps, settings, args.export)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -53,6 +75,8 @@ class Server(uvicorn.Server):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "train":
+        return train_command(args)
     try:
         settings = settings_from(args)
         refusal = check_bind(settings.host, settings.token)

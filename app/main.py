@@ -9,14 +9,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import descent, docs, health, runs, stream
+from app.api import datasets, descent, docs, health, history, preview, runs, stream
 from app.api.descent_pool import DescentPool
 from app.api.errors import install_error_handlers
 from app.api.lag import LoopLagSampler
 from app.api.responses import OrjsonResponse
+from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.runs.messages import Pacing
-from app.runs.process_pool import ProcessPool
+from app.runs.process_pool import ProcessPool, WorkerLimits
 from app.security import SecurityPolicy, install_security
 from app.settings import Settings
 from app.store import RunStore
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = N
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.scores = ScoresCache()
     app.state.loop_lag = LoopLagSampler(settings.loop_lag_interval, settings.loop_lag_window)
     install_error_handlers(app)
     install_security(
@@ -69,10 +71,20 @@ def create_app(settings: Settings | None = None, claim: DatabaseClaim | None = N
         docs_paths=("/docs",),
         limit_env=settings.env_name("max_body_bytes"),
     )
-    routers = (health.router, runs.router, descent.router, stream.router, docs.router)
+    routers = (
+        health.router,
+        runs.router,
+        history.router,
+        datasets.router,
+        preview.router,
+        descent.router,
+        stream.router,
+        docs.router,
+    )
     for router in (*routers, pages.router):
         app.include_router(router)
     pages.mount_static(app)
+    pages.install_not_found(app)
     docs.mount_docs_assets(app)
     return app
 
@@ -117,7 +129,7 @@ def process_pool(settings: Settings, manager: RunManager) -> ProcessPool:
     return ProcessPool(
         settings.worker_processes,
         pacing,
-        settings.worker_memory_slack_bytes,
+        WorkerLimits(settings.worker_memory_slack_bytes, settings.worker_niceness),
         manager.on_event,
         asyncio.get_running_loop(),
     )

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_run_memory_bytes: int = Field(1 << 30, ge=1 << 20)
     max_training_memory_bytes: int = Field(default_factory=lambda: _memory_bytes() // 4, ge=1 << 20)
     worker_memory_slack_bytes: int = Field(256 << 20, ge=16 << 20)
+    # Worker processes run this much below the server's priority (os.nice), so the event loop
+    # and the store's writer get a core the moment they need one.
+    worker_niceness: int = Field(5, ge=0, le=19)
     # Snapshots a run has sent and the store not yet written: past this, training waits.
     max_unstored_snapshot_bytes: int = Field(64 << 20, ge=1 << 20)
     # Regular snapshots (app/store/schedule.py) a run takes at most this many bytes a second
@@ -104,7 +107,7 @@ class Settings(BaseSettings):
     # newest update; `losses` in the next frame sent covers the skipped steps).
     viewer_backlog_bytes: int = Field(8 * 1024 * 1024, ge=0)
     # Recent losses kept in memory for the stream's `losses`; older ones are in the store.
-    loss_log_capacity: int = Field(1 << 18, ge=1024)
+    recent_history_steps: int = Field(1 << 18, ge=1024)
     # The `state` frame's history: the last `state_recent_steps` steps in full, and before
     # them at most `state_history_buckets` buckets of steps with their min and max loss.
     state_recent_steps: int = Field(1024, ge=1, le=1 << 20)
@@ -131,6 +134,21 @@ class Settings(BaseSettings):
     descent_cpu_seconds: float = Field(1.0, gt=0, le=600)
     # Points of f one curve request may ask for.
     max_descent_curve_points: int = Field(2000, ge=2, le=1_000_000)
+
+    # Own data (POST /api/datasets, docs/own-data.md): an uploaded CSV's limits. Bytes stay
+    # below max_body_bytes, so the upload's own limit is the one a too-large file meets.
+    max_csv_bytes: int = Field(1_000_000, ge=1024)
+    max_csv_rows: int = Field(20_000, ge=2)
+    max_csv_columns: int = Field(256, ge=2)
+    # Bounded history (GET /history without `points`): a run of up to `history_full_steps`
+    # steps answers every step; a longer one its last `history_recent_steps` in full and the
+    # steps before in `history_buckets` buckets (each with its min and max).
+    history_full_steps: int = Field(100_000, ge=1)
+    history_buckets: int = Field(1024, ge=16)
+    history_recent_steps: int = Field(2048, ge=1)
+    # Scores (GET /api/runs/{id} `metrics`, /scores): a forward pass over every row; runs
+    # costing more multiply-adds than this (parameters × rows) are not scored.
+    max_scores_work: int = Field(2_000_000_000, ge=1)
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod

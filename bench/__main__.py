@@ -32,7 +32,11 @@ ORDER = ["engine", "server", "workers", "long_runs", "store"]
 NOT_BENCHMARKS = {"__main__", "report"}
 # Arguments of the modules run as child processes: (full run, quick run).
 CHILD_ARGUMENTS: dict[str, tuple[list[str], list[str]]] = {
-    "engine": ([], ["--seconds", "0.01", "--rounds", "1"])
+    "engine": ([], ["--seconds", "0.01", "--rounds", "1"]),
+    "csv_upload": ([], ["--rounds", "1"]),
+    "history": ([], ["--steps", "100000"]),
+    "neuron_maps": ([], ["--repeat", "3"]),
+    "train_cli": ([], ["--steps", "2000", "--rounds", "1"]),
 }
 
 
@@ -63,7 +67,7 @@ def run_module(name: str, options: Options) -> list[Row]:
 
 
 def last_table(name: str, lines: list[str]) -> list[Row]:
-    """The rows of the last Markdown table in `lines`."""
+    """The rows of the last Markdown table in `lines`; without one, its last lines."""
     blocks: list[list[list[str]]] = []
     previous_was_row = False
     for line in lines:
@@ -74,7 +78,8 @@ def last_table(name: str, lines: list[str]) -> list[Row]:
             blocks[-1].append([cell.strip() for cell in line.strip().strip("|").split("|")])
         previous_was_row = is_row
     if not blocks:
-        return [Row(name, "printed no table", "", "", "no")]
+        said = [line.strip() for line in lines if line.strip()][-3:]
+        return [Row(name, "its output", "; ".join(said) or "nothing")]
     header, *body = blocks[-1]
     body = [cells for cells in body if not set("".join(cells)) <= set("-: ")]
     if [cell.lower() for cell in header[:2]] == ["target", "wanted"] and len(header) == 4:

@@ -18,9 +18,13 @@ Each measurement is a number of rounds. In a round every step of a table row (th
 plain numpy baseline, torch, and for the large network numpy's peak) runs for one window, back
 to back, so all of them meet the same load from other jobs on a shared machine. Ratios are taken
 within a round; the tables give their median over the rounds, with the range. Times per update
-are medians over the rounds too. `--clock cpu` times with the process's CPU time instead of the
-wall clock: where other jobs keep the cores busy, it leaves out the waits for a core (and counts
-the time BLAS's and torch's helper threads spin).
+are medians over the rounds too.
+
+On a machine that other jobs keep busy, wall-clock windows differ by several times from one to
+the next. Then time the process's CPU time on one thread, which leaves out the waits for a core
+(with more threads it would count the time BLAS's and torch's helper threads spin):
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python -m bench.engine --clock cpu
 """
 
 from __future__ import annotations
@@ -287,7 +291,7 @@ def targets(small: list[Row], large: list[Row]) -> list[list[str]]:
 
 
 def judged(
-    name: str, figures: list[float], target: str, met: Callable[[float], bool], form: str = ".2f"
+    name: str, figures: list[float], target: str, met: Callable[[float], bool], form: str = ".3f"
 ) -> list[str]:
     middle = median(figures)
     figure = f"{middle:{form}} ({min(figures):{form}} to {max(figures):{form}})"

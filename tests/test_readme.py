@@ -19,6 +19,7 @@ def test_the_readme_opens_with_install_and_run_then_install_and_test() -> None:
     assert "pip install" in run_tests and "apt-get install -y chromium" in run_tests
     assert 'pytest -m "not load"' in run_tests and "pytest -m load" in run_tests
     assert "npm ci" in run_tests and "npx biome ci static" in run_tests
+    assert "ruff check ." in run_tests and "python -m mypy" in run_tests
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -1,5 +1,5 @@
-"""Dependencies as Annotated aliases: the RunManager, the Settings and the descent workers live
-on app.state."""
+"""Dependencies as Annotated aliases: the RunManager, the Settings, the descent workers and
+the scores kept live on app.state."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from app.api.descent_pool import DescentPool
+from app.api.scores import ScoresCache
 from app.runs.manager import RunManager
 from app.settings import Settings
 
@@ -28,6 +29,12 @@ def get_descent_pool(connection: HTTPConnection) -> DescentPool:
     return pool
 
 
+def get_scores_cache(connection: HTTPConnection) -> ScoresCache:
+    cache: ScoresCache = connection.app.state.scores
+    return cache
+
+
 Manager = Annotated[RunManager, Depends(get_manager)]
+ScoresKept = Annotated[ScoresCache, Depends(get_scores_cache)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 DescentWorkers = Annotated[DescentPool, Depends(get_descent_pool)]

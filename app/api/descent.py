@@ -44,7 +44,7 @@ async def descend(body: DescentRequest, pool: DescentWorkers, settings: AppSetti
 
 
 @router.get("/curve", response_model=DescentCurveOut, responses=LIMITS)
-async def curve(
+async def descent_curve(
     query: Annotated[DescentCurveQuery, Query()], pool: DescentWorkers, settings: AppSettings
 ) -> Response:
     """y = f(x) at `points` evenly spaced x over [x_min, x_max]: the curve a page draws."""

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse, Response
 
 from app.json_out import dumps
+from app.nn.datasets import Dataset
 
 
 class OrjsonResponse(JSONResponse):
@@ -22,3 +23,18 @@ async def big_json(content: Any) -> Response:
     than the loop may stall), and not validated (millions of floats would take seconds)."""
     body = await asyncio.to_thread(dumps, content)
     return Response(body, media_type="application/json")
+
+
+def dataset_content(data: Dataset) -> dict[str, Any]:
+    """A data set as GET /api/runs/{id}/dataset (and its preview) answer it: the rows as the
+    network sees them, the raw points beside them where they differ, and for tables the shift
+    and scale between (input = (raw − input_shift) / input_scale) and the class names."""
+    names = ("x_train", "y_train", "x_test", "y_test")
+    content: dict[str, Any] = dict(zip(names, data.arrays(), strict=True))
+    return content | {
+        "x_train_raw": data.x_train_raw,
+        "x_test_raw": data.x_test_raw,
+        "input_shift": data.input_shift,
+        "input_scale": data.input_scale,
+        "class_names": data.class_names,
+    }

@@ -6,28 +6,28 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.exceptions import RequestValidationError
 
-from app.api.deps import Manager
-from app.api.responses import OrjsonResponse, big_json
-from app.api.schemas.history import ThinnedHistoryOut
+from app.api.deps import Manager, ScoresKept
+from app.api.responses import OrjsonResponse, big_json, dataset_content
 from app.api.schemas.requests import RunConfig, RunPatch, StepRequest, WeightEditRequest
 from app.api.schemas.responses import (
     DatasetOut,
     EngineChange,
     ErrorOut,
     ExplainOut,
-    HistoryOut,
     RunOut,
+    ScoresOut,
     WeightsOut,
 )
+from app.api.scores import run_scores
 from app.json_out import finite_or_none
-from app.runs.limits import over_limit
+from app.runs.errors import InvalidRequest
 from app.runs.run import Run
 from app.store import WeightEdit
-from app.store.thin import thin
+from app.store.datasets import table_exists
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+SCORES_WAIT = 0.2  # seconds GET /api/runs/{id} waits for a busy run's scores
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such run"}
@@ -38,7 +38,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def run_out(run: Run) -> RunOut:
+def run_out(run: Run, metrics: dict[str, float | None] | None = None) -> RunOut:
     return RunOut(
         id=run.id,
         status=run.status.value,
@@ -52,12 +52,19 @@ def run_out(run: Run) -> RunOut:
         message=run.message,
         busy=run.busy,
         engines=[EngineChange(from_step=step, engine=engine) for step, engine in run.engines],
+        metrics=metrics,
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 async def create_run(config: RunConfig, manager: Manager) -> RunOut:
     """Create a run; it starts paused at step 0 unless `start` is "running"."""
+    if config.dataset.kind == "csv":
+        path = manager.store.path
+        assert config.dataset.id is not None  # RunConfig checks it for csv
+        if not await asyncio.to_thread(table_exists, path, config.dataset.id):
+            message = f"no data set with id {config.dataset.id!r} (upload it: POST /api/datasets)"
+            raise InvalidRequest(message, "dataset.id")
     return run_out(await manager.create(config))
 
 
@@ -68,8 +75,37 @@ async def list_runs(manager: Manager) -> list[RunOut]:
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
-async def get_run(run_id: str, manager: Manager) -> RunOut:
-    return run_out(manager.get(run_id))
+async def get_run(run_id: str, manager: Manager, kept: ScoresKept) -> RunOut:
+    """The run, with `metrics`: its scores at its current step (a forward pass over its data;
+    null above the setting max_scores_work)."""
+    # The run as it stands now; the scores may take a forward pass, and a busy run's worker
+    # answers for its weights between updates: past SCORES_WAIT the answer goes without them
+    # (they are kept for the next one).
+    run = manager.get(run_id)
+    out = run_out(run)
+    task = kept.start(run_scores(manager, run_id, kept))
+    try:
+        scores = await asyncio.wait_for(asyncio.shield(task), SCORES_WAIT if run.busy else None)
+    except TimeoutError:
+        scores = None
+    out.metrics = None if scores is None else scores.as_metrics()
+    return out
+
+
+@router.get("/{run_id}/scores", response_model=ScoresOut, responses=NOT_FOUND)
+async def get_scores(run_id: str, manager: Manager, kept: ScoresKept) -> Response:
+    """Train and test scores now: accuracy and confusion matrices (rows: the true class,
+    columns: the predicted one) for classes, R² for regression (app/nn/metrics.py).
+
+    409 when the run cannot be scored now: no weights to be had, or a forward pass over its
+    data above the setting max_scores_work."""
+    manager.get(run_id)
+    scores = await run_scores(manager, run_id, kept)
+    if scores is None:
+        limit = f"max_scores_work={manager.settings.max_scores_work}"
+        detail = f"run {run_id} cannot be scored now (no weights yet, or above the limit {limit})"
+        return OrjsonResponse({"detail": detail}, 409)
+    return OrjsonResponse({"step": manager.get(run_id).step, **scores.__dict__})
 
 
 @router.patch("/{run_id}", responses=NOT_FOUND | CONFLICT)
@@ -146,57 +182,13 @@ async def explain_next_update(
 
     Computed on a copy: the run itself does not move. 409 while the run trains.
     """
-    anatomy = await manager.explain(run_id, sample)
-    return OrjsonResponse(anatomy.to_dict())
+    explained = await manager.explain(run_id, sample)
+    return OrjsonResponse(explained.to_dict())
 
 
 @router.get("/{run_id}/dataset", response_model=DatasetOut, responses=NOT_FOUND)
 async def get_dataset(run_id: str, manager: Manager) -> Response:
-    """The training and test rows: x as the network's inputs, and the raw points beside them
-    where `dataset.features` makes the two differ."""
-    data = await manager.dataset(run_id)
-    names = ("x_train", "y_train", "x_test", "y_test")
-    content = dict(zip(names, data.arrays(), strict=True))
-    return await big_json(
-        content | {"x_train_raw": data.x_train_raw, "x_test_raw": data.x_test_raw}
-    )
-
-
-@router.get(
-    "/{run_id}/history",
-    response_model=HistoryOut | ThinnedHistoryOut,
-    responses=NOT_FOUND,
-)
-async def get_history(
-    run_id: str,
-    manager: Manager,
-    points: Annotated[
-        int | None,
-        Query(
-            ge=1,
-            description="thin to at most this many buckets of steps, each with its min and max"
-            " loss; above the setting max_history_points (default 4096) a 422 names it."
-            " Default: every step",
-        ),
-    ] = None,
-) -> Response:
-    """The loss of every step so far, and the test loss where it was measured.
-
-    With `points`, the same history in at most `points` buckets of consecutive steps, each with
-    its min and max train and test loss: a few hundred numbers for a small chart, however long
-    the run.
-    """
-    if points is None:
-        steps, loss, test_loss = await manager.history(run_id)
-        changes = manager.get(run_id).rate_changes
-        content = {"steps": steps, "loss": loss, "test_loss": test_loss, "learning_rates": changes}
-        return OrjsonResponse(content)
-    if points > manager.settings.max_history_points:
-        message = over_limit("points", points, "max_history_points", manager.settings)
-        error = {"type": "less_than_equal", "loc": ("query", "points"), "msg": message}
-        raise RequestValidationError([error])
-    history = await manager.history_arrays(run_id)
-    thinned = await asyncio.to_thread(thin, history, points)
-    changes = manager.get(run_id).rate_changes
-    content = {"points": points, **thinned._asdict(), "learning_rates": changes}
-    return OrjsonResponse(content)
+    """The rows as the network sees them, and the raw points beside them where input features
+    or standardisation make the two differ; for tables (csv, iris, digits) the shift and scale
+    between: input = (raw − input_shift) / input_scale."""
+    return await big_json(dataset_content(await manager.dataset(run_id)))

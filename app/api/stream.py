@@ -152,7 +152,7 @@ async def _send_frames(websocket: WebSocket, run: Run, viewer: Viewer, settings:
         if isinstance(frame, UpdateFrame):
             if frame.step <= viewer.last_step:
                 continue  # already covered by the state frame
-            built = frame.message(viewer.encoding, run.log, viewer.last_step)
+            built = frame.message(viewer.encoding, run.recent, viewer.last_step)
             if built is None:
                 continue  # made before the viewer chose its encoding: the next one will do
             message = built

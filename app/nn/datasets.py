@@ -4,6 +4,7 @@ know from TensorFlow Playground. Each has noise and a train/test split.
 Two-dimensional inputs lie in [-1, 1]². Classification with two classes labels 0 or 1 in one
 output column (read with a threshold of ½); with K > 2 classes (gaussians, spiral) each target
 row is one-hot over K columns. Regression targets lie in [0, 1] so a sigmoid output can fit them.
+Tables (an uploaded CSV, iris, digits) are built in app/nn/tabular.py.
 
 Features: the network's inputs can be named functions of the raw points, as in TensorFlow
 Playground (`x1*x2`, `sin(x1)`, ...); a Dataset then holds both the inputs and the raw points.
@@ -12,17 +13,18 @@ Playground (`x1*x2`, `sin(x1)`, ...); a Dataset then holds both the inputs and t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from app.nn.activations import Array
 from app.nn.network import Network
+from app.nn.tabular import TABLE_KINDS, TableSource, tabular_parts
 
 CLASSIFICATION_KINDS = ("xor", "circle", "gaussians", "spiral", "boundary")
 MULTI_CLASS_KINDS = ("gaussians", "spiral")  # the kinds that can have more than two classes
 REGRESSION_KINDS = ("plane", "multi_gaussian")
-KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)
+KINDS = ("teacher", "function", *CLASSIFICATION_KINDS, *REGRESSION_KINDS)  # generated
 TEACHER_SCALE = 3.0  # standard deviation of a teacher's random weights
 MAX_CLASSES = 6
 
@@ -64,14 +66,23 @@ class DatasetSpec:
     x_max: float = 1.0  # function
     classes: int = 2  # gaussians and spiral; the other classification kinds have two
     features: tuple[str, ...] | None = None  # names from FEATURES; None: the raw inputs
+    table_id: str = ""  # csv: the uploaded table
+    inputs: tuple[str, ...] = ()  # csv: input columns
+    targets: tuple[str, ...] = ()  # csv: target columns
+    labels: bool = False  # csv: the one target column holds class labels, even if numeric
+    # csv: where the table is read from; not part of what the data set is.
+    tables: TableSource | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Dataset:
     """Training and test rows: x is N × inputs (the network's inputs), y is N × outputs.
 
-    Where the inputs are features of the raw points, x_train_raw and x_test_raw hold those
-    points (N × dimensions), row for row; None where the inputs are the raw points themselves.
+    Where the inputs are features of the raw points, or a table's rescaled columns
+    (app/nn/tabular.py: the network sees (raw − input_shift) / input_scale), x_train_raw and
+    x_test_raw hold the raw points row for row; None where the inputs are the raw points.
+    `class_names` names the classes of a classification data set (one-hot targets, or one 0/1
+    column for two).
     """
 
     x_train: Array
@@ -80,6 +91,9 @@ class Dataset:
     y_test: Array
     x_train_raw: Array | None = None
     x_test_raw: Array | None = None
+    input_shift: Array | None = None
+    input_scale: Array | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def inputs(self) -> int:
@@ -94,7 +108,7 @@ class Dataset:
         x_train, y_train, x_test, y_test = (
             np.ascontiguousarray(a, dtype=dtype) for a in self.arrays()
         )
-        return Dataset(x_train, y_train, x_test, y_test, self.x_train_raw, self.x_test_raw)
+        return replace(self, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
     def arrays(self) -> tuple[Array, Array, Array, Array]:
         return self.x_train, self.y_train, self.x_test, self.y_test
@@ -102,8 +116,11 @@ class Dataset:
 
 def make_dataset(spec: DatasetSpec) -> Dataset:
     """Build the data set that `spec` describes, deterministically from its seed."""
+    if spec.kind in TABLE_KINDS:
+        return _tabular(spec)
     if spec.kind not in KINDS:
-        raise ValueError(f"unknown data set kind {spec.kind!r}; known: {', '.join(KINDS)}")
+        known = ", ".join((*KINDS, *TABLE_KINDS))
+        raise ValueError(f"unknown data set kind {spec.kind!r}; known: {known}")
     if spec.samples < 2:
         raise ValueError("a data set needs at least 2 samples")
     if not 0.0 <= spec.test_fraction < 1.0:
@@ -114,13 +131,28 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
         raise ValueError(f"only {' and '.join(MULTI_CLASS_KINDS)} can have more than 2 classes")
     rng = np.random.default_rng(spec.seed)
     points, y = _MAKERS[spec.kind](spec, rng)
+    names = _class_names(spec)
     order = rng.permutation(len(points))
     test_count = round(len(points) * spec.test_fraction)
     train, test = np.split(order, [max(1, len(points) - test_count)])
     if spec.features is None or spec.features == raw_features(points.shape[1]):
-        return Dataset(points[train], y[train], points[test], y[test])
+        return Dataset(points[train], y[train], points[test], y[test], class_names=names)
     x = expand_features(points, spec.features)
-    return Dataset(x[train], y[train], x[test], y[test], points[train], points[test])
+    raw = points[train], points[test]
+    return Dataset(x[train], y[train], x[test], y[test], *raw, class_names=names)
+
+
+def _class_names(spec: DatasetSpec) -> tuple[str, ...] | None:
+    """ "0", "1", ... for a classification kind's classes; None for regression."""
+    if spec.kind not in CLASSIFICATION_KINDS:
+        return None
+    return tuple(str(k) for k in range(spec.classes))
+
+
+def _tabular(spec: DatasetSpec) -> Dataset:
+    if not 0.0 <= spec.test_fraction < 1.0:
+        raise ValueError("test_fraction must be at least 0 and below 1")
+    return Dataset(**tabular_parts(spec))
 
 
 def raw_features(dimensions: int) -> tuple[str, ...]:

@@ -138,6 +138,11 @@ class Trainer:
             self._current = self._forward(self.data.x_train, self.data.y_train)
         return self._current[1].pick(data_only)
 
+    def forget_passes(self) -> None:
+        """Let go of the forward pass kept for the next update: a trainer that waits (a paused
+        run's) holds no memory per sample beyond its data."""
+        self._current = None
+
     def test_loss(self, *, data_only: bool = False) -> float | None:
         """The same over the test set; None without one."""
         if len(self.data.x_test) == 0:
@@ -209,17 +214,18 @@ class Trainer:
         return self._velocity
 
     def _check_weights(self) -> None:
-        # One sum over every weight and bias moved: it is finite exactly when each of them is
-        # (inf and nan survive a sum; a sum that overflows means weights near the dtype's
-        # maximum, diverged anyway). The loss is not enough: a saturated sigmoid can hide an
-        # infinite weight behind a finite loss.
+        # The squared norm Σθ² of every weight and bias moved is finite exactly when each of
+        # them is finite and below the square root of the dtype's maximum (1e154 in float64,
+        # 2e19 in float32), past which the network has diverged for any use (its squared
+        # errors overflow too). The loss alone is not enough: a saturated sigmoid can hide an
+        # infinite weight behind a finite loss. One BLAS dot a parameter array: cheaper than a
+        # sum, and than copying them all into one vector.
         network = self.network
         moved = network.weights + (network.biases if network.use_bias else [])
-        total = float(np.concatenate(moved, axis=None).sum())
+        total = sum(float(np.vdot(p, p)) for p in moved)
         if not math.isfinite(total):
-            raise Diverged(
-                self.step, f"a weight or bias overflowed to {total} in update {self.step}"
-            )
+            reason = f"the weights and biases overflowed in update {self.step}"
+            raise Diverged(self.step, f"{reason} (the sum of their squares is {total})")
 
     def _batch_indices(self) -> Array | None:
         """The training rows of the next update; None means all of them."""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.nn.datasets import FEATURES, MAX_CLASSES, MULTI_CLASS_KINDS, DatasetSpec
+from app.nn.tabular import SHIPPED_SHAPES, TableSource
 from app.nn.trainer import RegularizationSpec, TrainingConfig
 
 ActivationName = Literal["sigmoid", "tanh", "relu", "linear"]
@@ -21,14 +22,23 @@ DatasetKind = Literal[
     "boundary",
     "plane",
     "multi_gaussian",
+    "csv",
+    "iris",
+    "digits",
 ]
 TWO_D_KINDS = ("xor", "circle", "gaussians", "spiral", "boundary", "plane", "multi_gaussian")
+TABLE_KINDS = ("csv", "iris", "digits")
 FeatureName = Literal[
     "x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)", "x", "x^2", "x^3", "sin(x)", "cos(x)"
 ]
 Size = Annotated[int, Field(ge=1, le=1_000_000)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+# A run's name is a label for people (runs list, page title), so a line's worth is plenty.
+NAME_MAX_LENGTH = 80
+RunName = Annotated[str, Field(min_length=1, max_length=NAME_MAX_LENGTH)]
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+ColumnNames = Annotated[list[ColumnName], Field(min_length=1, max_length=4096)]
 
 
 def parameter_count(layers: list[int], bias: bool) -> int:
@@ -59,10 +69,15 @@ class DatasetConfig(BaseModel):
         description="the network's inputs as named functions of the raw points; "
         "null: the raw inputs (x1, x2 for 2-D data, x for 1-D)",
     )
+    # csv only: the uploaded data set (POST /api/datasets) and which of its columns to use.
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{1,64}$")] | None = None
+    inputs: ColumnNames | None = None
+    targets: ColumnNames | None = None
+    labels: bool = False  # the one target column holds class labels even though numeric
 
     @property
     def dimensions(self) -> int:
-        """How many coordinates a raw point of a kind other than teacher has."""
+        """How many coordinates a raw point of a generated kind (not teacher) has."""
         return 1 if self.kind == "function" else 2
 
 
@@ -82,6 +97,8 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    # What people call the run; it takes no part in training (the page defaults it to the preset).
+    name: RunName | None = None
     layers: Annotated[list[Size], Field(min_length=2, max_length=64)]
     activation: ActivationName | Annotated[list[ActivationName], Field(max_length=64)] = "sigmoid"
     bias: bool = True
@@ -123,6 +140,13 @@ class RunConfig(BaseModel):
                     f"{inputs} and output size {outputs}"
                 )
             self.dataset.layers = teacher
+        elif data.kind in TABLE_KINDS:
+            if data.features is not None:
+                raise ValueError("dataset.features: a table's inputs are its columns; no features")
+            if data.kind == "csv":
+                self._check_columns()
+            else:
+                self._need_shape(*SHIPPED_SHAPES[data.kind])
         else:
             outputs = data.classes if data.classes > 2 else 1
             self._need_shape(self._inputs(), outputs)
@@ -152,6 +176,21 @@ class RunConfig(BaseModel):
                 f"{len(data.features)} input(s)"
             )
         return len(data.features)
+
+    def _check_columns(self) -> None:
+        """The columns' count against the input layer; outputs are checked against the table
+        when the data set is built (class labels make one output per class)."""
+        data = self.dataset
+        if data.id is None or data.inputs is None or data.targets is None:
+            raise ValueError("dataset.id: a csv data set needs `id`, `inputs` and `targets`")
+        if len(data.inputs) != self.layers[0]:
+            raise ValueError(
+                f"layers: {len(data.inputs)} input column(s) need {len(data.inputs)} inputs, "
+                f"got {self.layers[0]}"
+            )
+        for field, names in (("inputs", data.inputs), ("targets", data.targets)):
+            if len(set(names)) != len(names):
+                raise ValueError(f"dataset.{field}: a column is named twice")
 
     def _need_shape(self, inputs: int, outputs: int) -> None:
         if self.layers[0] != inputs or self.layers[-1] != outputs:
@@ -193,7 +232,9 @@ class RunConfig(BaseModel):
             else RegularizationSpec(penalty.kind, penalty.rate),
         )
 
-    def dataset_spec(self) -> DatasetSpec:
+    def dataset_spec(self, tables: TableSource | None = None) -> DatasetSpec:
+        """The data set's description for the engine; `tables`: where a csv kind's uploaded
+        table is read from (the server's store)."""
         data = self.dataset
         return DatasetSpec(
             kind=data.kind,
@@ -208,4 +249,9 @@ class RunConfig(BaseModel):
             x_max=data.x_max,
             classes=data.classes,
             features=None if data.features is None else tuple(data.features),
+            table_id=data.id or "",
+            inputs=tuple(data.inputs or ()),
+            targets=tuple(data.targets or ()),
+            labels=data.labels,
+            tables=tables,
         )

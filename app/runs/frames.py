@@ -30,7 +30,7 @@ import orjson
 
 from app.json_out import dumps, finite_or_none
 from app.nn.activations import Array
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 
 Encoding = Literal["json", "binary"]
 ENCODINGS: tuple[Encoding, ...] = ("json", "binary")
@@ -60,15 +60,18 @@ def build_frame(
     live: bool,
     arrays: dict[str, list[Array]],
     encodings: Iterable[str],
+    data_loss: float | None = None,
 ) -> FrameParts:
     """Serialise an update frame for each encoding in use, from the trainer's arrays.
 
-    learning_rate: the rate that made this update (None at step 0).
+    learning_rate: the rate that made this update (None at step 0). data_loss: a regularized
+    run's train loss without the penalty (`loss` is the total, what training minimises).
     """
     head = {
         "type": "update",
         "step": step,
         "loss": finite_or_none(loss),
+        "data_loss": finite_or_none(data_loss),
         "test_loss": finite_or_none(test_loss),
         "learning_rate": finite_or_none(learning_rate),
         "time": time.time(),
@@ -117,14 +120,14 @@ class UpdateFrame:
         parts = (self.parts.json_head, self.parts.binary_head, self.parts.payload)
         return sum(len(part) for part in parts if part is not None)
 
-    def message(self, encoding: str, log: LossLog, since: int) -> str | bytes | None:
+    def message(self, encoding: str, recent: RecentHistory, since: int) -> str | bytes | None:
         """The frame for a viewer whose previous frame was at step `since`; None if it was
         not built in `encoding` (the viewer switched since: its next frame will be)."""
         key = (encoding, since)
         cached = self._messages.get(key)
         if cached is not None:
             return cached
-        tail = dumps(log.pairs(since + 1, self.step)) + b"}"
+        tail = dumps(recent.pairs(since + 1, self.step)) + b"}"
         parts = self.parts
         message: str | bytes
         if encoding == "binary" and parts.binary_head is not None and parts.payload is not None:

@@ -8,7 +8,7 @@ loses frames, never the training's time, and its memory stays bounded. Past eith
 oldest update frames go first. The byte budget never drops a status frame nor the newest update
 (a frame bigger than the whole budget is still sent, alone). Skipped frames leave no hole in
 the loss curve: each frame sent carries every loss since the viewer's previous frame
-(`UpdateFrame.message`, from the run's loss log). Status frames and at most one settings frame
+(`UpdateFrame.message`, from the run's recent history). Status frames and at most one settings frame
 (a newer one replaces it: each holds every setting) wait beside them; neither ever displaces an
 update frame.
 

@@ -13,6 +13,7 @@ import numpy as np
 from app.nn.datasets import Dataset, make_dataset
 from app.nn.expr import ExpressionError
 from app.nn.losses import loss_named
+from app.nn.tabular import TableSource
 from app.nn.trainer import Diverged, Trainer, TrainerState
 from app.runs.config import RunConfig
 from app.runs.errors import InvalidRequest
@@ -43,10 +44,10 @@ def batch_samples(config: RunConfig, dataset: Dataset) -> int:
     return rows if config.batch_size is None else min(config.batch_size, rows)
 
 
-def build_dataset(config: RunConfig) -> Dataset:
+def build_dataset(config: RunConfig, tables: TableSource | None = None) -> Dataset:
     """The run's data, or InvalidRequest naming the config field at fault."""
     try:
-        dataset = make_dataset(config.dataset_spec())
+        dataset = make_dataset(config.dataset_spec(tables))
     except ExpressionError as error:  # the `function` kind's expression
         raise InvalidRequest(str(error), "dataset.expr") from None
     except (ValueError, OverflowError, FloatingPointError) as error:
@@ -66,7 +67,7 @@ quietly = np.errstate(all="ignore")
 @quietly
 def new_trainer(config: RunConfig, dataset: Dataset) -> Loaded:
     trainer = Trainer(config.training_config(), dataset)
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), 0, None)
+    return idle(trainer, 0, None)
 
 
 @quietly
@@ -75,7 +76,7 @@ def trainer_from_state(run: Run, dataset: Dataset, state: bytes) -> Loaded:
     trainer = Trainer(run.config.training_config(), dataset)
     trainer.restore(TrainerState.from_bytes(state))
     trainer.learning_rate = run.rate_at(trainer.step)
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), trainer.step, None)
+    return idle(trainer, trainer.step, None)
 
 
 @quietly
@@ -100,4 +101,11 @@ def trainer_from_store(
         replay(trainer, run, step)
     except Diverged as error:
         diverged = error.reason
-    return Loaded(trainer, trainer.train_loss(), trainer.test_loss(), start, diverged)
+    return idle(trainer, start, diverged)
+
+
+def idle(trainer: Trainer, replayed_from: int, diverged: str | None) -> Loaded:
+    """The trainer with its losses, ready to wait: no pass over the data kept."""
+    loss, test_loss = trainer.train_loss(), trainer.test_loss()
+    trainer.forget_passes()
+    return Loaded(trainer, loss, test_loss, replayed_from, diverged)

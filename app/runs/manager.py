@@ -17,14 +17,15 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from app.json_out import finite_or_none
-from app.nn.anatomy import UpdateAnatomy, next_update_anatomy
 from app.nn.arithmetic import current_arithmetic
 from app.nn.datasets import Dataset
+from app.nn.explain import UpdateExplained, explain_next_update
 from app.nn.trainer import Diverged, Trainer
 from app.runs import loading
 from app.runs.config import RunConfig
@@ -39,7 +40,6 @@ from app.runs.executor import Executor
 from app.runs.frames import EditFrame, UpdateFrame
 from app.runs.hub import StreamHub
 from app.runs.limits import check_config, check_edit, check_memory, check_step_count, over_limit
-from app.runs.losslog import LossLog
 from app.runs.memory import run_memory_bytes
 from app.runs.messages import (
     ChangeRate,
@@ -56,12 +56,15 @@ from app.runs.messages import (
     View,
     WantParameters,
 )
+from app.runs.recent_history import RecentHistory
 from app.runs.replay import apply_edits
 from app.runs.run import TRAINABLE, Parameters, Run, RunStatus, Training, trainer_parameters
 from app.runs.store_map import stored_run, update_row
-from app.runs.summary import Buckets, LossSummary
+from app.runs.summary import Buckets, HistorySummary
 from app.settings import Settings
 from app.store import RunStore, StoredRun, StoreError, StoreUnavailable, WeightEdit
+from app.store.datasets import DatasetTables
+from app.store.export import iter_history
 from app.store.losses import LossArrays, history_lists
 
 History = tuple[list[int], list[float | None], list[float | None]]
@@ -82,6 +85,8 @@ class RunManager:
         # What this server's updates are made under (app/nn/arithmetic.py), recorded per run.
         self.arithmetic = current_arithmetic() if arithmetic is None else arithmetic
         self.runs: dict[str, Run] = {}
+        # Where runs on uploaded data (the csv kind) read their table.
+        self.tables = DatasetTables(store.path)
         self.executor = executor
         self.storage_trouble: str | None = None  # why the store cannot write, while it cannot
         self._loading: dict[str, asyncio.Lock] = {}
@@ -105,7 +110,7 @@ class RunManager:
             run.loss, run.test_loss = row.loss, row.test_loss
             run.learning_rate, run.speed, run.rate_changes = row.learning_rate, row.speed, changes
             run.engines, run.edits = engines, edits
-            run.log.reset(row.step + 1)
+            run.recent.reset(row.step + 1)
             self.runs[run.id] = run
 
     def _read_stored(
@@ -169,13 +174,13 @@ class RunManager:
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         run = self._new_run(uuid.uuid4().hex[:12], config, now)
         run.learning_rate, run.speed = config.learning_rate, config.speed
-        dataset = await asyncio.to_thread(loading.build_dataset, config)
+        dataset = await asyncio.to_thread(loading.build_dataset, config, self.tables)
         loaded = await asyncio.to_thread(loading.new_trainer, config, dataset)
         run.dataset = dataset
         self._take_loaded(run, loaded)
-        run.log.append(loaded.loss)  # step 0's
+        run.recent.append(loaded.loss)  # step 0's
         if loaded.test_loss is not None:
-            run.log.add_test(0, loaded.test_loss)
+            run.recent.add_test(0, loaded.test_loss)
         await self._store_new(run)
         self.runs[run.id] = run
         if config.start == "running":
@@ -225,30 +230,38 @@ class RunManager:
         self._loading.pop(run_id, None)
         run.hub.close()
 
-    async def patch(self, run_id: str, changes: dict[str, float | None]) -> Run:
-        """Change the learning rate and/or speed from the next update on, and tell viewers.
+    async def patch(self, run_id: str, changes: dict[str, float | str | None]) -> Run:
+        """Change the learning rate and/or speed from the next update on, or the run's name;
+        tell viewers.
 
         Answered once stored: a rate change is recorded at the step whose next update takes it
         up, and replays depend on it. A run that can never train again (stopped, finished,
-        diverged) has no next update: RunConflict, rather than a change recorded for nothing.
+        diverged) has no next update: RunConflict for a rate or speed, rather than a change
+        recorded for nothing. A name can change in any status.
         """
         run = self.get(run_id)
-        if run.status not in TRAINABLE and run.status != RunStatus.RUNNING:
+        trains = "learning_rate" in changes or "speed" in changes
+        if trains and run.status not in TRAINABLE and run.status != RunStatus.RUNNING:
             raise RunConflict(f"cannot change run {run_id}: it is {run.status.value}")
         self._check_storage()
+        if "name" in changes:
+            name = changes["name"]
+            run.config = run.config.model_copy(update={"name": name})
+            self.store.set_config(run.id, run.config_dict())
         if "speed" in changes:
-            run.speed = changes["speed"]
+            speed = changes["speed"]
+            run.speed = None if speed is None else float(speed)
             self._send(run, ChangeSpeed(run.id, run.speed))
         changed_at = run.step
         rate = changes.get("learning_rate")
-        if rate is not None and rate != run.learning_rate:
+        if isinstance(rate, float) and rate != run.learning_rate:
             run.learning_rate = rate
             await self._change_rate(run, rate)
             changed_at = run.rate_changes[-1][0]
         self._save(run)
         await self._flushed()
-        # Every viewer's controls follow (a `settings` frame; see app.runs.frames).
-        run.hub.publish_settings(run.learning_rate, run.speed, changed_at)
+        if trains:  # every viewer's controls follow (a `settings` frame)
+            run.hub.publish_settings(run.learning_rate, run.speed, changed_at)
         return run
 
     async def _change_rate(self, run: Run, rate: float) -> None:
@@ -351,8 +364,8 @@ class RunManager:
         stored = await asyncio.to_thread(self.store.history_arrays, run.id)
         stored = stored.up_to(last)
         first = int(stored.steps[-1]) + 1 if len(stored.steps) else 0
-        start, tail = run.log.between(first, last)
-        return stored.extended(start, tail, run.log.tests_between(first, last))
+        start, tail = run.recent.between(first, last)
+        return stored.extended(start, tail, run.recent.tests_between(first, last))
 
     async def recent_history(self, run: Run, up_to: int) -> dict[str, Any]:
         """The history up to step `up_to` in a bounded size, for the stream's `state` frame:
@@ -362,13 +375,13 @@ class RunManager:
         recent_first = max(0, up_to - self.settings.state_recent_steps + 1)
         buckets = summary.buckets(before=recent_first)
         steps, loss, test = thinned_points(buckets, recent_first)
-        in_log, _ = run.log.between(recent_first, up_to)
+        in_log, _ = run.recent.between(recent_first, up_to)
         stored = await asyncio.to_thread(
             self.store.history_range, run.id, recent_first, max(recent_first, in_log - 1)
         )
         after_stored = int(stored.steps[-1]) + 1 if len(stored.steps) else recent_first
-        start, tail = run.log.between(after_stored, up_to)
-        recent = stored.extended(start, tail, run.log.tests_between(start, up_to))
+        start, tail = run.recent.between(after_stored, up_to)
+        recent = stored.extended(start, tail, run.recent.tests_between(start, up_to))
         recent_steps, recent_loss, recent_test = history_lists(recent.up_to(up_to))
         return {
             "steps": steps + recent_steps,
@@ -378,19 +391,23 @@ class RunManager:
             "recent_from": recent_first,
         }
 
-    async def _summary(self, run: Run) -> LossSummary:
+    async def _summary(self, run: Run) -> HistorySummary:
         """The run's history summary: built from the store once, then kept by `_progress`."""
         lock = self._loading.setdefault(run.id, asyncio.Lock())
         async with lock:
             if run.summary is None:
-                arrays = await self.history_arrays(run.id)
                 capacity = self.settings.state_history_buckets
-                summary = await asyncio.to_thread(LossSummary.of, arrays, capacity)
-                summary.add(await self.history_arrays(run.id))  # what came meanwhile
+                summary = await asyncio.to_thread(
+                    summary_from_store, self.store.path, run.id, run.step, capacity
+                )
+                # What the run made meanwhile, or had not handed to the store yet.
+                first = summary.last_step + 1
+                start, tail = run.recent.between(first, run.step)
+                summary.add(LossArrays.of(start, tail, run.recent.tests_between(first, run.step)))
                 run.summary = summary
         return run.summary
 
-    async def explain(self, run_id: str, sample: int) -> UpdateAnatomy:
+    async def explain(self, run_id: str, sample: int) -> UpdateExplained:
         """Every number of the run's next update, following one sample of its batch."""
         run = self.get(run_id)
         if run.training is not None:
@@ -401,7 +418,7 @@ class RunManager:
         # Copied here, on the loop, so a step started meanwhile cannot tear what is read.
         copy = trainer.copy()
         try:
-            return await asyncio.to_thread(next_update_anatomy, copy, sample)
+            return await asyncio.to_thread(explain_next_update, copy, sample)
         except IndexError as error:
             raise InvalidRequest(str(error), "sample") from None
         except Diverged as error:
@@ -434,10 +451,10 @@ class RunManager:
                 training.rate_taken = None
         losses = event.losses
         if len(losses):
-            run.log.extend(event.first_step, losses.tolist())
+            run.recent.extend(event.first_step, losses.tolist())
             run.step, run.loss = event.first_step + len(losses) - 1, float(losses[-1])
         for step, loss in event.test_losses:
-            run.log.add_test(step, loss)
+            run.recent.add_test(step, loss)
             run.test_loss = loss
         if run.summary is not None:
             run.summary.add(progress_arrays(event))
@@ -467,7 +484,7 @@ class RunManager:
             if run.holds_own_weights(event.step):
                 self.store.add_snapshot(run.id, event.step, event.state, pinned=True)
             if event.test_loss is not None:
-                run.log.add_test(event.step, event.test_loss)
+                run.recent.add_test(event.step, event.test_loss)
         # else: the training was lost; the run stands at the last step it reported, and its
         # weights there are found again from the store (app/runs/loading.py).
         if event.learning_rate is not None and event.learning_rate != run.learning_rate:
@@ -512,8 +529,11 @@ class RunManager:
             if run.training is not None:
                 self._end(run, RunStatus.PAUSED, f"storage unavailable: {reason}")
 
-    def _view_changed(self, run: Run, view: View) -> None:
-        self._send(run, ChangeView(run.id, view))
+    def _view_changed(self, run_id: str, view: View) -> None:
+        """The run's viewers want other frames (or none): its training builds them so."""
+        run = self.runs.get(run_id)
+        if run is not None:
+            self._send(run, ChangeView(run_id, view))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -532,10 +552,9 @@ class RunManager:
         self._send(run, EndTraining(run.id, status.value, message))
 
     def _new_run(self, run_id: str, config: RunConfig, created_at: str) -> Run:
-        log = LossLog(0, self.settings.loss_log_capacity)
-        run = Run(run_id, config, created_at, None, log, learning_rate=config.learning_rate)  # type: ignore[arg-type]
-        run.hub = StreamHub(self.settings.default_fps, lambda view: self._view_changed(run, view))
-        return run
+        recent = RecentHistory(0, self.settings.recent_history_steps)
+        hub = StreamHub(self.settings.default_fps, lambda view: self._view_changed(run_id, view))
+        return Run(run_id, config, created_at, hub, recent, learning_rate=config.learning_rate)
 
     def _take_loaded(self, run: Run, loaded: loading.Loaded) -> None:
         """Hold the trainer just built, at its step, with its losses (the history already has
@@ -559,7 +578,7 @@ class RunManager:
 
     async def _dataset(self, run: Run) -> Dataset:
         if run.dataset is None:
-            dataset = await asyncio.to_thread(loading.build_dataset, run.config)
+            dataset = await asyncio.to_thread(loading.build_dataset, run.config, self.tables)
             run.dataset = run.dataset or dataset
         return run.dataset
 
@@ -634,7 +653,8 @@ class RunManager:
         check_memory(total, "max_training_memory_bytes", self.settings, status_code=429)
 
     def _memory(self, config: RunConfig) -> int:
-        return run_memory_bytes(config, self.settings.max_unstored_snapshot_bytes)
+        settings = self.settings
+        return run_memory_bytes(config, settings.max_unstored_snapshot_bytes, settings.max_csv_rows)
 
     def _record_engine(self, run: Run) -> None:
         """Record that the run's updates from its current step on are made under this server's
@@ -759,4 +779,16 @@ def thinned_points(
 
 
 def losses_of(trainer: Trainer) -> tuple[float, float | None]:
-    return trainer.train_loss(), trainer.test_loss()
+    """The trainer's losses now, keeping no pass over the data (it waits: a paused run's)."""
+    losses = trainer.train_loss(), trainer.test_loss()
+    trainer.forget_passes()
+    return losses
+
+
+def summary_from_store(path: Path, run_id: str, last: int, capacity: int) -> HistorySummary:
+    """A run's history summary read from the store window by window: memory does not grow with
+    the run's age (a 10-million-step run is read in windows of 65,536 steps)."""
+    summary = HistorySummary(capacity)
+    for piece in iter_history(path, run_id, 0, last):
+        summary.add(piece)
+    return summary

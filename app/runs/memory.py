@@ -19,11 +19,16 @@ from __future__ import annotations
 
 from app.runs.config import RunConfig
 
+# Rows of the data sets that bring their own: iris and digits as scikit-learn ships them.
+SHIPPED_ROWS = {"iris": 150, "digits": 1797}
 
-def run_memory_bytes(config: RunConfig, unstored_snapshot_bytes: int) -> int:
-    """The estimate above, in bytes."""
+
+def run_memory_bytes(config: RunConfig, unstored_snapshot_bytes: int, table_rows: int) -> int:
+    """The estimate above, in bytes. `table_rows`: the most rows an uploaded table may have
+    (the estimate of a csv run takes the largest allowed)."""
     itemsize = 4 if config.dtype == "float32" else 8
-    samples = config.dataset.samples
+    kind = config.dataset.kind
+    samples = table_rows if kind == "csv" else SHIPPED_ROWS.get(kind, config.dataset.samples)
     width = config.layers[0] + config.layers[-1]
     data = samples * width * (8 + itemsize)
     parameters = 4 * config.parameter_count * itemsize

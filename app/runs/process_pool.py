@@ -24,11 +24,17 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
+from typing import NamedTuple
 
 from app.runs import training
 from app.runs.executor import EventSink
 from app.runs.messages import Command, Event, Pacing, StartTraining, TrainingEnded
 from app.runs.status import RunStatus
+
+
+class WorkerLimits(NamedTuple):
+    memory_slack: int  # bytes a worker may use beyond its runs' estimates
+    niceness: int  # how far below the server a worker runs (os.nice)
 
 
 class WorkerProcess:
@@ -38,14 +44,13 @@ class WorkerProcess:
         self,
         context: ForkServerContext,
         pacing: Pacing,
-        memory_slack: int,
+        limits: WorkerLimits,
         deliver: EventSink,
         lost: EventSink,
     ) -> None:
         parent, child = context.Pipe(duplex=True)
-        self.process: BaseProcess = context.Process(
-            target=training.serve, args=(child, pacing, memory_slack), daemon=True
-        )
+        args = (child, pacing, limits.memory_slack, limits.niceness)
+        self.process: BaseProcess = context.Process(target=training.serve, args=args, daemon=True)
         self.process.start()
         child.close()
         self.conn: Connection = parent
@@ -100,11 +105,11 @@ class ProcessPool:
         self,
         size: int,
         pacing: Pacing,
-        memory_slack: int,
+        limits: WorkerLimits,
         on_event: EventSink,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        self.size, self.pacing, self.memory_slack = size, pacing, memory_slack
+        self.size, self.pacing, self.limits = size, pacing, limits
         self.on_event, self.loop = on_event, loop
         self.pool: list[WorkerProcess] = []  # the live worker processes
         self._where: dict[str, WorkerProcess] = {}
@@ -157,7 +162,7 @@ class ProcessPool:
         def lost(event: Event) -> None:
             self._to_loop(self._lost, worker, event)
 
-        worker = WorkerProcess(self._context, self.pacing, self.memory_slack, deliver, lost)
+        worker = WorkerProcess(self._context, self.pacing, self.limits, deliver, lost)
         return worker
 
     def _to_loop(self, callback: Callable[..., None], *args: object) -> None:

@@ -15,9 +15,9 @@ from app.nn.datasets import Dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
 from app.runs.hub import StreamHub
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 from app.runs.status import TRAINABLE, RunStatus
-from app.runs.summary import LossSummary
+from app.runs.summary import HistorySummary
 from app.store.models import WeightEdit
 
 __all__ = ["TRAINABLE", "Parameters", "Run", "RunStatus", "Training"]
@@ -46,7 +46,7 @@ class Run:
     config: RunConfig
     created_at: str
     hub: StreamHub
-    log: LossLog
+    recent: RecentHistory  # the recent losses, for the stream (the store has them all)
     status: RunStatus = RunStatus.PAUSED
     step: int = 0
     loss: float | None = None
@@ -71,7 +71,7 @@ class Run:
     dataset: Dataset | None = None
     training: Training | None = None
     # The whole history in buckets, built from the store when first asked for, then kept.
-    summary: LossSummary | None = None
+    summary: HistorySummary | None = None
 
     @property
     def busy(self) -> bool:

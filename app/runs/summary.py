@@ -28,7 +28,7 @@ class Buckets(NamedTuple):
     test_max: Floats
 
 
-class LossSummary:
+class HistorySummary:
     """Min and max per bucket of steps, from step 0 to `last_step` (see the module)."""
 
     def __init__(self, capacity: int) -> None:
@@ -38,12 +38,6 @@ class LossSummary:
         self.last_step = -1
         self._mins = np.full((2, 0), np.nan)  # rows: train, test
         self._maxs = np.full((2, 0), np.nan)
-
-    @classmethod
-    def of(cls, history: LossArrays, capacity: int) -> LossSummary:
-        summary = cls(capacity)
-        summary.add(history)
-        return summary
 
     def add(self, history: LossArrays) -> None:
         """Take in the steps of `history` that come after `last_step` (they must be sorted)."""

@@ -14,6 +14,7 @@ Nothing here writes a run's record: the manager does, from these events.
 from __future__ import annotations
 
 import math
+import os
 import resource
 import signal
 import time
@@ -61,7 +62,9 @@ class RunTraining:
         self.trainer.learning_rate = order.learning_rate
         self.remaining, self.manual = order.updates, order.updates is not None
         self.max_steps, self.finish_message = order.max_steps, order.finish_message
-        self.speed, self.view = order.speed, order.view
+        # A speed paces free training; a manual step makes its updates at once.
+        self.speed = order.speed if order.updates is None else None
+        self.view = order.view
         self.memory_bytes = order.memory_bytes
         now = time.monotonic()
         self.wake_at = self.paced_at = self.next_frame = now
@@ -98,7 +101,7 @@ class RunTraining:
                 # Between two updates already: the next one uses it; the manager hears now.
                 self._take_rate(rate)
                 self._report(time.monotonic())
-            case ChangeSpeed(_, speed):
+            case ChangeSpeed(_, speed) if not self.manual:
                 self.speed, self.wake_at = speed, 0.0
             case ChangeView(_, view):
                 self.view = view
@@ -249,8 +252,17 @@ class RunTraining:
             arrays["deltas"] = self.result.backward.bias_gradients
             arrays["gradients"] = self.result.backward.weight_gradients
         rate = self.trainer.learning_rate if trainer.step > 0 else None
+        penalized = trainer.config.regularization is not None
+        data_loss = trainer.train_loss(data_only=True) if penalized else None
         return build_frame(
-            trainer.step, self.loss, self.test_loss, rate, live, arrays, self.view.encodings
+            trainer.step,
+            self.loss,
+            self.test_loss,
+            rate,
+            live,
+            arrays,
+            self.view.encodings,
+            data_loss,
         )
 
     def _end(self, status: str, message: str | None) -> None:
@@ -385,10 +397,13 @@ def data_in_use() -> int:
     return 0
 
 
-def serve(conn: Connection, pacing: Pacing, memory_slack: int) -> None:
+def serve(conn: Connection, pacing: Pacing, memory_slack: int, niceness: int) -> None:
     """A worker process's entry point."""
     # Ctrl-C in a terminal reaches the whole process group: the server ends its runs itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Below the server: its event loop and store writer must get a core the moment they need
+    # one, however many runs train (training takes what is left, which is almost everything).
+    os.nice(niceness)
     # Overflow is how a run diverges; it is detected and reported, not warned about.
     with np.errstate(all="ignore"):
         TrainingProcess(conn, pacing, memory_slack).serve()

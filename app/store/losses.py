@@ -81,6 +81,12 @@ class LossArrays(NamedTuple):
     loss: npt.NDArray[np.float64]
     test: npt.NDArray[np.float64]
 
+    @classmethod
+    def of(cls, first_step: int, losses: Sequence[float], tests: Mapping[int, float]) -> LossArrays:
+        """Steps first_step.. with `losses`, and the test losses of those steps."""
+        empty = cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        return empty.extended(first_step, losses, tests)
+
     def up_to(self, last_step: int) -> LossArrays:
         """Only the steps up to `last_step`."""
         end = int(np.searchsorted(self.steps, last_step, side="right"))
@@ -134,6 +140,10 @@ def merge_arrays(chunks: Iterable[Chunk]) -> LossArrays:
             test[steps] = np.frombuffer(c.test_losses, dtype=FLOAT)
             has_test[steps] = True
             high = max(high, int(steps.max()))
+    # A rewind unmarks values without erasing them: a step held for one kind only must not
+    # show the other kind's stale value.
+    loss[~has_loss] = np.nan
+    test[~has_test] = np.nan
     where = np.flatnonzero(has_loss | has_test)
     if len(where) == size:  # every step held (the usual case): no copies needed
         return LossArrays(where, _finite_or_nan(loss), _finite_or_nan(test))

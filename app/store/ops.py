@@ -68,6 +68,13 @@ class AddEngine(NamedTuple):
     engine: str
 
 
+class SetConfig(NamedTuple):
+    """A run's config changed where that is allowed (its name)."""
+
+    run_id: str
+    config_json: str
+
+
 class AddWeightEdit(NamedTuple):
     run_id: str
     edit: WeightEdit
@@ -97,6 +104,7 @@ Op = (
     | AddLearningRate
     | AddEngine
     | AddWeightEdit
+    | SetConfig
     | TruncateAfter
     | MarkInterrupted
     | Barrier

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.store.errors import StoreError
 
-SCHEMA_VERSION = 3  # PRAGMA user_version; bump with the statements that migrate to it
+SCHEMA_VERSION = 4  # PRAGMA user_version; bump with the statements that migrate to it
 BUSY_TIMEOUT_MS = 5_000
 
 # One statement a string: comments may hold any character, and no script parsing is needed.
@@ -89,13 +89,28 @@ CREATE TABLE weight_edits (
 ) WITHOUT ROWID
 """,
 )
+# Version 4: uploaded data sets (app/store/datasets.py), which csv runs name by id. A file of
+# version 3 gains the table empty.
+_SCHEMA_4 = (
+    """
+CREATE TABLE datasets (
+    id TEXT PRIMARY KEY,             -- sha256 of what is stored, hex: the same file, the same id
+    created_at TEXT NOT NULL,        -- ISO 8601 UTC
+    rows INTEGER NOT NULL,
+    columns TEXT NOT NULL,           -- JSON [[name, "number" | "text"], ...] in file order
+    numbers BLOB NOT NULL,           -- float64 little-endian, numeric columns one after another
+    texts TEXT NOT NULL              -- JSON {name: [cell, ...]} of the text columns
+)
+""",
+)
 # The statements that take a file from the version before each one to it.
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4}
 # The tables a file of each older version holds: anything else is not our file to migrate.
 _TABLES_AT = {
     0: set(),
     1: {"runs", "loss_chunks", "learning_rates", "snapshots"},
     2: {"runs", "loss_chunks", "learning_rates", "snapshots", "engines"},
+    3: {"runs", "loss_chunks", "learning_rates", "snapshots", "engines", "weight_edits"},
 }
 
 

@@ -44,6 +44,7 @@ from app.store.ops import (
     MarkInterrupted,
     Op,
     RunUpdate,
+    SetConfig,
     TruncateAfter,
     Waiter,
 )
@@ -229,6 +230,10 @@ class RunStore:
         """Queue that updates from `step` on are made under the arithmetic `engine`
         (app/nn/arithmetic.py)."""
         self._live().pending.put(AddEngine(run_id, step, engine))
+
+    def set_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Queue a run's changed config (only what may change: its name)."""
+        self._live().pending.put(SetConfig(run_id, json.dumps(config)))
 
     def add_weight_edit(self, run_id: str, edit: WeightEdit) -> None:
         """Queue a weight or bias set by hand (replays apply it at its step)."""

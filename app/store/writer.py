@@ -27,6 +27,7 @@ from app.store.ops import (
     MarkInterrupted,
     Op,
     RunUpdate,
+    SetConfig,
     TruncateAfter,
     Waiter,
 )
@@ -109,6 +110,10 @@ class Writer:
                 case AddEngine(run_id, step, engine) if run_id in self._runs:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO engines VALUES (?, ?, ?)", (run_id, step, engine)
+                    )
+                case SetConfig(run_id, config_json) if run_id in self._runs:
+                    self._conn.execute(
+                        "UPDATE runs SET config = ? WHERE id = ?", (config_json, run_id)
                     )
                 case AddWeightEdit(run_id, edit) if run_id in self._runs:
                     self._add_edit(run_id, edit)

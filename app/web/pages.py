@@ -10,9 +10,15 @@ import sys
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from app.api.deps import Manager
+from app.runs.errors import RunNotFound
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # templates/ and static/ sit at the top of the repo (the project layout wants them there), but a
@@ -60,9 +66,14 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str) -> HTMLResponse:
+def run_page(request: Request, run_id: str, manager: Manager) -> HTMLResponse:
     """One run, live: network, loss, gradient sizes, data, controls, explain, history."""
-    return templates.TemplateResponse(request, "run.html", {"page": "run", "run_id": run_id})
+    try:
+        run = manager.get(run_id)
+    except RunNotFound:
+        return not_found_page(request, f"There is no run {run_id}. It may have been deleted.")
+    context = {"page": "run", "run_id": run_id, "run_name": run.config.name}
+    return templates.TemplateResponse(request, "run.html", context)
 
 
 @router.get("/descent", response_class=HTMLResponse)
@@ -75,3 +86,21 @@ def descent(request: Request) -> HTMLResponse:
 def compare(request: Request) -> HTMLResponse:
     """Two to four runs side by side (`?runs=a,b`); the page reads the ids from its own URL."""
     return templates.TemplateResponse(request, "compare.html", {"page": "compare"})
+
+
+def not_found_page(request: Request, message: str) -> HTMLResponse:
+    """The 404 page: what is missing, and the way home."""
+    context = {"page": "not-found", "message": message}
+    return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A page address nobody serves gets the 404 page; the API keeps its JSON answers."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code != 404 or request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
+    return not_found_page(request, f"There is no page at {request.url.path}.")
+
+
+def install_not_found(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, not_found)

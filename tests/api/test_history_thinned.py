@@ -144,12 +144,12 @@ def test_a_running_run_answers_consistent_buckets(client: TestClient) -> None:
         client.post(f"/api/runs/{run_id}/pause")
 
 
-def test_the_default_answer_is_unchanged(client: TestClient) -> None:
+def test_the_default_answer_of_a_short_run_holds_every_step(client: TestClient) -> None:
     run_id = create(client)
     step(client, run_id, 3)
     full = client.get(f"/api/runs/{run_id}/history").json()
-    assert set(full) == {"steps", "loss", "test_loss", "learning_rates"}
-    assert full["steps"] == [0, 1, 2, 3]
+    assert set(full) == {"steps", "loss", "test_loss", "learning_rates", "earlier"}
+    assert full["steps"] == [0, 1, 2, 3] and full["earlier"] is None
 
 
 def test_points_over_the_limit_is_a_422_naming_it(client: TestClient) -> None:
@@ -187,7 +187,8 @@ def test_a_missing_run_is_a_404(client: TestClient) -> None:
 
 def test_the_openapi_document_describes_both_answers(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/api/runs/{run_id}/history"]["get"]
-    assert [p["name"] for p in operation["parameters"]] == ["run_id", "points"]
+    names = [p["name"] for p in operation["parameters"]]
+    assert names == ["run_id", "points", "start", "end", "format"]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     refs = {option["$ref"].rsplit("/", 1)[-1] for option in schema["anyOf"]}
-    assert refs == {"HistoryOut", "ThinnedHistoryOut"}
+    assert refs == {"BoundedHistoryOut", "ThinnedHistoryOut"}

@@ -34,9 +34,16 @@ OPERATIONS = {
     "get_weights",
     "explain_next_update",
     "get_dataset",
+    "preview_dataset",
     "get_history",
     "descend",
+    "descent_curve",
+    "set_weight",
     "healthz",
+    "upload_dataset",
+    "get_dataset_info",
+    "get_scores",
+    "export_run",
 }
 
 
@@ -111,7 +118,7 @@ def test_the_generated_client_creates_steps_and_reads_a_run(
     )
     assert isinstance(stepped, models.RunOut) and stepped.step == 3
     history = load(f"{runs}.get_history").sync(created.id, client=client)
-    assert isinstance(history, models.HistoryOut) and history.steps == [0, 1, 2, 3]
+    assert isinstance(history, models.BoundedHistoryOut) and history.steps == [0, 1, 2, 3]
     weights = load(f"{runs}.get_weights").sync(created.id, client=client)
     assert isinstance(weights, models.WeightsOut) and weights.step == 3
     raw = httpx.get(f"{server.url}/api/runs/{created.id}/weights").json()

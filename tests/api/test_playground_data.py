@@ -105,8 +105,8 @@ def test_three_classes_give_one_hot_targets_over_three_outputs(client: TestClien
     targets = np.array(data["y_train"] + data["y_test"])
     assert targets.shape == (200, 3)
     np.testing.assert_array_equal(targets.sum(axis=1), np.ones(200))
-    anatomy = client.get(f"/api/runs/{run_id}/explain").json()
-    assert anatomy["output_activation"] == "softmax"
+    explained = client.get(f"/api/runs/{run_id}/explain").json()
+    assert explained["output_activation"] == "softmax"
 
 
 @pytest.mark.parametrize(
@@ -145,18 +145,20 @@ def test_a_regularized_run_reports_the_total_loss_and_explains_the_term(
     engine = engine_for(config)
     assert run["loss"] == engine.train_loss()  # the total, which training minimises
     assert run["loss"] > engine.train_loss(data_only=True)
-    anatomy = client.get(f"/api/runs/{run['id']}/explain").json()
-    assert anatomy["regularization"] == {"kind": kind, "rate": 0.01}
-    assert anatomy["loss"] == pytest.approx(anatomy["data_loss"] + anatomy["regularization_loss"])
-    weights = as_arrays(anatomy["weights"])
-    penalty = as_arrays(anatomy["regularization_gradients"])
+    explained = client.get(f"/api/runs/{run['id']}/explain").json()
+    assert explained["regularization"] == {"kind": kind, "rate": 0.01}
+    assert explained["loss"] == pytest.approx(
+        explained["data_loss"] + explained["regularization_loss"]
+    )
+    weights = as_arrays(explained["weights"])
+    penalty = as_arrays(explained["regularization_gradients"])
     for w, term in zip(weights, penalty, strict=True):
         np.testing.assert_array_equal(term, 0.01 * w if kind == "l2" else 0.01 * np.sign(w))
     stepped = client.post(f"/api/runs/{run['id']}/step").json()
     engine.update()
     assert stepped["loss"] == engine.train_loss()
     after = as_arrays(client.get(f"/api/runs/{run['id']}/weights").json()["weights"])
-    np.testing.assert_array_equal(after[0], as_arrays(anatomy["new_weights"])[0])
+    np.testing.assert_array_equal(after[0], as_arrays(explained["new_weights"])[0])
 
 
 @pytest.mark.parametrize(
@@ -176,9 +178,9 @@ def test_bad_regularization_is_a_422_naming_the_field(
 
 def test_an_explanation_without_regularization_says_so(client: TestClient) -> None:
     run_id = created(client, SMALL)["id"]
-    anatomy = client.get(f"/api/runs/{run_id}/explain").json()
-    assert anatomy["regularization"] is None and anatomy["regularization_gradients"] is None
-    assert anatomy["regularization_loss"] == 0.0 and anatomy["data_loss"] == anatomy["loss"]
+    explained = client.get(f"/api/runs/{run_id}/explain").json()
+    assert explained["regularization"] is None and explained["regularization_gradients"] is None
+    assert explained["regularization_loss"] == 0.0 and explained["data_loss"] == explained["loss"]
 
 
 def test_the_config_accepts_exactly_the_engines_feature_names() -> None:

@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from app.runs.frames import decode_binary
-from tests.support.runs import SMALL, as_arrays, strict_json
+from tests.support.runs import SMALL, as_arrays, engine_for, strict_json
 from tests.support.server import LiveServer
 from tests.support.stream import collect, next_update, open_stream
 
@@ -77,8 +77,10 @@ def test_a_running_viewer_gets_about_30_fps_and_every_loss(live_server: LiveServ
     assert [step for step, _ in losses] == list(range(1, run["step"] + 1))  # no holes
     assert updates[-1]["step"] == run["step"]
     assert run["step"] > 5 * len(updates)  # frames were thinned, losses were not
-    history = httpx.get(f"{live_server.url}/api/runs/{run_id}/history").json()
-    assert [loss for _, loss in losses] == history["loss"][1:]
+    # Every step's loss: the CSV export (a plain /history of a long run is bounded).
+    csv = httpx.get(f"{live_server.url}/api/runs/{run_id}/history?format=csv").text
+    stored = [float(line.split(",")[1]) for line in csv.splitlines()[1:]]
+    assert [loss for _, loss in losses] == stored[1:]
     assert state["history"]["steps"] == [0]
 
 
@@ -140,3 +142,18 @@ def test_an_unknown_run_refuses_the_stream_with_a_404_saying_why(live_server: Li
     response = refused.value.response
     assert response.status_code == 404  # not the bare 403 of a close before accept
     assert json.loads(response.body) == {"detail": "no run with id 'nosuch'"}
+
+
+def test_a_regularized_runs_frames_carry_the_data_loss_beside_the_total(
+    live_server: LiveServer,
+) -> None:
+    config = SMALL | {"regularization": {"kind": "l2", "rate": 0.01}}
+    run_id = create(live_server, **config)
+    with open_stream(live_server, run_id) as (ws, _):
+        httpx.post(f"{live_server.url}/api/runs/{run_id}/step", json={"count": 3})
+        frame = next_update(ws)
+    engine = engine_for(config)
+    for _ in range(frame["step"]):
+        engine.update()
+    assert frame["loss"] == engine.train_loss()
+    assert frame["data_loss"] == engine.train_loss(data_only=True) < frame["loss"]

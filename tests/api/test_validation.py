@@ -168,3 +168,12 @@ def test_too_many_runs_training_is_a_429_naming_the_limit(settings: Settings) ->
         client.post(f"/api/runs/{first}/pause")
         assert client.post(f"/api/runs/{second}/resume").json()["status"] == "running"
         client.post(f"/api/runs/{second}/pause")
+
+
+def test_a_teacher_with_features_is_refused_naming_them(client: TestClient) -> None:
+    """Features are functions of 1-D or 2-D points; a teacher's inputs are its own (was a 500)."""
+    dataset = {"kind": "teacher", "layers": [1, 1], "features": ["x", "x^2"]}
+    response = client.post("/api/runs", json={"layers": [1, 1], "dataset": dataset})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "dataset.features"

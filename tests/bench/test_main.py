@@ -114,4 +114,5 @@ def test_a_child_modules_targets_table_keeps_its_columns() -> None:
 def test_any_other_table_becomes_measure_and_figures() -> None:
     printed = ["| net | time | note |\n", "| --- | ---: | --- |\n", "| 2-4-4-1 | 50 µs | x |\n"]
     assert last_table("probe", printed) == [Row("probe", "2-4-4-1", "time: 50 µs; note: x")]
-    assert last_table("probe", ["nothing\n"]) == [Row("probe", "printed no table", "", "", "no")]
+    said = ["a\n", "\n", "b: 1 ms\n", "c: 2 MB\n", "d\n"]
+    assert last_table("probe", said) == [Row("probe", "its output", "b: 1 ms; c: 2 MB; d")]

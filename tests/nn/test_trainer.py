@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import replace
 
@@ -194,7 +195,12 @@ def test_a_huge_learning_rate_diverges_with_a_step_and_a_reason(teacher_data: Da
             trainer.update()
     diverged = caught.value
     assert 1 <= diverged.step <= 6
-    assert f"update {diverged.step + 1}" in diverged.reason  # "numpy reported overflow …"
+    # Numpy's overflow in the next update, or the weights' check at the end of this one.
+    assert re.fullmatch(
+        rf"numpy reported .* in update {diverged.step + 1}|.* overflowed in update "
+        rf"{diverged.step} \(the sum of their squares is inf\)",
+        diverged.reason,
+    ), diverged.reason
     assert str(diverged).startswith(f"diverged at step {diverged.step}: ")
     # It never trains on: every later update refuses with the same report.
     step = trainer.step
@@ -210,9 +216,11 @@ def test_divergence_is_caught_where_overflow_only_warns(teacher_data: Dataset) -
         warnings.simplefilter("ignore", RuntimeWarning)
         for _ in range(10):
             trainer.update()
-    # Measured: losses 0.13, 3e20, 1e86, 1e283, then ∞ before update 5.
+    # Measured: losses 0.13, 3e20, 1e86, then weights beyond 1e154 (their squares overflow)
+    # after update 4, whose loss would have been 1e283.
     assert caught.value.step == 4 and trainer.diverged is caught.value
-    assert caught.value.reason == "the loss became inf before update 5"
+    expected = "the weights and biases overflowed in update 4 (the sum of their squares is inf)"
+    assert caught.value.reason == expected
 
 
 def test_infinite_weights_are_caught_even_when_the_loss_stays_finite(
@@ -432,7 +440,7 @@ def test_an_infinite_bias_is_caught_as_a_divergence(teacher_data: Dataset) -> No
     state = trainer.state()
     state.biases[0][1] = -np.inf
     trainer.restore(state)
-    with pytest.raises(Diverged, match="overflowed to -inf in update 1"):
+    with pytest.raises(Diverged, match="overflowed in update 1"):
         trainer.update()
 
 
@@ -441,3 +449,16 @@ def test_restoring_a_state_of_other_shapes_is_refused(teacher_data: Dataset) -> 
     state = Trainer(replace(BASE, layers=(2, 3, 4, 1)), teacher_data).state()
     with pytest.raises(ValueError, match="expected arrays of shapes"):
         trainer.restore(state)
+
+
+def test_a_loss_that_overflows_before_the_weights_do_is_caught(teacher_data: Dataset) -> None:
+    config = TrainingConfig(layers=(2, 3, 1), activations=("linear",) * 2)
+    trainer = Trainer(config, teacher_data)
+    state = trainer.state()
+    state.weights = [np.full((2, 3), 1e100), np.full((3, 1), 1e100)]  # outputs near 1e200
+    trainer.restore(state)
+    with warnings.catch_warnings(), pytest.raises(Diverged) as caught:
+        warnings.simplefilter("ignore", RuntimeWarning)
+        trainer.update()
+    assert caught.value.reason == "the loss became inf before update 1"
+    assert caught.value.step == trainer.step == 0

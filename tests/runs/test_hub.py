@@ -14,7 +14,7 @@ import pytest
 
 from app.runs.frames import StatusFrame, UpdateFrame, build_frame
 from app.runs.hub import DEFAULT_BACKLOG_BYTES, Viewer, frame_bytes
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 from app.settings import Settings
 
 LAYERS = [16, 32, 4]  # ~700 weights: a frame of about 6 kB of arrays, 3x that with its JSON
@@ -40,7 +40,7 @@ def test_the_budget_is_a_setting_with_the_default_the_viewer_uses() -> None:
 
 def test_a_frame_counts_twice_its_serialised_part() -> None:
     frame = update_frame(1)
-    message = frame.message("json", LossLog(1, 1024), 0)
+    message = frame.message("json", RecentHistory(1, 1024), 0)
     assert message is not None
     # What a frame holds once it has been sent: the shared head and one message.
     assert frame_bytes(frame) == 2 * frame.nbytes >= frame.nbytes + len(message) - 64
@@ -98,7 +98,7 @@ def test_a_live_frame_replaces_the_live_one_and_the_bytes_follow() -> None:
 @pytest.mark.parametrize("reads_every", [1, 3, 25])
 def test_frames_dropped_for_bytes_leave_no_hole_in_the_losses(reads_every: int) -> None:
     """A slow viewer during a manual step: the `losses` of what it is sent cover every step."""
-    log = LossLog(1, 1024)
+    log = RecentHistory(1, 1024)
     size = frame_bytes(update_frame(1))
     viewer = Viewer(30.0, "json", backlog=256, backlog_bytes=2 * size)
     viewer.last_step = 0  # the state frame was at step 0

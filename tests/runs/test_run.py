@@ -9,7 +9,7 @@ import pytest
 
 from app.runs.config import RunConfig
 from app.runs.hub import StreamHub
-from app.runs.losslog import LossLog
+from app.runs.recent_history import RecentHistory
 from app.runs.run import Run
 from tests.support.runs import SMALL
 
@@ -23,8 +23,8 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def run_with(loop: asyncio.AbstractEventLoop, engines: list[tuple[int, str]]) -> Run:
     config = RunConfig.model_validate(SMALL)
-    hub, log = StreamHub(30.0, lambda view: None), LossLog(0, 100)
-    return Run("r", config, "2026-11-30T00:00:00Z", hub, log, engines=engines)
+    hub, recent = StreamHub(30.0, lambda view: None), RecentHistory(0, 100)
+    return Run("r", config, "2026-11-30T00:00:00Z", hub, recent, engines=engines)
 
 
 @pytest.mark.parametrize(

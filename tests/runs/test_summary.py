@@ -1,4 +1,4 @@
-"""The bounded history: LossSummary's buckets, and the state frame's history of a long run."""
+"""The bounded history: HistorySummary's buckets, and the state frame's history of a long run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from app.runs.config import RunConfig
 from app.runs.manager import RunManager
-from app.runs.summary import LossSummary
+from app.runs.summary import HistorySummary
 from app.store import RunStore
 from app.store.losses import LossArrays
 from tests.support.manager import with_manager
@@ -27,7 +27,7 @@ def arrays(first: int, losses: list[float], tests: dict[int, float] | None = Non
 def test_buckets_hold_the_min_and_max_of_their_steps_at_any_length() -> None:
     rng = np.random.default_rng(0)
     losses = rng.random(10_000)
-    summary = LossSummary(capacity=16)
+    summary = HistorySummary(capacity=16)
     for first in range(0, 10_000, 700):  # added in pieces, as Progress events come
         summary.add(arrays(first, losses[first : first + 700].tolist()))
     buckets = summary.buckets(before=10_000)
@@ -38,7 +38,7 @@ def test_buckets_hold_the_min_and_max_of_their_steps_at_any_length() -> None:
 
 
 def test_a_bucket_without_a_test_loss_has_none_and_non_finite_losses_are_left_out() -> None:
-    summary = LossSummary(capacity=4)
+    summary = HistorySummary(capacity=4)
     summary.add(arrays(0, [1.0, float("nan"), 3.0, 0.5], {2: 9.0}))
     buckets = summary.buckets(before=4)
     assert buckets.loss_min.tolist() == [1.0, 3.0, 0.5]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.store import RunStore, StoreError
+from app.store.schema import SCHEMA_VERSION
 from tests.store.conftest import make_run
 
 
@@ -23,6 +24,9 @@ def user_version(path: Path) -> int:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+VERSION_1_TABLES = {"runs", "loss_chunks", "learning_rates", "snapshots"}
+
+
 def make_version_1_file(path: Path) -> None:
     """A file as version 1 left it: the same four tables with a run's data, no `engines`."""
     store = RunStore(path, flush_interval=0.05)
@@ -33,16 +37,17 @@ def make_version_1_file(path: Path) -> None:
     store.add_learning_rate_change("old", 1, 0.1)
     store.close()
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("DROP TABLE engines")
+        for table in table_names(path) - VERSION_1_TABLES:
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("PRAGMA user_version = 1")
 
 
-def test_a_new_file_is_made_at_version_2(db_path: Path) -> None:
+def test_a_new_file_is_made_at_the_current_version(db_path: Path) -> None:
     store = RunStore(db_path)
     store.open()
     store.close()
-    assert user_version(db_path) == 2
-    assert table_names(db_path) == {"runs", "loss_chunks", "learning_rates", "snapshots", "engines"}
+    assert user_version(db_path) == SCHEMA_VERSION
+    assert table_names(db_path) == VERSION_1_TABLES | {"engines", "weight_edits", "datasets"}
 
 
 def test_a_version_1_file_gains_the_engines_table_and_keeps_its_runs(db_path: Path) -> None:
@@ -51,7 +56,7 @@ def test_a_version_1_file_gains_the_engines_table_and_keeps_its_runs(db_path: Pa
     store = RunStore(db_path, flush_interval=0.05)
     store.open()
     try:
-        assert user_version(db_path) == 2
+        assert user_version(db_path) == SCHEMA_VERSION
         run = store.get_run("old")
         assert run is not None and run.step == 2
         assert store.history("old") == ([0, 1, 2], [0.5, 0.25, 0.125], [None, None, None])
@@ -91,6 +96,23 @@ def test_a_version_1_file_analyzed_by_sqlite_is_still_ours(db_path: Path) -> Non
     store = RunStore(db_path, flush_interval=0.05)
     store.open()
     try:
-        assert user_version(db_path) == 2 and store.get_run("old") is not None
+        assert user_version(db_path) == SCHEMA_VERSION and store.get_run("old") is not None
+    finally:
+        store.close()
+
+
+def test_a_version_3_file_gains_the_datasets_table_and_keeps_its_runs(db_path: Path) -> None:
+    make_version_1_file(db_path)
+    migrated = RunStore(db_path)
+    migrated.open()  # to the current version, then back to what version 3 left
+    migrated.close()
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute("DROP TABLE datasets")
+        conn.execute("PRAGMA user_version = 3")
+    store = RunStore(db_path, flush_interval=0.05)
+    store.open()
+    try:
+        assert user_version(db_path) == 4 and "datasets" in table_names(db_path)
+        assert store.history("old") == ([0, 1, 2], [0.5, 0.25, 0.125], [None, None, None])
     finally:
         store.close()

@@ -37,7 +37,8 @@ def as_lists(arrays: LossArrays) -> tuple[list[int], list[float | None], list[fl
 def original_merge_history(
     chunks: list[Chunk],
 ) -> tuple[list[int], list[float | None], list[float | None]]:
-    """merge_history as it was before LossArrays (verbatim but for names): the reference."""
+    """merge_history as it was before LossArrays (but for names and stale values): the
+    reference."""
     size = max((c.last_step + 1 for c in chunks), default=0)
     loss, has_loss = np.full(size, np.nan), np.zeros(size, dtype=bool)
     test, has_test = np.full(size, np.nan), np.zeros(size, dtype=bool)
@@ -52,6 +53,10 @@ def original_merge_history(
             steps = np.frombuffer(c.test_steps, dtype=np.int64)
             test[steps] = np.frombuffer(c.test_losses, dtype=np.float64)
             has_test[steps] = True
+    # Not verbatim here: what a rewind unmarked is not shown (the original showed a stale test
+    # loss at a step re-trained without a new test measurement).
+    loss[~has_loss] = np.nan
+    test[~has_test] = np.nan
     where = np.flatnonzero(has_loss | has_test)
 
     def none_for_not_finite(values: npt.NDArray[np.float64]) -> list[float | None]:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import parse_number, wait_until
 from tests.web.conftest import PageWithConsole, screenshot
-from tests.web.test_pages import parse_number, wait_until
 
 pytestmark = pytest.mark.browser
 

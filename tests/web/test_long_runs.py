@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from tests.support.browser import create_run, wait_until
 from tests.web.conftest import PageWithConsole
-from tests.web.test_pages import create_run, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.web.pages import STATIC_DIR, mount_static, router
+from app.main import create_app
+from app.settings import Settings
+from app.web.pages import STATIC_DIR
 
-PAGES = ["/", "/runs/abc123", "/descent", "/compare?runs=a,b"]
+PAGES = ["/", "/runs/{run_id}", "/descent", "/compare?runs=a,b", "/no/such/page"]
 
 
 class Markup(HTMLParser):
@@ -58,17 +60,25 @@ class Markup(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def client() -> TestClient:
-    app = FastAPI()
-    app.include_router(router)
-    mount_static(app)
-    return TestClient(app)
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = tmp_path_factory.mktemp("pages") / "runs.db"
+    settings = Settings(db_path=db, allowed_hosts=["testserver"])
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def run_id(client: TestClient) -> str:
+    config = {"name": "Tiny <b>run</b>", "layers": [2, 2, 1]}
+    answer = client.post("/api/runs", json=config)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_markup_is_csp_safe_and_labelled(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    assert response.status_code == 200
+def test_page_markup_is_csp_safe_and_labelled(client: TestClient, run_id: str, path: str) -> None:
+    response = client.get(path.format(run_id=run_id))
+    assert response.status_code == (404 if path == "/no/such/page" else 200)
     markup = Markup()
     markup.feed(response.text)
     assert markup.problems == []
@@ -84,8 +94,33 @@ def test_page_markup_is_csp_safe_and_labelled(client: TestClient, path: str) -> 
         assert client.get(asset).status_code == 200, asset
 
 
-def test_run_page_passes_its_id_in_a_data_attribute(client: TestClient) -> None:
-    assert 'data-run-id="abc123"' in client.get("/runs/abc123").text
+def test_run_page_passes_its_id_in_a_data_attribute(client: TestClient, run_id: str) -> None:
+    assert f'data-run-id="{run_id}"' in client.get(f"/runs/{run_id}").text
+
+
+def test_run_page_is_titled_by_the_runs_name_escaped(client: TestClient, run_id: str) -> None:
+    text = client.get(f"/runs/{run_id}").text
+    assert "<title>Tiny &lt;b&gt;run&lt;/b&gt; · backprop-live</title>" in text
+    assert 'data-testid="run-name">Tiny &lt;b&gt;run&lt;/b&gt;</h1>' in text
+
+
+@pytest.mark.parametrize("path", ["/runs/doesnotexist", "/no/such/page", "/runs/x/y"])
+def test_an_unknown_page_answers_the_404_page_with_a_way_home(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-testid="not-found"' in response.text
+    assert 'href="/" data-testid="home-link"' in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/runs/doesnotexist", "/api/no/such/route"])
+def test_unknown_api_paths_keep_their_json_404(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert isinstance(response.json()["detail"], str)
 
 
 def test_every_module_import_resolves() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import api, create_run, open_run, wait_until
 from tests.web.conftest import PageWithConsole
-from tests.web.test_pages import api, create_run, open_run, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -31,3 +31,45 @@ class ThinnedHistoryOut(BaseModel):
         description="[step, rate] pairs, oldest first: the updates after `step` (an integer) "
         "use `rate` (changes made by PATCH)"
     )
+
+
+class EarlierOut(BaseModel):
+    """The steps before a long run's recent ones, in buckets (see ThinnedHistoryOut)."""
+
+    bucket_steps: int
+    last_step: int | None
+    steps: list[int]
+    loss_min: list[float | None]
+    loss_max: list[float | None]
+    test_loss_min: list[float | None]
+    test_loss_max: list[float | None]
+
+
+class BoundedHistoryOut(BaseModel):
+    """Every step from `steps[0]` on, and before it (a long run) `earlier`'s buckets."""
+
+    steps: list[int]
+    loss: list[float | None]
+    test_loss: list[float | None] = Field(description="null at steps without a test loss")
+    learning_rates: list[RateChange] = Field(
+        description="[step, rate] pairs, oldest first: the updates after `step` (an integer) "
+        "use `rate` (changes made by PATCH)"
+    )
+    earlier: EarlierOut | None = Field(
+        description="null when `steps` holds every step; else the steps before `steps[0]` "
+        "in at most `history_buckets` buckets, each with its min and max"
+    )
+
+
+class ExportOut(BaseModel):
+    """GET /api/runs/{id}/export: POST `config` to /api/runs to make the same run again."""
+
+    format: str
+    exported_at: str
+    id: str
+    status: str
+    config: dict[str, Any]
+    dataset: dict[str, Any] = Field(description="the config's data set; csv ones by their id")
+    weights: dict[str, Any] = Field(description="as GET /weights answers, at the current step")
+    history: BoundedHistoryOut
+    scores: dict[str, Any] | None

@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.runs.config import RunConfig
+from app.runs.config import RunConfig, RunName
 
 __all__ = ["DescentCurveQuery", "DescentRequest", "RunConfig", "RunPatch", "StepRequest"]
 
@@ -28,6 +28,8 @@ class RunPatch(BaseModel):
     learning_rate: Rate | None = None
     # Updates a second at most; null removes the limit.
     speed: Rate | None = None
+    # The run's new name (config.name); null removes it. Renaming is allowed in any status.
+    name: RunName | None = None
 
     @model_validator(mode="after")
     def _rate_is_a_number(self) -> Self:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,6 @@ from app.runs.config import RegularizationConfig, RunConfig
 
 StatusName = Literal["paused", "running", "finished", "stopped", "diverged", "interrupted"]
 Matrix = list[list[float | None]]
-RateChange = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
 class EngineChange(BaseModel):
@@ -40,6 +39,12 @@ class RunOut(BaseModel):
         "stored before it was recorded. A past step is recomputed exactly only under the "
         "arithmetic that made it"
     )
+    metrics: dict[str, float | None] | None = Field(
+        default=None,
+        description="GET /api/runs/{id} only: scores at the current step, "
+        '{"accuracy", "test_accuracy"} for classes or {"r2", "test_r2"} for regression '
+        "(null where a split has no rows)",
+    )
 
 
 class WeightsOut(BaseModel):
@@ -56,32 +61,37 @@ class WeightsOut(BaseModel):
 class DatasetOut(BaseModel):
     """The run's data: x rows are the network's inputs, y rows its targets."""
 
-    x_train: Matrix = Field(description="the network's inputs, one row per sample (features)")
+    x_train: Matrix = Field(
+        description="the network's inputs, one row per sample (features expanded, tables "
+        "standardised)"
+    )
     y_train: Matrix
     x_test: Matrix
     y_test: Matrix
     x_train_raw: Matrix | None = Field(
-        description="the raw points behind x_train, row for row, where `dataset.features` "
-        "makes the inputs differ from them; null where x_train holds the raw points"
+        description="the raw points behind x_train, row for row, where features or "
+        "standardisation make the inputs differ from them (a table: x = (raw − input_shift) / "
+        "input_scale); null where x_train holds the raw points"
     )
-    x_test_raw: Matrix | None = Field(description="likewise for x_test")
+    x_test_raw: Matrix | None
+    input_shift: list[float] | None = Field(description="per input: the training rows' mean")
+    input_scale: list[float] | None = Field(description="per input: the training rows' std")
+    class_names: list[str] | None = Field(description="the classes of a classification set")
 
 
-class HistoryOut(BaseModel):
-    steps: list[int]
-    loss: list[float | None]
-    test_loss: list[float | None] = Field(description="null at steps without a test loss")
-    # Arrays of two numbers rather than tuple[int, float]: a tuple's `prefixItems` is valid
-    # OpenAPI 3.1, but Schemathesis rewrites it into an invalid `items: [...]` and then cannot
-    # check the answer. The JSON sent is the same: [[103, 2.0], ...].
-    learning_rates: list[RateChange] = Field(
-        description="[step, rate] pairs, oldest first: the updates after `step` (an integer) "
-        "use `rate` (changes made by PATCH)"
-    )
+class ScoresOut(BaseModel):
+    step: int
+    class_names: list[str] | None = Field(description="null for regression")
+    accuracy: float | None
+    test_accuracy: float | None
+    confusion: list[list[int]] | None = Field(description="[true class][predicted class]")
+    test_confusion: list[list[int]] | None
+    r2: float | None
+    test_r2: float | None
 
 
 class ExplainOut(BaseModel):
-    """One update, from `step` to `step + 1`, seen through one sample (app.nn.anatomy).
+    """One update, from `step` to `step + 1`, seen through one sample (app.nn.explain).
 
     Per-layer lists: index l belongs to the weights between layer l and l+1; `activation[0]`
     is the input. `deltas` are summed over the batch, `sample_deltas` are this sample's.

@@ -6,12 +6,13 @@ export class ApiError extends Error {
     this.detail = detail;
   }
 
-  // 422 detail is a list of {loc, msg}; turn it into [{path: "dataset.samples", msg}].
+  // 422 detail is a list of {loc, msg, type}; turn it into [{path: "dataset.samples", msg, type}].
   fieldErrors() {
     if (!Array.isArray(this.detail)) return [];
     return this.detail.map((item) => ({
       path: (item.loc || []).filter((part) => part !== "body").join("."),
       msg: item.msg || String(item),
+      type: item.type || "value_error",
     }));
   }
 

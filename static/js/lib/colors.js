@@ -30,3 +30,13 @@ export function signColor(value, alpha = 1) {
 // with its own dash so the lines differ in grey-scale print too.
 export const RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"];
 export const RUN_DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3]];
+
+// One colour per class of a K-class data set (Okabe-Ito, told apart with every common colour
+// blindness; its yellow left out, too pale on white). Class k is CLASS_COLORS[k].
+export const CLASS_COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"];
+export const CLASS_RGB = CLASS_COLORS.map((hex) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)));
+
+// A class colour mixed with white: share 0 is white, 1 the full colour.
+export function classRGB(k, share) {
+  return CLASS_RGB[k % CLASS_RGB.length].map((c) => 255 + (c - 255) * share);
+}

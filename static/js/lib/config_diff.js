@@ -3,7 +3,7 @@
 import { fmt } from "./format.js";
 
 // Fields that do not change what is learned: shown in the table if they differ, never in names.
-const NOT_IN_NAMES = new Set(["start", "max_steps"]);
+const NOT_IN_NAMES = new Set(["start", "max_steps", "speed", "name"]);
 const SHORT = {
   learning_rate: "lr",
   momentum: "momentum",

@@ -1,6 +1,6 @@
 // The compare page (/compare?runs=a,b[,c,d]): one loss chart with a line per run, each run's
 // network side by side, the config fields that differ, and controls that drive every run at once.
-import { ApiError, get, post } from "../lib/api.js";
+import { ApiError, get, patch, post } from "../lib/api.js";
 import { RUN_COLORS, RUN_DASHES } from "../lib/colors.js";
 import { differingFields, runNames, showValue } from "../lib/config_diff.js";
 import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
@@ -35,6 +35,7 @@ class ComparePage {
     this.$("compare-step").addEventListener("click", () => this.stepAll(1));
     this.$("compare-step10").addEventListener("click", () => this.stepAll(10));
     this.$("compare-lineup").addEventListener("click", () => this.lineUp());
+    this.$("compare-speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
     document.addEventListener("keydown", (e) => this.onKey(e));
     this.render();
   }
@@ -83,6 +84,7 @@ class ComparePage {
       view.start();
     });
     this.diffTable(names, diffs);
+    this.showSpeed(runs.map((run) => run.speed));
     this.shortcutNote(runs, names);
     this.$("compare-summary").textContent = commonSummary(runs[0].config, diffs);
     this.render();
@@ -165,6 +167,33 @@ class ComparePage {
     this.$("compare-error").textContent = failures.filter(Boolean).join("; ");
     this.busy = false;
     this.render();
+  }
+
+  // The runs' common speed; "mixed" (a placeholder, not a choice) while they differ.
+  showSpeed(speeds) {
+    const select = this.$("compare-speed");
+    const values = new Set(speeds.map((speed) => (speed === null || speed === undefined ? "max" : String(speed))));
+    const value = values.size === 1 ? [...values][0] : "mixed";
+    if (![...select.options].some((o) => o.value === value)) {
+      const label = value === "mixed" ? "Mixed: pick one for all" : `${value} updates/s`;
+      select.add(new Option(label, value));
+      if (value === "mixed") select.options[select.options.length - 1].disabled = true;
+    }
+    select.value = value;
+  }
+
+  // One pace for every run that can still train, so Play all keeps them side by side.
+  async setSpeed(value) {
+    const speed = value === "max" ? null : Number(value);
+    const open = this.runs.filter((r) => OPEN.has(r.status) || r.status === "interrupted");
+    const failures = await Promise.all(
+      open.map((view) =>
+        patch(`/api/runs/${encodeURIComponent(view.run.id)}`, { speed })
+          .then(() => null)
+          .catch((err) => `run ${view.run.id}: ${err instanceof ApiError ? err.describe() : String(err)}`),
+      ),
+    );
+    this.$("compare-error").textContent = failures.filter(Boolean).join("; ");
   }
 
   stepAll(count) {

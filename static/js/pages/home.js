@@ -1,6 +1,7 @@
 // Home: the runs list and the new-run form. The form opens with the config in the URL, if any,
 // else with the article's example.
 import { CompareLauncher } from "../views/compare_launcher.js";
+import { OwnData } from "../views/own_data.js";
 import { RunForm } from "../views/run_form.js";
 import { RunsList } from "../views/runs_list.js";
 
@@ -18,10 +19,13 @@ const list = new RunsList(
     onSelect: (ids) => launcher.setSelection(ids),
   },
 );
-const form = new RunForm(document.getElementById("run-form"), {
+const formElement = document.getElementById("run-form");
+const ownData = new OwnData(formElement, { setEnds: (inputs, outputs) => form.layers.setEnds(inputs, outputs) });
+const form = new RunForm(formElement, {
   presetButtons: [...document.querySelectorAll("[data-preset]")],
   presetNote: document.getElementById("preset-note"),
   onCreated: (run) => location.assign(`/runs/${encodeURIComponent(run.id)}`),
+  ownData,
 });
 if (!form.loadFromUrl()) form.applyPreset("article");
 list.refresh();

@@ -1,6 +1,7 @@
 // The run page: wires the REST answers and the stream's frames into the views. Views never talk to
 // each other; this module decides who gets what.
 import { ApiError, get } from "../lib/api.js";
+import { featureExpander, inputNames } from "../lib/features.js";
 import { fmtExact, fmtInt } from "../lib/format.js";
 import { layerActivations } from "../lib/forward.js";
 import { matricesFrom, vectorsFrom } from "../lib/matrix.js";
@@ -8,12 +9,17 @@ import { RunStream } from "../lib/stream.js";
 import { SHORTCUT_SENTENCE, updateTerms } from "../lib/terms.js";
 import { Controls } from "../views/controls.js";
 import { DatasetView } from "../views/data_view.js";
+import { Downloads } from "../views/downloads.js";
 import { Explain } from "../views/explain.js";
 import { GradientChart } from "../views/gradient_chart.js";
 import { HistoryScrubber } from "../views/history_scrubber.js";
 import { LossChart } from "../views/loss_chart.js";
 import { NetworkView } from "../views/network_view.js";
+import { NeuronMaps } from "../views/neuron_maps.js";
+import { RunTitle } from "../views/run_title.js";
+import { ScoresView } from "../views/scores.js";
 import { WeightEditor } from "../views/weight_editor.js";
+import { WeightImages } from "../views/weight_images.js";
 
 // Past this many weights the stream sends float32 bytes instead of JSON (decode ~50× cheaper).
 const BINARY_ABOVE = 20_000;
@@ -39,6 +45,8 @@ class RunPage {
     this.loss = new LossChart(this.$("loss-canvas"));
     this.gradients = new GradientChart(this.$("gradient-canvas"), this.$("gradient-legend"));
     this.data = new DatasetView(this.$("data-canvas"), this.$("data-note"));
+    this.scores = new ScoresView(root, this.runId);
+    this.downloads = new Downloads(this.$("downloads"), this.runId, this.$("loss-canvas"));
     const onRun = (run, epoch) => this.applyRun(run, epoch);
     const epoch = () => ({ status: this.statusEpoch, settings: this.settingsEpoch });
     this.controls = new Controls(root, this.runId, { onRun, epoch });
@@ -62,6 +70,14 @@ class RunPage {
       canEdit: () => this.run && this.run.status === "paused" && !this.run.busy && this.viewing === null,
       onEdited: (answer) => this.edited(answer),
     });
+    this.title = new RunTitle(root, this.runId);
+    this.maps = new NeuronMaps(this.$("network-canvas"));
+    this.$("neuron-maps").addEventListener("change", (e) => {
+      this.maps.setEnabled(e.target.checked);
+      this.network.setNeuronMaps(this.maps);
+    });
+    this.$("show-test").addEventListener("change", (e) => this.data.setOptions({ showTest: e.target.checked }));
+    this.$("discretise").addEventListener("change", (e) => this.data.setOptions({ discrete: e.target.checked }));
     this.$("log-toggle").addEventListener("change", (e) => this.loss.setLog(e.target.checked));
     this.$("sample-select").addEventListener("change", (e) => this.follow(e.target.value));
   }
@@ -70,17 +86,18 @@ class RunPage {
     try {
       this.run = await get(`/api/runs/${this.runId}`);
     } catch (err) {
+      this.missing();
       this.notice(
         err instanceof ApiError && err.status === 404
           ? `There is no run ${this.runId}. It may have been deleted.`
           : `Could not load the run: ${err.message}`,
       );
-      this.$("run-status").textContent = "missing";
       return;
     }
     this.configure(this.run.config);
     this.applyRun(this.run);
     this.loadDataset();
+    this.scores.refresh();
     const weights = this.layers.slice(1).reduce((n, c, l) => n + c * this.layers[l], 0);
     this.stream = new RunStream(this.runId, {
       encoding: weights > BINARY_ABOVE ? "binary" : "json",
@@ -90,7 +107,30 @@ class RunPage {
     this.stream.open();
   }
 
+  // No run to drive (deleted, or the server could not be reached): every control off, and the
+  // badges say so rather than "connecting…".
+  missing() {
+    this.run = { status: "missing" };
+    const badge = this.$("run-status");
+    badge.textContent = "missing";
+    badge.dataset.status = "missing";
+    this.controls.update({ status: "missing" });
+    for (const el of this.root.querySelectorAll(
+      "#controls button, #controls input, #controls select, #rename-button, #reset-button",
+    ))
+      el.disabled = true;
+    const conn = this.$("conn-status");
+    conn.dataset.state = "none";
+    conn.textContent = "not connected";
+  }
+
   configure(config) {
+    this.title.show(config.name);
+    // A regularized run minimises data loss + penalty: the chart shows both.
+    this.$("total-note").hidden = !config.regularization;
+    this.$("data-loss-legend").hidden = !config.regularization;
+    this.controls.setConfig(config);
+    if (config.dataset.kind === "digits") this.pixels = new WeightImages(this.$("weight-images"));
     this.layers = config.layers;
     this.activations = layerActivations(config);
     this.network.setModel(this.layers, this.activations);
@@ -102,7 +142,9 @@ class RunPage {
       variant: config.variant,
     });
     this.gradients.setModel(this.layers.length - 1, config.variant);
-    this.data.setModel(this.layers, this.activations);
+    this.inputNames = inputNames(config);
+    this.data.setModel(this.layers, this.activations, this.inputNames);
+    if (this.inputNames) this.network.setInputNames(this.inputNames);
     const shortcut = this.$("shortcut-note");
     shortcut.hidden = !updateTerms(config.variant).shortcut;
     shortcut.textContent = SHORTCUT_SENTENCE;
@@ -119,6 +161,7 @@ class RunPage {
     try {
       const data = await get(`/api/runs/${this.runId}/dataset`);
       this.data.setData(data);
+      this.showNeuronMaps(data);
       this.network.setSamples(data.x_train);
       const select = this.$("sample-select");
       const shown = Math.min(data.x_train.length, SAMPLES_LISTED);
@@ -126,6 +169,14 @@ class RunPage {
     } catch (err) {
       this.$("data-note").textContent = `Could not load the data set: ${err.message}`;
     }
+  }
+
+  // Pictures of each neuron over the input plane, for 2-D data (the same square the data view shows).
+  showNeuronMaps(data) {
+    if ((data.x_train_raw || data.x_train)[0]?.length !== 2) return;
+    this.maps.setModel(this.layers, this.activations, this.data.extent, featureExpander(this.inputNames, 2));
+    this.$("neuron-maps-toggle").hidden = false;
+    this.network.setNeuronMaps(this.maps);
   }
 
   // One picker for the followed sample: the live neurons and the explained update both use it.
@@ -215,6 +266,7 @@ class RunPage {
     if (this.viewing !== null) return;
     this.network.update(state);
     this.data.update(state);
+    this.pixels?.update(state);
   }
 
   // The history slider moved to `step`: its loss and test loss (every step's are in the chart)
@@ -229,8 +281,11 @@ class RunPage {
 
   showSnapshot(snap) {
     if (this.viewing === null) return;
+    const { step, loss, testLoss } = snap.losses;
+    if (step === this.viewing) this.showReadouts(step, loss, testLoss);
     this.network.update(snap);
     this.data.update(snap);
+    this.pixels?.update(snap);
   }
 
   backToLive() {
@@ -294,6 +349,7 @@ class RunPage {
     badge.dataset.state = state;
     badge.textContent =
       { open: "live", connecting: "connecting…", closed: "reconnecting…", refused: "stream refused" }[state] || state;
+    if (state === "refused") this.missing();
     if (state === "refused")
       this.notice("The server refused the live stream: the run may have been deleted. Reload to try again.");
   }

@@ -1,15 +1,17 @@
 // Play, pause, step, step ×10, stop, speed and live learning rate, plus the keyboard shortcuts
 // (space = play/pause, → = step). Buttons reflect the run's status from the stream, and the α field
 // and the speed follow its settings frames (sent on every PATCH), so every tab shows the same state
-// whichever tab pressed the button or changed the setting.
+// whichever tab pressed the button or changed the setting. Reset creates a new run of the same
+// config from step 0 (this one stays, with its history) and goes to it.
 import { ApiError, patch, post } from "../lib/api.js";
+import { fieldMessage, learningRateError } from "../lib/field_errors.js";
 
 // Statuses a run can train from (an interrupted one resumes from its last snapshot).
 const ACTIVE = new Set(["paused", "running", "interrupted"]);
 const STEPPABLE = new Set(["paused", "interrupted"]);
 // Where the keyboard goes when the button it pressed is disabled by what it started.
 const PARTNER = { "play-button": "pause-button", "pause-button": "play-button" };
-const BUTTONS = ["play-button", "pause-button", "step-button", "step10-button", "stop-button"];
+const BUTTONS = ["play-button", "pause-button", "step-button", "step10-button", "stop-button", "reset-button"];
 
 export class Controls {
   constructor(root, runId, { onRun, epoch }) {
@@ -21,8 +23,10 @@ export class Controls {
     this.parked = null; // a button that lost the focus by being disabled (see keepFocus)
     this.rate = null; // the run's learning rate as last heard (REST answer or settings frame)
     this.rateOnFocus = null;
+    this.config = null; // the run's config, for Reset
     this.el = (id) => root.querySelector(`#${id}`);
     this.error = this.el("controls-error");
+    this.rateError = this.el("lr-error");
     this.el("play-button").addEventListener("click", () => this.act("resume"));
     this.el("pause-button").addEventListener("click", () => this.act("pause"));
     this.el("step-button").addEventListener("click", () => this.step(1));
@@ -32,6 +36,7 @@ export class Controls {
       if (window.confirm("Stop this run for good? A stopped run cannot train again; Pause keeps it resumable."))
         this.act("stop");
     });
+    this.el("reset-button").addEventListener("click", () => this.reset());
     this.el("speed").addEventListener("change", (e) => this.setSpeed(e.target.value));
     this.el("lr").addEventListener("change", (e) => this.setLearningRate(e.target.value));
     // A rate that came in while the field had the focus is shown once it is left unedited.
@@ -41,6 +46,11 @@ export class Controls {
     });
     document.addEventListener("keydown", (e) => this.onKey(e));
     document.addEventListener("pointerdown", () => (this.parked = null)); // the user moved on
+  }
+
+  setConfig(config) {
+    this.config = config;
+    this.render();
   }
 
   // From the run object (REST), a status frame or a settings frame.
@@ -68,6 +78,8 @@ export class Controls {
     this.el("step-button").disabled = !open || running || this.busy;
     this.el("step10-button").disabled = !open || running || this.busy;
     this.el("stop-button").disabled = !open;
+    // Any run that exists can be started again, whatever became of it.
+    this.el("reset-button").disabled = !this.config || this.status === "missing";
     // A run that can never train again has no next update for a rate or a speed to apply to.
     this.el("lr").disabled = !open;
     this.el("speed").disabled = !open;
@@ -96,15 +108,36 @@ export class Controls {
   }
 
   async call(fn) {
-    this.error.textContent = "";
+    this.showError("");
     const epoch = this.epoch();
     try {
       const run = await fn();
       if (run) this.onRun(run, epoch);
       return run;
     } catch (err) {
-      this.error.textContent = err instanceof ApiError ? err.describe() : String(err);
+      this.showError(err);
       return null;
+    }
+  }
+
+  // A refused learning rate goes beside its field, worded as on the form; the rest below the buttons.
+  showError(err) {
+    const rate = err instanceof ApiError ? err.fieldErrors().find((e) => e.path === "learning_rate") : null;
+    this.error.textContent = !err || rate ? "" : err instanceof ApiError ? err.describe() : String(err);
+    this.rateError.textContent = rate ? fieldMessage(rate) : "";
+    if (rate) this.el("lr").setAttribute("aria-invalid", "true");
+    else this.el("lr").removeAttribute("aria-invalid");
+  }
+
+  // A new run from the same config, paused at step 0 with the same first loss; then open it.
+  async reset() {
+    if (!this.config) return;
+    this.showError("");
+    try {
+      const run = await post("/api/runs", { ...this.config, start: "paused" });
+      location.assign(`/runs/${encodeURIComponent(run.id)}`);
+    } catch (err) {
+      this.showError(err);
     }
   }
 
@@ -126,12 +159,14 @@ export class Controls {
   }
 
   setLearningRate(value) {
-    const lr = Number(value);
-    if (!(value !== "" && Number.isFinite(lr) && lr >= 0)) {
-      this.error.textContent = "The learning rate must be a number ≥ 0.";
+    const refused = learningRateError(value);
+    if (refused) {
+      this.showError("");
+      this.rateError.textContent = refused;
+      this.el("lr").setAttribute("aria-invalid", "true");
       return null;
     }
-    return this.call(() => patch(`/api/runs/${this.runId}`, { learning_rate: lr }));
+    return this.call(() => patch(`/api/runs/${this.runId}`, { learning_rate: Number(value) }));
   }
 
   onKey(event) {

@@ -1,10 +1,15 @@
 // The data and what the network makes of it. One input: targets as dots, the network's curve as a
 // line. Two inputs: the output as a heatmap under the points (as in TensorFlow Playground).
 // Otherwise: prediction against target for every sample (a perfect fit lies on the diagonal).
+// Without weights (the form's preview, before a run exists) it draws the data alone. Points sit
+// where their raw coordinates put them (features only change what the network is fed); K-class
+// data is coloured by class, the background by the class the network picks.
 import { fitCanvas, GRID, tracePath } from "../lib/canvas.js";
-import { diverging, divergingRGB } from "../lib/colors.js";
+import { CLASS_COLORS, classRGB, diverging, divergingRGB } from "../lib/colors.js";
+import { featureExpander } from "../lib/features.js";
 import { fmt } from "../lib/format.js";
 import { forwardBatch, predict } from "../lib/forward.js";
+import { paintCells, planeGrid } from "../lib/plane.js";
 import { plotFrame } from "../lib/plot.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 
@@ -20,6 +25,8 @@ export class DatasetView {
     this.lastDraw = -Infinity;
     this.lastCost = 0;
     this.trailing = null;
+    this.showTest = true; // draw the test samples (rings) too
+    this.discrete = false; // colour the background by the side of the midpoint, not the value
     this.scheduler = new FrameScheduler(() => this.drawThrottled());
     redrawOnResize(canvas, this.scheduler);
   }
@@ -43,21 +50,39 @@ export class DatasetView {
     this.lastCost = this.lastDraw - start;
   }
 
-  setModel(layers, activations) {
+  // inputNames: the network's inputs as features of the raw points (lib/features.js), or null.
+  setModel(layers, activations, inputNames = null) {
     this.layers = layers;
     this.activations = activations;
+    this.inputNames = inputNames;
   }
 
   setData(data) {
     this.data = data;
-    const ys = data.y_train.concat(data.y_test).map((y) => y[0]);
+    // Where each sample is drawn: its raw point (the inputs themselves when there are no features).
+    this.raw = { train: data.x_train_raw || data.x_train, test: data.x_test_raw || data.x_test };
+    this.dims = (this.raw.train[0] || this.raw.test[0] || []).length;
+    this.expand = featureExpander(this.inputNames, this.dims);
+    const all = data.y_train.concat(data.y_test);
+    const ys = all.map((y) => y[0]);
     this.yMin = Math.min(...ys);
     this.yMax = Math.max(...ys);
+    // K one-hot targets: K classes (a single 0/1 output stays on the two-colour scale).
+    const width = all.length ? all[0].length : 0;
+    const oneHot =
+      width > 1 && all.every((y) => y.reduce((a, b) => a + b, 0) === 1 && y.every((v) => v === 0 || v === 1));
+    this.classes = oneHot ? width : 0;
     // 2-D inputs lie in [-1, 1]², but noise can push a few points out: widen the square to fit.
-    const reach = data.x_train
-      .concat(data.x_test)
+    const reach = this.raw.train
+      .concat(this.raw.test)
       .reduce((m, x) => Math.max(m, Math.abs(x[0]), Math.abs(x[1] ?? 0)), 1);
     this.extent = Math.ceil(reach * 10) / 10;
+    this.scheduler.request();
+  }
+
+  // The data view's toggles: {showTest, discrete}; absent keys stay as they are.
+  setOptions(options) {
+    Object.assign(this, options);
     this.scheduler.request();
   }
 
@@ -67,19 +92,40 @@ export class DatasetView {
     this.scheduler.request();
   }
 
+  // The network's outputs, and its first output, for one row of its inputs.
+  outputs(x) {
+    return predict(this.weights, this.biases, this.activations, x);
+  }
+
   out(x) {
-    return predict(this.weights, this.biases, this.activations, x)[0];
+    return this.outputs(x)[0];
   }
 
   cost() {
     return this.weights.reduce((n, W) => n + W.data.length, 0);
   }
 
+  trained() {
+    return Boolean(this.weights && this.layers);
+  }
+
+  // The test samples drawn: [raw points, targets], none when hidden.
+  testRows() {
+    return this.showTest ? [this.raw.test, this.data.y_test] : [[], []];
+  }
+
   draw() {
     const { ctx, width, height } = fitCanvas(this.canvas);
-    if (!this.data || !this.weights || !this.layers) return;
+    if (!this.data) return;
+    const inputs = this.dims;
+    if (!this.trained() && inputs > 2) {
+      this.setNote(`${inputs} inputs: no picture of the data before training.`);
+      return;
+    }
     performance.mark("data-draw-start");
-    const inputs = this.layers[0];
+    this.canvas.dataset.trainPoints = String(this.data.x_train.length);
+    this.canvas.dataset.testPoints = String(this.testRows()[0].length);
+    this.canvas.dataset.discrete = String(this.discrete);
     if (inputs === 1) this.drawCurve(ctx, width, height);
     else if (inputs === 2) this.drawHeatmap(ctx, width, height);
     else this.drawParity(ctx, width, height);
@@ -98,69 +144,95 @@ export class DatasetView {
     const side = Math.min(width, height) - 8;
     const left = (width - side) / 2;
     const top = 4;
-    const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
     const e = this.extent;
-    const grid = new Float64Array(cells * cells * 2);
-    for (let r = 0; r < cells; r++) {
-      for (let c = 0; c < cells; c++) {
-        grid[(r * cells + c) * 2] = e * (-1 + (2 * (c + 0.5)) / cells);
-        grid[(r * cells + c) * 2 + 1] = e * (1 - (2 * (r + 0.5)) / cells);
-      }
-    }
-    const { acts } = forwardBatch(this.weights, this.biases, this.activations, grid, cells * cells);
-    const out = acts[acts.length - 1];
-    const outputs = this.layers[this.layers.length - 1];
-    const image = ctx.createImageData(cells, cells);
-    for (let r = 0; r < cells; r++) {
-      for (let c = 0; c < cells; c++) {
-        const [red, green, blue] = divergingRGB(this.tone(out[(r * cells + c) * outputs]) * 0.85);
-        const k = (r * cells + c) * 4;
-        image.data[k] = red;
-        image.data[k + 1] = green;
-        image.data[k + 2] = blue;
-        image.data[k + 3] = 255;
-      }
-    }
-    // Paint the small grid, then let the canvas scale it up smoothly.
-    if (!this.offscreen) this.offscreen = document.createElement("canvas");
-    const tmp = this.offscreen;
-    tmp.width = cells;
-    tmp.height = cells;
-    tmp.getContext("2d").putImageData(image, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(tmp, left, top, side, side);
+    const cells = this.trained() ? this.drawBackground(ctx, left, top, side) : 0;
     const toPx = (p) => [left + ((p[0] / e + 1) / 2) * side, top + ((1 - p[1] / e) / 2) * side];
-    this.drawPoints(ctx, this.data.x_train, this.data.y_train, toPx, false);
-    this.drawPoints(ctx, this.data.x_test, this.data.y_test, toPx, true);
+    const [testXs, testYs] = this.testRows();
+    this.drawPoints(ctx, this.raw.train, this.data.y_train, toPx, false);
+    this.drawPoints(ctx, testXs, testYs, toPx, true);
     ctx.strokeStyle = "#cbd5e1";
     ctx.strokeRect(left + 0.5, top + 0.5, side - 1, side - 1);
     const range = e === 1 ? "1" : fmt(e, 2);
+    const points = `Dots: training samples (${this.data.x_train.length})${this.showTest ? `; rings: test samples (${testXs.length})` : ""}.`;
+    const colours = this.classes
+      ? `coloured by class (${this.classes} classes)`
+      : `coloured by target (orange ${fmt(this.yMin, 3)}, blue ${fmt(this.yMax, 3)})`;
+    if (!cells) {
+      this.setNote(`The data over [−${range}, ${range}]², ${colours}. ${points}`);
+      return;
+    }
+    if (this.classes) {
+      const shade = this.discrete ? "the colour of the class the network picks" : "paler where it is less sure";
+      this.setNote(
+        `Background: the class the network picks over [−${range}, ${range}]² (${cells}×${cells} grid; ${shade}). ${points}${this.accuracyNote()}`,
+      );
+      return;
+    }
+    const outputs = this.layers[this.layers.length - 1];
     const which = outputs > 1 ? `first output (of ${outputs}; dots coloured by their first target)` : "output";
-    const scale = `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
+    const scale = this.discrete
+      ? `orange below ${fmt((this.yMin + this.yMax) / 2, 3)}, blue above`
+      : `orange ${fmt(this.yMin, 3)}, white halfway, blue ${fmt(this.yMax, 3)}`;
     this.setNote(
-      `Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). Dots: training samples; rings: test samples.${this.accuracyNote()}`,
+      `Background: the network's ${which} over [−${range}, ${range}]² (${cells}×${cells} grid; ${scale}). ${points}${this.accuracyNote()}`,
     );
+  }
+
+  // The network's output over the plane, painted under the points; returns the grid's size.
+  drawBackground(ctx, left, top, side) {
+    const cells = Math.max(8, Math.min(40, Math.floor(Math.sqrt(PREDICT_BUDGET / this.cost()))));
+    const grid = planeGrid(cells, this.extent);
+    const n = cells * cells;
+    const { acts } = forwardBatch(this.weights, this.biases, this.activations, this.expand(grid, n), n);
+    const out = acts[acts.length - 1];
+    const outputs = this.layers[this.layers.length - 1];
+    const shade = (v) => {
+      const t = this.tone(v);
+      return divergingRGB((this.discrete ? Math.sign(t) : t) * 0.85);
+    };
+    // K classes: the winning output's class colour, its depth the output's lead over a guess.
+    const pick = (k) => {
+      const row = out.subarray(k * outputs, (k + 1) * outputs);
+      const best = argmax(row);
+      const sure = (row[best] - 1 / outputs) / (1 - 1 / outputs);
+      return classRGB(best, this.discrete ? 0.75 : 0.15 + 0.6 * Math.max(0, sure));
+    };
+    if (!this.offscreen) this.offscreen = document.createElement("canvas");
+    paintCells(this.offscreen, cells, (k) => (this.classes ? pick(k) : shade(out[k * outputs])));
+    this.canvas.dataset.classes = String(this.classes);
+    if (this.classes) this.canvas.dataset.classWins = String(classWins(out, outputs, n));
+    ctx.imageSmoothingEnabled = !this.discrete;
+    ctx.drawImage(this.offscreen, left, top, side, side);
+    return cells;
   }
 
   // For 0/1 labels on one output (the classification sets): the share of test samples (training
   // samples if there are none) on the right side of ½, as the spiral preset promises ~95 %.
+  // K classes: the share whose largest output is their class.
   accuracyNote() {
     const labelled = this.data.y_train
       .concat(this.data.y_test)
       .every((y) => y.length === 1 && (y[0] === 0 || y[0] === 1));
-    if (!labelled) return "";
+    if (!labelled && !this.classes) return "";
     const onTest = this.data.x_test.length > 0;
     const xs = onTest ? this.data.x_test : this.data.x_train;
     const ys = onTest ? this.data.y_test : this.data.y_train;
-    const right = xs.filter((x, n) => this.out(x) > 0.5 === ys[n][0] > 0.5).length;
-    return ` ${onTest ? "Test" : "Training"} accuracy: ${fmt((100 * right) / xs.length, 3)}% (output above ½ counts as 1).`;
+    const right = this.classes
+      ? xs.filter((x, n) => argmax(this.outputs(x)) === argmax(ys[n])).length
+      : xs.filter((x, n) => this.out(x) > 0.5 === ys[n][0] > 0.5).length;
+    const rule = this.classes ? "the largest output names the class" : "output above ½ counts as 1";
+    const accuracy = (100 * right) / xs.length;
+    // The exact share, and the set it is of, for tests (the note rounds it).
+    this.canvas.dataset.accuracy = String(accuracy);
+    this.canvas.dataset.accuracyOf = onTest ? "test" : "train";
+    return ` ${onTest ? "Test" : "Training"} accuracy: ${fmt(accuracy, 3)}% (${rule}).`;
   }
 
   // Points grouped into a few colour buckets: one path per bucket instead of one per point.
   drawPoints(ctx, xs, ys, toPx, hollow) {
     const buckets = new Map();
     for (let n = 0; n < xs.length; n++) {
-      const key = Math.round(Math.max(-1, Math.min(1, this.tone(ys[n][0]))) * 4);
+      const key = this.classes ? `c${argmax(ys[n])}` : Math.round(Math.max(-1, Math.min(1, this.tone(ys[n][0]))) * 4);
       if (!buckets.has(key)) buckets.set(key, []);
       buckets.get(key).push(toPx(xs[n]));
     }
@@ -170,7 +242,9 @@ export class DatasetView {
         ctx.moveTo(px + 3.2, py);
         ctx.arc(px, py, 3.2, 0, Math.PI * 2);
       }
-      const color = diverging(key / 4);
+      const color = this.classes
+        ? CLASS_COLORS[Number(String(key).slice(1)) % CLASS_COLORS.length]
+        : diverging(key / 4);
       if (hollow) {
         ctx.lineWidth = 1.6;
         ctx.strokeStyle = color;
@@ -186,14 +260,14 @@ export class DatasetView {
   }
 
   drawCurve(ctx, width, height) {
-    const all = this.data.x_train.concat(this.data.x_test).map((x) => x[0]);
+    const all = this.raw.train.concat(this.raw.test).map((x) => x[0]);
     const xMin = Math.min(...all);
     const xMax = Math.max(...all);
-    const points = Math.max(20, Math.min(300, Math.floor(PREDICT_BUDGET / this.cost())));
+    const points = this.trained() ? Math.max(20, Math.min(300, Math.floor(PREDICT_BUDGET / this.cost()))) : 0;
     const curve = [];
     for (let k = 0; k < points; k++) {
       const x = xMin + ((xMax - xMin) * k) / (points - 1);
-      curve.push([x, this.out([x])]);
+      curve.push([x, this.out(this.expand(Float64Array.of(x), 1))]);
     }
     const ys = curve
       .map((p) => p[1])
@@ -201,11 +275,12 @@ export class DatasetView {
       .concat([this.yMin, this.yMax]);
     const frame = plotFrame(ctx, width, height, [xMin, xMax], [Math.min(...ys), Math.max(...ys)]);
     ctx.fillStyle = "rgba(100,116,139,.55)";
+    const [testXs, testYs] = this.testRows();
     for (const [set, hollow] of [
-      [this.data.x_train, false],
-      [this.data.x_test, true],
+      [this.raw.train, false],
+      [testXs, true],
     ]) {
-      const targets = hollow ? this.data.y_test : this.data.y_train;
+      const targets = hollow ? testYs : this.data.y_train;
       set.forEach((x, n) => {
         ctx.beginPath();
         ctx.arc(frame.px(x[0]), frame.py(targets[n][0]), 2.6, 0, Math.PI * 2);
@@ -216,6 +291,11 @@ export class DatasetView {
         } else ctx.fill();
       });
     }
+    const rings = this.showTest ? "; purple rings: test targets" : "";
+    if (!curve.length) {
+      this.setNote(`Grey dots: training targets${rings}.`);
+      return;
+    }
     ctx.strokeStyle = "#1d6fd6";
     ctx.lineWidth = 2.2;
     tracePath(
@@ -223,7 +303,7 @@ export class DatasetView {
       curve.map(([x, y]) => [frame.px(x), frame.py(y)]),
     );
     ctx.stroke();
-    this.setNote("Grey dots: training targets; purple rings: test targets; blue line: the network's output.");
+    this.setNote(`Grey dots: training targets${rings}; blue line: the network's output.`);
   }
 
   drawParity(ctx, width, height) {
@@ -250,4 +330,17 @@ export class DatasetView {
   setNote(text) {
     if (this.note && this.note.textContent !== text) this.note.textContent = text;
   }
+}
+
+function argmax(values) {
+  let best = 0;
+  for (let k = 1; k < values.length; k++) if (values[k] > values[best]) best = k;
+  return best;
+}
+
+// How many grid cells each class wins, "k0,k1,…" (for tests: which regions the picture shows).
+function classWins(out, outputs, n) {
+  const wins = new Array(outputs).fill(0);
+  for (let k = 0; k < n; k++) wins[argmax(out.subarray(k * outputs, (k + 1) * outputs))]++;
+  return wins.join(",");
 }

@@ -101,7 +101,12 @@ export class HistoryScrubber {
   async fetch(step) {
     const ticket = ++this.request;
     try {
-      const snap = await get(`/api/runs/${this.runId}/weights?step=${step}`);
+      // The weights of that step, and its exact losses (the chart may hold only a bucket's
+      // min and max for an old step of a long run).
+      const [snap, at] = await Promise.all([
+        get(`/api/runs/${this.runId}/weights?step=${step}`),
+        get(`/api/runs/${this.runId}/history?start=${step}&end=${step}&points=1`),
+      ]);
       if (ticket !== this.request || this.live) return;
       this.label.textContent =
         snap.step === step ? `step ${fmtInt(step)}` : `step ${fmtInt(snap.step)} (nearest stored)`;
@@ -114,6 +119,7 @@ export class HistoryScrubber {
         weights: matricesFrom(snap.weights),
         biases: vectorsFrom(snap.biases),
         historical: true,
+        losses: { step, loss: at.loss_min[0] ?? null, testLoss: at.test_loss_min[0] ?? null },
       });
     } catch (err) {
       this.showLabel(`step ${fmtInt(step)}: ${err.message}`);

@@ -8,6 +8,7 @@ import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
 import { Series } from "./series.js";
 
 const TEST_COLOR = "#8b5cf6";
+const DATA_LOSS_COLOR = "#0f766e"; // a regularized run's train loss without the penalty
 const PAD = { left: 56, right: 12, top: 10, bottom: 32 }; // bottom: tick labels and "step"
 
 export class LossChart {
@@ -54,6 +55,12 @@ export class LossChart {
     if (frame.step !== undefined && frame.loss !== undefined && !frame.losses?.length)
       train.push(frame.step, frame.loss);
     if (test && frame.test_loss !== null && frame.test_loss !== undefined) test.push(frame.step, frame.test_loss);
+    // Frames of a regularized run also say the data loss; its line is drawn from the first such
+    // frame on (the stored history holds the total, what training minimises).
+    if (frame.data_loss !== null && frame.data_loss !== undefined && train === this.train) {
+      this.dataLoss ??= this.addLine(DATA_LOSS_COLOR, 1.2, [5, 3]);
+      this.dataLoss.push(frame.step, frame.data_loss);
+    }
     this.scheduler.request();
   }
 

@@ -12,6 +12,7 @@ import { diverging, signColor } from "../lib/colors.js";
 import { fmt, fmtInt } from "../lib/format.js";
 import { forwardSample, meanOverBatch, neuronHealth } from "../lib/forward.js";
 import { FrameScheduler, redrawOnResize } from "../lib/scheduler.js";
+import { drawInputNames } from "./input_names.js";
 import { NetworkInspector } from "./network_inspector.js";
 import { EDGE_BUDGET, layoutNeurons, maxAbs, strengthThresholds } from "./network_layout.js";
 
@@ -55,6 +56,7 @@ export class NetworkView {
     this.historical = false;
     this.drawnEdges = [];
     this.rings = []; // [[l, j, radius]] of the δ rings last drawn (radius 0: no ring)
+    this.maps = null; // per-neuron pictures (views/neuron_maps.js), drawn inside the circles
     this.inspector = new NetworkInspector(this, canvas, tooltip);
     this.scheduler = new FrameScheduler(() => this.draw());
     this.canvas.dataset.phase = "none";
@@ -129,6 +131,17 @@ export class NetworkView {
     this.scheduler.request();
   }
 
+  // Names of the input neurons (x1, x1*x2, …), written beside them; null for none.
+  setInputNames(names) {
+    this.inputNames = names;
+    this.scheduler.request();
+  }
+
+  setNeuronMaps(maps) {
+    this.maps = maps;
+    this.scheduler.request();
+  }
+
   invalidate() {
     this.neurons = null;
     this.health = null;
@@ -171,11 +184,13 @@ export class NetworkView {
       });
     const layout = layoutNeurons(this.layers, width, height);
     this.layout = layout;
+    if (this.maps) this.maps.prepare(weights, this.biases, layout.radius);
     this.drawEdges(ctx, layout, weights, ov);
     if (ov?.pulse) this.drawPulse(ctx, layout, weights, ov);
     this.drawNeurons(ctx, layout, values, ov);
     this.drawHealth(ctx, layout);
     this.drawCaptions(ctx, layout);
+    if (this.inputNames) drawInputNames(ctx, layout, this.inputNames, this.canvas);
     this.expose();
     performance.mark("network-draw-end");
     performance.measure("network-draw", "network-draw-start", "network-draw-end");
@@ -297,6 +312,7 @@ export class NetworkView {
         ctx.arc(col.x, y, r, 0, Math.PI * 2);
         ctx.fillStyle = act ? diverging(act[j] / actScale) : "#eef2f7";
         ctx.fill();
+        if (this.maps) this.maps.drawNeuron(ctx, l, j, col.x, y, r);
         if (r >= 3) {
           ctx.lineWidth = active ? 2.5 : 1;
           ctx.strokeStyle = active ? INK : "#94a3b8";

@@ -42,6 +42,7 @@ export class RunsList {
         ? document.activeElement.dataset.focusKey
         : null;
     this.body.replaceChildren(...runs.map((run) => this.row(run)));
+    this.body.dataset.refreshes = String(Number(this.body.dataset.refreshes || 0) + 1);
     if (focused) this.body.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
     for (const run of runs.slice(0, MAX_SPARKLINES)) this.sparkline(run);
   }
@@ -51,7 +52,8 @@ export class RunsList {
     tr.dataset.runId = run.id;
     const layers = run.config?.layers ? run.config.layers.join("-") : "";
     const kind = run.config?.dataset ? run.config.dataset.kind : "";
-    tr.innerHTML = `<td><div class="run-cell"><label class="run-pick"><input type="checkbox" data-testid="select-run"><span class="sr-only">Compare run ${escapeHtml(run.id)}</span></label><div><a class="run-link" href="/runs/${encodeURIComponent(run.id)}" aria-label="Run ${escapeHtml(run.id)}">${escapeHtml(run.id)}</a><span class="run-shape">${layers} · ${escapeHtml(kind)}</span></div></div></td>
+    const name = run.config?.name || "";
+    tr.innerHTML = `<td><div class="run-cell"><label class="run-pick"><input type="checkbox" data-testid="select-run"><span class="sr-only">Compare run ${escapeHtml(run.id)}</span></label><div><a class="run-link${name ? " run-named" : ""}" href="/runs/${encodeURIComponent(run.id)}" aria-label="${escapeHtml(name || `Run ${run.id}`)}" data-testid="run-name">${escapeHtml(name || run.id)}</a><span class="run-shape">${name ? `${escapeHtml(run.id)} · ` : ""}${layers} · ${escapeHtml(kind)}</span></div></div></td>
       <td><span class="badge" data-status="${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>
       <td class="num">${fmtInt(run.step)}</td><td class="num">${fmt(run.loss, 4)}</td>
       <td><canvas aria-label="Loss curve of run ${escapeHtml(run.id)}"></canvas></td>

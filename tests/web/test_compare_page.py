@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import ARTICLE, api, create_run, wait_until
 from tests.web.conftest import PageWithConsole, screenshot
-from tests.web.test_pages import ARTICLE, api, create_run, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +69,10 @@ def test_play_all_then_pause_all(page: PageWithConsole, base_url: str) -> None:
             p.get_by_test_id(f"compare-run-{k}").get_by_test_id("compare-run-status")
         ).to_have_text("running")
     expect(p.get_by_test_id("compare-step")).to_be_disabled()
-    time.sleep(0.5)
+    wait_until(
+        lambda: all(api(base_url, f"/api/runs/{run_id}")["step"] > 0 for run_id in ids),
+        what="both runs trained",
+    )
     p.get_by_test_id("compare-pause").click()
     for k, run_id in enumerate(ids):
         card = p.get_by_test_id(f"compare-run-{k}")
@@ -129,7 +131,12 @@ def test_compare_selected_on_home_opens_the_right_url(page: PageWithConsole, bas
     expect(button).to_be_disabled()
     p.get_by_label(f"Compare run {second['id']}").check()
     expect(button).to_be_enabled()
-    time.sleep(2.2)  # the list re-renders every 2 s; the ticks must survive it
+    # The list re-renders every 2 s: the ticks must survive a re-render.
+    body = p.locator("#runs-body")
+    rendered = int(body.get_attribute("data-refreshes") or 0)
+    wait_until(
+        lambda: int(body.get_attribute("data-refreshes") or 0) > rendered, what="a re-render"
+    )
     expect(p.get_by_label(f"Compare run {first['id']}")).to_be_checked()
     screenshot(p, "home-compare-selected")
     wrap = p.locator(".table-wrap")
@@ -176,7 +183,8 @@ def test_phone_width_stacks_the_runs(browser: Any, base_url: str) -> None:
         expect(p.get_by_test_id("compare-run-1").get_by_test_id("compare-run-step")).to_have_text(
             "10"
         )
-        time.sleep(0.3)
+        network = p.get_by_test_id("compare-run-1").get_by_test_id("compare-network")
+        wait_until(lambda: bool(network.get_attribute("data-edge-probes")), what="networks drawn")
         screenshot(p, "phone-compare")
         overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the compare page scrolls sideways by {overflow}px"
@@ -184,6 +192,49 @@ def test_phone_width_stacks_the_runs(browser: Any, base_url: str) -> None:
         assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"], "runs should stack"
     finally:
         context.close()
+
+
+def test_one_speed_for_every_run(page: PageWithConsole, base_url: str) -> None:
+    """The compare page's speed control sets every run's pace, as the run page's does for one."""
+    ids = [
+        create_run(base_url, {**ARTICLE, "speed": 100})["id"],
+        create_run(base_url, {**ARTICLE, "learning_rate": 2.0, "speed": 100})["id"],
+    ]
+    p = page.page
+    open_compare(p, base_url, ids)
+    speed = p.get_by_test_id("speed")
+    expect(speed).to_have_value("100")
+    speed.select_option("5")
+    wait_until(
+        lambda: [api(base_url, f"/api/runs/{run_id}")["speed"] for run_id in ids] == [5, 5],
+        what="both runs at 5 updates a second",
+    )
+    speed.select_option("max")
+    wait_until(
+        lambda: [api(base_url, f"/api/runs/{run_id}")["speed"] for run_id in ids] == [None, None],
+        what="both runs as fast as they go",
+    )
+    expect(p.locator("#compare-error")).to_have_text("")
+    assert page.errors == []
+
+
+def test_runs_at_different_speeds_show_mixed_until_one_is_picked(
+    page: PageWithConsole, base_url: str
+) -> None:
+    ids = [
+        create_run(base_url, {**ARTICLE, "speed": 5})["id"],
+        create_run(base_url, {**ARTICLE, "momentum": 0.9, "speed": 100})["id"],
+    ]
+    p = page.page
+    open_compare(p, base_url, ids)
+    speed = p.get_by_test_id("speed")
+    expect(speed).to_have_value("mixed")
+    speed.select_option("30")
+    wait_until(
+        lambda: [api(base_url, f"/api/runs/{run_id}")["speed"] for run_id in ids] == [30, 30],
+        what="both runs at 30 updates a second",
+    )
+    assert page.errors == []
 
 
 def test_the_shortcut_is_told_beside_the_loss_and_never_labelled_a_gradient(
@@ -207,6 +258,7 @@ def test_the_shortcut_is_told_beside_the_loss_and_never_labelled_a_gradient(
         if not probe:
             return ""
         _, _, _, x, y = probe.split(";")[0].split(",")
+        canvas.scroll_into_view_if_needed()  # the mouse reaches only what the viewport shows
         box = canvas.bounding_box()
         p.mouse.move(0, 0)
         p.mouse.move(box["x"] + float(x), box["y"] + float(y))

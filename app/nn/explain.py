@@ -1,6 +1,6 @@
-"""The anatomy of one update: every number behind the next step, for the step-through view.
+"""One update explained: every number behind the next step, for the step-through view.
 
-`next_update_anatomy` makes the trainer's next update on a copy of it, so the trainer is left
+`explain_next_update` makes the trainer's next update on a copy of it, so the trainer is left
 exactly as it was, and the new weights shown are bit for bit those that `Trainer.update` will
 make (the same code computes them, momentum included).
 """
@@ -21,7 +21,7 @@ Matrix = list[list[float]]
 
 
 @dataclass(frozen=True)
-class UpdateAnatomy:
+class UpdateExplained:
     """One update, taking the trainer from `step` to `step + 1`, seen through one sample.
 
     Per-layer lists follow app/nn/network.py: index l of `net`, `derivative`, `sample_deltas`,
@@ -71,7 +71,7 @@ class UpdateAnatomy:
         return asdict(self)
 
 
-def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
+def explain_next_update(trainer: Trainer, sample: int = 0) -> UpdateExplained:
     """Every intermediate of the trainer's next update, following sample `sample` of its batch.
 
     Raises IndexError for a sample outside the batch, and Diverged if the update would diverge.
@@ -100,7 +100,7 @@ def next_update_anatomy(trainer: Trainer, sample: int = 0) -> UpdateAnatomy:
             network.activations, forward.nets, forward.activations[1:], strict=True
         )
     ]
-    return UpdateAnatomy(
+    return UpdateExplained(
         step=trainer.step,
         learning_rate=trainer.learning_rate,
         momentum=trainer.config.momentum,

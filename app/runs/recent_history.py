@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Sequence
 
 
-class LossLog:
+class RecentHistory:
     """Losses of steps `first_step` .. `last_step`, contiguous."""
 
     def __init__(self, first_step: int, capacity: int) -> None:
