@@ -1,7 +1,7 @@
 """Time one run-page frame draw in headless Chromium, for nets of ~50, 1,000 and 100,000 weights,
 with an explained update open and the gradient chart drawn.
 
-    python bench/page_draw.py [--repeat 30] [--part frames|steps|all]
+    python -m bench.page_draw [--repeat 30] [--part frames|steps|all]
 
 Serves the repository over a throwaway local HTTP server (no app server needed: the benchmark
 feeds synthetic frames to the page's own view modules), opens bench/page_draw.html in Debian's
@@ -24,6 +24,8 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from bench.report import Options, Row
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,6 +40,7 @@ CHROMIUM_ARGS = [
 SIZES = [[2, 6, 5, 1], [2, 30, 30, 1], [2, 300, 300, 30, 1]]
 COLUMNS = ["json", "binary", "network", "explain", "loss", "gradient", "data", "total", "text"]
 STEP_COUNTS = [10_000, 100_000, 1_000_000]
+NAME = "page draw"
 
 # Runs in the benchmark page (its loss canvas is sized by the run page's stylesheet). The losses
 # decay with noise and a spike every ~5,000 steps; a test loss every 10 steps, as a run has.
@@ -128,6 +131,33 @@ def steps_table(rows: list[dict[str, Any]]) -> str:
         ratio = f"{r['median'] / base:.1f}x"
         lines.append(f"| {r['steps']:,} | {redraw} | {ratio} | {r['fill_ns']:.0f} |")
     return "\n".join(lines)
+
+
+def measure(options: Options) -> list[Row]:
+    """For `python -m bench`: each net's whole frame (`total`: the decode the page uses and
+    every view's draw), and the loss chart's redraw at each step count against the smallest."""
+    repeat = 3 if options.quick else 30
+    frames, steps = run(repeat, SIZES, STEP_COUNTS)
+    rows = [
+        Row(
+            NAME,
+            f"run page frame, {r['layers']} ({r['weights']:,} weights): decode + draws",
+            f"median {r['total']['median']:.2f} ms, p95 {r['total']['p95']:.2f} ms"
+            + (f" ({r['note'].split(':', 1)[-1].split('(')[0].strip()})" if r["note"] else ""),
+        )
+        for r in frames
+    ]
+    base = steps[0]["median"] or 0.1  # the timer is coarsened to 0.1 ms
+    rows += [
+        Row(
+            NAME,
+            f"loss chart redraw with {r['steps']:,} steps",
+            f"median {r['median']:.2f} ms, p95 {r['p95']:.2f} ms "
+            f"= {r['median'] / base:.1f}× the {steps[0]['steps']:,}-step redraw",
+        )
+        for r in steps
+    ]
+    return rows
 
 
 def main() -> None:

@@ -1,35 +1,36 @@
-"""What the server costs training, and how fast its frames reach viewers.
+"""What the server costs a training run, how soon its frames reach viewers, and what the
+process boundary between the server and its worker processes costs.
 
-    python -m bench.server [--seconds 1] [--rounds 9] [--write]
+    python -m bench --only server [--quick]
 
-Starts a real server (`python -m app serve`, uvicorn, SQLite in a temporary directory) and
-drives it over REST with WebSocket viewers in this process:
-- throughput, in rounds of back-to-back windows of `--seconds` each: the bare engine loop
-  (update + loss of every step) in this process, no server; then, for 0/1/20/100 viewers, a
-  run (2-4-4-1, 200 samples) of its own, resumed and paused again, training freely in the
-  server while that many viewers watch at the default 30 frames a second. Ratios are taken
-  within each round and their median over the rounds is reported, with their range;
-then, for PHASE_SECONDS each:
-- latency: from an update finishing (the frame's "time", stamped right after it) to the frame
-  arriving at a viewer, over every frame one viewer receives (1 and 20 viewers watching);
-- encodings: frames a second one viewer receives of a 784-128-64-10 run training freely,
-  asking for 1000 fps (the server's max_fps raised to 1000 for this phase), per encoding.
-With --write, the table replaces the "Server" section of docs/benchmarks.md.
+Starts a real server (`python -m app serve`, SQLite in a temporary directory; training in its
+worker processes) and drives it over REST, with WebSocket viewers in this process:
+- throughput, in rounds of back-to-back windows: the bare engine loop (update and loss of
+  every step, this process, no server), then a 2-4-4-1 run free-running in the server with
+  0, 20 and 100 viewers at the default 30 frames a second (one run per viewer count, resumed
+  and paused again). Ratios are taken within a round, and their median over the rounds
+  reported with their range: the machine's speed swings from one minute to the next;
+- latency: from an update finishing in the worker (the frame's "time", stamped when the frame
+  is built) to the frame arriving at a viewer here, over every frame one viewer gets;
+- the process boundary: a manual step of count 1 (POST /step), a round trip through the
+  server and a worker, next to one update in this process; and a frame's way through a
+  pipe to another process (pickled, sent, unpickled, acknowledged) next to building it.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import json
-import os
-import re
+import multiprocessing
+import pickle
 import statistics
+import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import numpy as np
@@ -38,22 +39,36 @@ import websockets
 from app.nn.datasets import make_dataset
 from app.nn.trainer import Trainer
 from app.runs.config import RunConfig
-from app.runs.frames import UpdateFrame, build_frame, decode_binary
-from app.runs.recent_history import RecentHistory
+from app.runs.frames import build_frame, decode_binary
+from bench.report import Options, Row, judged, median_range, per_round, percentile
 from tests.support.server import LiveServer
 
+NAME = "server"
 SMALL: dict[str, Any] = {"layers": [2, 4, 4, 1], "learning_rate": 0.5}
-VIEWERS = (0, 1, 20, 100)
-PHASE_SECONDS = 4.0  # the latency and encoding phases
-MNIST_SHAPED: dict[str, Any] = {
-    "layers": [784, 128, 64, 10],
-    "dataset": {"kind": "teacher", "layers": [784, 16, 10], "samples": 200},
-}
+VIEWERS = (0, 20, 100)
+LARGE_LAYERS = (784, 128, 64, 10)
+
+
+class Plan(NamedTuple):
+    window: float  # seconds a run trains per round
+    rounds: int
+    phase: float  # seconds of the latency phase
+    steps: int  # manual steps timed
+    frames: int  # frames sent through the pipe
+
+
+FULL = Plan(window=1.0, rounds=7, phase=4.0, steps=200, frames=200)
+QUICK = Plan(window=0.3, rounds=1, phase=1.0, steps=10, frames=10)
+
+
+def make_trainer(config: dict[str, Any]) -> Trainer:
+    run = RunConfig.model_validate(config)
+    return Trainer(run.training_config(), make_dataset(run.dataset_spec()))
 
 
 def bare_rate(seconds: float) -> float:
-    config = RunConfig.model_validate(SMALL)
-    trainer = Trainer(config.training_config(), make_dataset(config.dataset_spec()))
+    """Updates a second of the engine alone: an update and its loss, as a worker makes them."""
+    trainer = make_trainer(SMALL)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         trainer.update()
@@ -91,54 +106,24 @@ async def watch(
     return frames
 
 
-async def free_run(
-    server: LiveServer,
-    config: dict[str, Any],
-    viewers: int,
-    seconds: float,
-    options: dict[str, Any] | None = None,
-    latencies: list[float] | None = None,
-) -> tuple[float, int]:
-    """(updates a second, frames the first viewer got) while `viewers` watch a new run."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-        run_id = (await client.post("/api/runs", json=config)).json()["id"]
-        stop = asyncio.Event()
-        url = f"{server.ws_url}/api/runs/{run_id}/stream"
-        tasks = [
-            asyncio.create_task(watch(url, stop, options, latencies if i == 0 else None))
-            for i in range(viewers)
-        ]
-        await asyncio.sleep(0.5 + viewers * 0.01)  # every viewer connected
-        rate = await train_for(client, run_id, seconds)
-        stop.set()
-        frames = await asyncio.gather(*tasks)
-        await client.delete(f"/api/runs/{run_id}")
-    return rate, (frames[0] if frames else 0)
-
-
 async def train_for(client: httpx.AsyncClient, run_id: str, seconds: float) -> float:
-    """Resume the run, pause it `seconds` later; its updates a second in between."""
-    first = (await client.post(f"/api/runs/{run_id}/resume")).json()
+    """Resume the paused run, pause it `seconds` later: its updates a second in between.
+
+    Timed from the resume's request to the pause's: training starts a few milliseconds after
+    the one (the order reaches a worker) and ends a few after the other (the pause reaches
+    it), so the two delays cancel. The resume's answer comes later still (once "running" is
+    stored), which would make the window too short."""
+    first = (await client.get(f"/api/runs/{run_id}")).json()  # the step it is paused at
     started = time.perf_counter()
-    await asyncio.sleep(seconds)
+    (await client.post(f"/api/runs/{run_id}/resume")).raise_for_status()
+    await asyncio.sleep(seconds - (time.perf_counter() - started))
+    ended = time.perf_counter()
     last = (await client.post(f"/api/runs/{run_id}/pause")).json()
-    return float(last["step"] - first["step"]) / (time.perf_counter() - started)
+    return float(last["step"] - first["step"]) / (ended - started)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def throughput(server: LiveServer, seconds: float, rounds: int) -> dict[str, list[float]]:
-    """Updates a second, per round: the bare loop, then one run per viewer count in turn.
-
-    Each viewer count has its own run, its viewers connected for the whole measurement, so a
-    round is a few back-to-back windows of `seconds`: the bare loop, then each run resumed and
-    paused. A ratio is taken within a round, between windows seconds apart, and the median
-    over rounds is reported: on a shared machine whose speed swings by ±20% from one minute
-    to the next, that is what compares like with like.
-    """
+async def throughput(server: LiveServer, plan: Plan) -> dict[str, list[float]]:
+    """Updates a second, per round: the bare loop, then one run per viewer count in turn."""
     rates: dict[str, list[float]] = {"bare": [], **{str(n): [] for n in VIEWERS}}
     stop = asyncio.Event()
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
@@ -148,10 +133,12 @@ async def throughput(server: LiveServer, seconds: float, rounds: int) -> dict[st
             url = f"{server.ws_url}/api/runs/{runs[viewers]}/stream"
             tasks += [asyncio.create_task(watch(url, stop)) for _ in range(viewers)]
         await asyncio.sleep(0.5 + len(tasks) * 0.01)  # every viewer connected
-        for _ in range(rounds):
-            rates["bare"].append(bare_rate(seconds))
+        for run_id in runs.values():
+            await train_for(client, run_id, 0.2)  # the workers started, the code warm
+        for _ in range(plan.rounds):
+            rates["bare"].append(bare_rate(plan.window))
             for viewers, run_id in runs.items():
-                rates[str(viewers)].append(await train_for(client, run_id, seconds))
+                rates[str(viewers)].append(await train_for(client, run_id, plan.window))
         stop.set()
         await asyncio.gather(*tasks)
         for run_id in runs.values():
@@ -159,127 +146,197 @@ async def throughput(server: LiveServer, seconds: float, rounds: int) -> dict[st
     return rates
 
 
-def ratio_figure(numerators: list[float], denominators: list[float]) -> str:
-    """The median of per-round ratios, with their range."""
-    ratios = [a / b for a, b in zip(numerators, denominators, strict=True)]
-    return f"{statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})"
-
-
-def throughput_rows(rates: dict[str, list[float]]) -> list[tuple[str, str, str]]:
-    bare = rates["bare"]
+def throughput_rows(rates: dict[str, list[float]], plan: Plan) -> list[Row]:
+    bare, alone = rates["bare"], rates["0"]
+    rounds = f"{plan.rounds} rounds of {plan.window:g} s"
     rows = [
-        (
-            "bare engine loop, 2-4-4-1, 200 samples",
+        Row(
+            NAME,
+            f"bare engine loop, 2-4-4-1, this process ({rounds})",
             f"{statistics.median(bare):,.0f} updates/s",
-            "1.00",
+        ),
+    ]
+    ratios = per_round(alone, bare)
+    rows.append(
+        judged(
+            NAME,
+            "server, 0 viewers: updates/s as a share of the bare loop",
+            f"{median_range(ratios)} ({statistics.median(alone):,.0f} updates/s)",
+            "≥ 0.90",
+            statistics.median(ratios) >= 0.9,
+        )
+    )
+    for viewers in VIEWERS[1:]:
+        own = rates[str(viewers)]
+        ratios = per_round(own, alone)
+        target, ok = ("≥ 0.95", statistics.median(ratios) >= 0.95) if viewers == 20 else ("", None)
+        rows.append(
+            judged(
+                NAME,
+                f"server, {viewers} viewers at 30 fps: share of the 0-viewer rate",
+                f"{median_range(ratios)} ({statistics.median(own):,.0f} updates/s)",
+                target,
+                ok,
+            )
+        )
+    return rows
+
+
+async def latency(server: LiveServer, viewers: int, seconds: float) -> list[float]:
+    """Update-to-frame latencies (s) seen by one of `viewers` watching a free-running run."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        run_id = (await client.post("/api/runs", json=SMALL)).json()["id"]
+        stop = asyncio.Event()
+        url = f"{server.ws_url}/api/runs/{run_id}/stream"
+        tasks = [
+            asyncio.create_task(watch(url, stop, None, latencies if i == 0 else None))
+            for i in range(viewers)
+        ]
+        await asyncio.sleep(0.5 + viewers * 0.01)
+        await train_for(client, run_id, seconds)
+        stop.set()
+        await asyncio.gather(*tasks)
+        await client.delete(f"/api/runs/{run_id}")
+    return latencies
+
+
+def latency_row(viewers: int, latencies: list[float]) -> Row:
+    ms = [1000 * value for value in latencies]
+    if not ms:
+        return judged(NAME, f"update → frame latency p99, {viewers} viewers", "no frame", "", None)
+    p99 = percentile(ms, 0.99)
+    return judged(
+        NAME,
+        f"update → frame latency p99, {viewers} viewers ({len(ms)} frames)",
+        f"{p99:.1f} ms (median {statistics.median(ms):.1f} ms)",
+        "< 10 ms",
+        p99 < 10,
+    )
+
+
+async def step_round_trips(server: LiveServer, count: int) -> list[float]:
+    """Seconds per POST /step with count 1 on a paused run (through the server and a worker)."""
+    times = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        run_id = (await client.post("/api/runs", json=SMALL)).json()["id"]
+        for _ in range(count + 3):
+            started = time.perf_counter()
+            answer = await client.post(f"/api/runs/{run_id}/step", json={"count": 1})
+            times.append(time.perf_counter() - started)
+            answer.raise_for_status()
+        await client.delete(f"/api/runs/{run_id}")
+    return times[3:]  # the first start a worker process
+
+
+def update_seconds(count: int) -> float:
+    trainer = make_trainer(SMALL)
+    started = time.perf_counter()
+    for _ in range(count):
+        trainer.update()
+        trainer.train_loss()
+    return (time.perf_counter() - started) / count
+
+
+def echo(conn: Connection) -> None:
+    """In a child process: acknowledge every message with an empty one."""
+    while True:
+        try:
+            conn.recv()
+        except EOFError:
+            return
+        conn.send(None)
+
+
+def frame_arrays(layers: tuple[int, ...]) -> dict[str, list[np.ndarray]]:
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(i, o)) for i, o in itertools.pairwise(layers)]
+    biases = [rng.normal(size=n) for n in layers[1:]]
+    return {"weights": weights, "biases": biases, "deltas": biases, "gradients": weights}
+
+
+def frame_costs(layers: tuple[int, ...], conn: Connection, count: int) -> tuple[float, ...]:
+    """Seconds per frame: building it (JSON, in the worker), a pipe round trip with it, one
+    with an empty message, and pickling plus unpickling it alone."""
+    arrays = frame_arrays(layers)
+
+    def build() -> Any:
+        return build_frame(1, 0.5, 0.5, 0.5, True, arrays, ("json",))
+
+    def timed(action: Any) -> float:
+        action()
+        started = time.perf_counter()
+        for _ in range(count):
+            action()
+        return (time.perf_counter() - started) / count
+
+    parts = build()
+
+    def through_pipe(message: object) -> Any:
+        def send() -> None:
+            conn.send(message)
+            conn.recv()
+
+        return send
+
+    return (
+        timed(build),
+        timed(through_pipe(parts)),
+        timed(through_pipe(None)),
+        timed(lambda: pickle.loads(pickle.dumps(parts))),
+    )
+
+
+def boundary_rows(step_times: list[float], plan: Plan) -> list[Row]:
+    update = update_seconds(max(plan.steps, 1000))
+    ms = [1000 * value for value in step_times]
+    rows = [
+        Row(
+            NAME,
+            f"manual step of count 1, POST /step round trip ({len(ms)} calls)",
+            f"median {statistics.median(ms):.2f} ms, p99 {percentile(ms, 0.99):.2f} ms "
+            f"(one update in this process: {update * 1e6:.0f} µs)",
         )
     ]
-    for viewers in VIEWERS:
-        own = rates[str(viewers)]
-        note = f"{ratio_figure(own, bare)} of bare"
-        if viewers:
-            note += f"; {ratio_figure(own, rates['0'])} of 0 viewers"
-        rows.append(
-            (
-                f"server, {viewers} viewers at 30 fps",
-                f"{statistics.median(own):,.0f} updates/s",
-                note,
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=True)
+    child = context.Process(target=echo, args=(theirs,), daemon=True)
+    child.start()
+    try:
+        for layers in ((2, 4, 4, 1), LARGE_LAYERS):
+            build, piped, empty, pickled = frame_costs(layers, ours, plan.frames)
+            name = "-".join(map(str, layers))
+            rows.append(
+                Row(
+                    NAME,
+                    f"{name} frame through the pipe to another process and back",
+                    f"{piped * 1e6:,.0f} µs = {piped / build:.2f}× building it "
+                    f"({build * 1e6:,.0f} µs; an empty round trip {empty * 1e6:.0f} µs, "
+                    f"pickle + unpickle alone {pickled * 1e6:.0f} µs)",
+                )
             )
-        )
+    finally:
+        ours.close()
+        child.join(5)
     return rows
 
 
-async def measure(seconds: float, rounds: int, db: Path) -> list[tuple[str, str, str]]:
-    rows = serialise_cost()
+async def measure_async(plan: Plan, db: Path) -> list[Row]:
     with LiveServer(db) as server:
-        rows += throughput_rows(await throughput(server, seconds, rounds))
+        rows = throughput_rows(await throughput(server, plan), plan)
         for viewers in (1, 20):
-            latencies: list[float] = []
-            await free_run(server, SMALL, viewers, PHASE_SECONDS, latencies=latencies)
-            ms = [1000 * v for v in latencies]
-            rows.append(
-                (
-                    f"update → frame latency, {viewers} viewers ({len(ms)} frames)",
-                    f"median {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms",
-                    "",
-                )
-            )
-    with LiveServer(db, env={"BACKPROP_MAX_FPS": "1000"}) as server:
-        for encoding in ("json", "binary"):
-            options = {"fps": 1000, "encoding": encoding}
-            rate, frames = await free_run(server, MNIST_SHAPED, 1, PHASE_SECONDS, options)
-            rows.append(
-                (
-                    f"784-128-64-10 frames, {encoding}",
-                    f"{frames / PHASE_SECONDS:,.0f} frames/s",
-                    f"training {rate:,.0f} updates/s",
-                )
-            )
-    return rows
+            rows.append(latency_row(viewers, await latency(server, viewers, plan.phase)))
+        step_times = await step_round_trips(server, plan.steps)
+    return rows + boundary_rows(step_times, plan)
 
 
-def serialise_cost(repeat: int = 20) -> list[tuple[str, str, str]]:
-    """Time to serialise one 784-128-64-10 update frame (weights, biases, deltas, gradients)."""
-    layers = MNIST_SHAPED["layers"]
-    rng = np.random.default_rng(0)
-    weights = [rng.normal(size=shape) for shape in itertools.pairwise(layers)]
-    biases = [rng.normal(size=n) for n in layers[1:]]
-    arrays = {"weights": weights, "biases": biases, "deltas": biases, "gradients": weights}
-    log = RecentHistory(0, 1024)
-    rows = []
-    for encoding in ("json", "binary"):
-        start = time.perf_counter()
-        message: str | bytes | None = None
-        for _ in range(repeat):
-            frame = UpdateFrame(build_frame(0, 0.5, 0.5, 0.5, True, arrays, [encoding]))
-            message = frame.message(encoding, log, -1)
-        assert message is not None
-        ms = 1000 * (time.perf_counter() - start) / repeat
-        rows.append(
-            (
-                f"serialise one 784-128-64-10 frame, {encoding}",
-                f"{ms:.1f} ms",
-                f"{len(message):,} bytes",
-            )
-        )
-    return rows
-
-
-def table(rows: list[tuple[str, str, str]]) -> str:
-    lines = ["| measure | figure | ratio / note |", "| --- | ---: | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    load = os.getloadavg()[0]
-    blas = os.environ.get("OPENBLAS_CORETYPE", "unset") or "unset"
-    machine = f"Load average {load:.1f} on {os.cpu_count()} CPUs at the end; "
-    return "\n".join(lines) + f"\n\n{machine}OPENBLAS_CORETYPE={blas}.\n"
-
-
-def write_section(text: str, path: Path = Path("docs/benchmarks.md")) -> None:
-    """Replace (or add) the "## Server" section, leaving the others as they are."""
-    body = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = "## Server\n\n" + text
-    pattern = re.compile(r"## Server\n.*?(?=\n## |\Z)", re.S)
-    body = (
-        pattern.sub(lambda _: section, body)
-        if pattern.search(body)
-        else body.rstrip() + "\n\n" + section
-    )
-    path.write_text(body)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=1.0, help="length of each window")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
-    args = parser.parse_args()
+def measure(options: Options) -> list[Row]:
+    plan = QUICK if options.quick else FULL
     with tempfile.TemporaryDirectory() as tmp:
-        rows = asyncio.run(measure(args.seconds, args.rounds, Path(tmp) / "bench.db"))
-    text = table(rows)
-    print(text)
-    if args.write:
-        write_section(text)
+        return asyncio.run(measure_async(plan, Path(tmp) / "bench.db"))
 
 
 if __name__ == "__main__":
-    main()
+    from bench.report import table
+
+    print(table(measure(Options(quick="--quick" in sys.argv, long=False))))
