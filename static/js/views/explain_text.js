@@ -174,6 +174,7 @@ function updateHtml(explain, m) {
   const lr = explain.learning_rate;
   const mu = explain.momentum || 0;
   const terms = updateTerms(explain.variant);
+  const penalized = Boolean(explain.regularization && explain.regularization_gradients);
   // With momentum the step is −α·v (v carries earlier gradients), so show the real change.
   const change = mu ? "Δw = new − old" : `Δw = −α·${terms.dW}`;
   const parts = m.weights.map((W, l) => {
@@ -188,12 +189,14 @@ function updateHtml(explain, m) {
       const digits = digitsToDiffer(W.data[k], N.data[k]);
       // With momentum, the engine's velocities: μ·v of the earlier steps, and the v it moves by.
       const velocity = mu ? `${cell(mu * explain.previous_velocity[l][i][j])}${cell(explain.velocity[l][i][j])}` : "";
+      const penalty = penalized ? cell(explain.regularization_gradients[l][i][j], "penalty", at) : "";
       rows.push(
-        `<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${cell(W.data[k], "w", at, digits)}${cell(G.data[k], "gradient", at)}${velocity}${cell(step, "change", at)}${cell(N.data[k], "w-after", at, digits).replace("<td", `<td data-w-after="${N.data[k]}"`)}</tr>`,
+        `<tr data-l="${l}" data-i="${i}" data-j="${j}"><td>${i} → ${j}</td>${cell(W.data[k], "w", at, digits)}${cell(G.data[k], "gradient", at)}${penalty}${velocity}${cell(step, "change", at)}${cell(N.data[k], "w-after", at, digits).replace("<td", `<td data-w-after="${N.data[k]}"`)}</tr>`,
       );
     }
     const velocityHead = mu ? ["μ·v (earlier steps)", `v = μ·v + ${terms.dW}`] : [];
-    return `<h4>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h4>${table(["i → j", "w", terms.dW, ...velocityHead, change, "new w"], rows)}${more(W.data.length)}`;
+    const penaltyHead = penalized ? [`of which ${penaltyTerm(explain.regularization)}`] : [];
+    return `<h4>W⁽${l}⁾: layer ${l} → layer ${l + 1}</h4>${table(["i → j", "w", terms.dW, ...penaltyHead, ...velocityHead, change, "new w"], rows)}${more(W.data.length)}`;
   });
   const rule = mu
     ? `v ← ${fmt(mu, 4)}·v + ${terms.dW === "g" ? "g" : "∂L/∂W"} &nbsp;&nbsp; W ← W − α · v &nbsp;&nbsp; (α = ${fmt(lr, 6)}, momentum μ = ${fmt(mu, 4)})`
@@ -203,8 +206,22 @@ function updateHtml(explain, m) {
     : "Update: every weight steps against its gradient";
   return `<h3>${head}</h3>
     <p class="formula">${rule}</p>
+    ${penalized ? penaltyHtml(explain) : ""}
     <p data-pending>The diagram shows the new weights; the server has not taken this step yet. “Apply this update ✓” makes it take it, unless the run has moved on since this update was explained.</p>
     ${parts.join("")}${explain.bias === false ? "" : biasesHtml(explain, m, terms)}`;
+}
+
+// The regularizer's share of each weight's gradient: λ·w for L2, λ·sign(w) for L1.
+function penaltyTerm({ kind }) {
+  return kind === "l2" ? "λ·w" : "λ·sign(w)";
+}
+
+function penaltyHtml(explain) {
+  const { kind, rate } = explain.regularization;
+  const loss = kind === "l2" ? "(λ/2)·Σ w²" : "λ·Σ |w|";
+  return `<p data-testid="explain-penalty">With ${kind.toUpperCase()} regularization (λ = ${fmt(rate, 6)}) the loss adds ${loss}
+    (${fmt(explain.regularization_loss, 6)} now) over the weights, not the biases, so each weight's gradient gains
+    ${penaltyTerm(explain.regularization)}: the column “of which” shows that share.</p>`;
 }
 
 function biasesHtml(explain, m, terms) {
