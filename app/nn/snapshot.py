@@ -1,7 +1,7 @@
 """The bytes of a training snapshot: a small JSON header, then the arrays' raw bytes.
 
 A run stores a snapshot after each of its first hundred updates and then on a thinning
-schedule, from its training thread, so writing one must cost a few updates at most. numpy's
+schedule, in its worker process, so writing one must cost a few updates at most. numpy's
 npz (a zip archive of .npy files) took ~220 µs for a 2-4-4-1 network, three of its updates;
 this layout takes a few µs and is as exact (the arrays' own bytes, in their own dtype).
 
